@@ -1,0 +1,127 @@
+"""Work out a model's Signature: layout and dtype from its input, class scores from its outputs,
+preprocessing from its metadata, an explicit choice, or a trial on training images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+
+from edgeshrink import inference
+from edgeshrink.errors import ModelError
+from edgeshrink.model import graph_inputs, stored_signature
+from edgeshrink.signature import LAYOUTS, PRESETS, Preprocess, Signature
+
+_DTYPES = {
+    onnx.TensorProto.FLOAT: "float32",
+    onnx.TensorProto.DOUBLE: "float64",
+    onnx.TensorProto.FLOAT16: "float16",
+    onnx.TensorProto.UINT8: "uint8",
+}
+_PASS_THROUGH = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Cast"}
+_KIND_OF_OP = {"Softmax": "probabilities", "Sigmoid": "probabilities",
+               "LogSoftmax": "log_probabilities", "ArgMax": "class_index"}
+DETECTION_IMAGES = 5000  # enough to separate conventions that differ by a few tenths of a point
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A signature and how its preprocessing was chosen ('metadata', 'option' or 'detected')."""
+
+    signature: Signature
+    source: str
+    trial: dict[str, float]  # preset name -> accuracy on training images, when detected
+
+
+def _dims(value: onnx.ValueInfoProto) -> list[int | None]:
+    shape = value.type.tensor_type.shape
+    return [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in shape.dim]
+
+
+def _layout(dims: list[int | None], name: str) -> tuple[str, int | None]:
+    """(layout, batch) for an input shape, batch None when dynamic and 0 when absent."""
+    rank = len(dims)
+    tail = tuple(dims[1:])
+    candidates = [(layout, 1 + len(shape), shape) for layout, shape in LAYOUTS.items()]
+    for layout, layout_rank, shape in candidates:
+        if rank == layout_rank and tail == shape:
+            return layout, dims[0]
+    for layout, _, shape in candidates:  # one image without a batch dimension
+        if tuple(dims) == shape and layout not in ("NCHW", "NHW"):
+            return layout, 0
+    if tuple(dims) == (28, 28):
+        return "NHW", 0
+    raise ModelError(
+        f"input {name!r} has shape {['?' if d is None else d for d in dims]}, which cannot hold a 28x28 "
+        "digit; edgeshrink takes MNIST classifiers with inputs like (N,1,28,28), (N,784), (N,28,28) or (N,28,28,1)"
+    )
+
+
+def _producer(model: onnx.ModelProto, name: str) -> onnx.NodeProto | None:
+    return next((node for node in model.graph.node if name in node.output), None)
+
+
+def _output_kind(model: onnx.ModelProto, name: str) -> str:
+    node = _producer(model, name)
+    while node is not None and node.op_type in _PASS_THROUGH:
+        node = _producer(model, node.input[0])
+    return _KIND_OF_OP.get(node.op_type, "logits") if node is not None else "logits"
+
+
+def _class_output(model: onnx.ModelProto) -> tuple[int, str, str]:
+    outputs = list(model.graph.output)
+    for index, out in enumerate(outputs):
+        dims = _dims(out)
+        if dims and dims[-1] == 10 and all(d in (1, None) for d in dims[1:-1]):
+            return index, out.name, _output_kind(model, out.name)
+    for index, out in enumerate(outputs):
+        if _output_kind(model, out.name) == "class_index":
+            return index, out.name, "class_index"
+    shapes = ", ".join(f"{o.name}{_dims(o)}" for o in outputs)
+    raise ModelError(
+        f"no output holds 10 class scores (outputs: {shapes}); edgeshrink needs a 10-class MNIST classifier"
+    )
+
+
+def structure(model: onnx.ModelProto) -> Signature:
+    """The signature implied by the graph alone, with 0..1 pixels as a placeholder preprocessing."""
+    inputs = graph_inputs(model)
+    if len(inputs) != 1:
+        names = ", ".join(i.name for i in inputs) or "none"
+        raise ModelError(f"model has {len(inputs)} inputs ({names}); an MNIST classifier takes one image input")
+    inp = inputs[0]
+    elem = inp.type.tensor_type.elem_type
+    if elem not in _DTYPES:
+        raise ModelError(
+            f"input {inp.name!r} has element type {onnx.TensorProto.DataType.Name(elem)}; "
+            "edgeshrink feeds float32, float64, float16 or uint8 pixels"
+        )
+    layout, batch = _layout(_dims(inp), inp.name)
+    index, out_name, kind = _class_output(model)
+    return Signature(inp.name, layout, batch, _DTYPES[elem], PRESETS["unit"], index, kind, out_name)
+
+
+def detect(model: onnx.ModelProto, preprocess: Preprocess | None = None, trial_images=None) -> Detection:
+    """The full signature: explicit `preprocess` first, then the model's metadata, then a trial.
+
+    `trial_images` is a Split of *training* images used only when the preprocessing must be guessed.
+    """
+    base = structure(model)
+    if preprocess is not None:
+        return Detection(base.with_preprocess(preprocess), "option", {})
+    stored = stored_signature(model)
+    if stored is not None:
+        return Detection(base.with_preprocess(stored.preprocess), "metadata", {})
+    if base.dtype == "uint8":
+        return Detection(base.with_preprocess(PRESETS["raw"]), "input dtype", {})
+    if trial_images is None:
+        raise ModelError("preprocessing unknown and no training images to detect it; pass --preprocess")
+    sess = inference.session(model)
+    images = trial_images.take(DETECTION_IMAGES, start=len(trial_images) - DETECTION_IMAGES)
+    trial = {
+        name: inference.accuracy(sess, base.with_preprocess(pre), images.images, images.labels)
+        for name, pre in PRESETS.items()
+    }
+    best = max(trial, key=trial.get)  # first preset wins ties: dict order is the order of preference
+    return Detection(base.with_preprocess(PRESETS[best]), "detected", trial)

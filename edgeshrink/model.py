@@ -1,0 +1,115 @@
+"""Load and save ONNX models with clear errors, and read the facts evaluation reports about them."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import onnx
+from onnx import numpy_helper
+
+from edgeshrink.atomic import atomic_path
+from edgeshrink.errors import ModelError
+from edgeshrink.signature import METADATA_KEY, Signature
+
+
+def load(path: str | os.PathLike) -> onnx.ModelProto:
+    """Read an ONNX file (external data included) or raise ModelError saying what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model file {path} does not exist; check the path")
+    try:
+        model = onnx.load(str(path))
+    except Exception as exc:  # protobuf raises several unrelated types for garbage input
+        raise ModelError(f"{path} is not an ONNX model ({type(exc).__name__}); pass a .onnx file") from exc
+    if not model.graph.node or not model.graph.output:
+        raise ModelError(f"{path} is not an ONNX model (no graph nodes or outputs); pass a .onnx file")
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise ModelError(f"{path} is not a valid ONNX model: {first}; re-export it") from exc
+    return model
+
+
+def save(model: onnx.ModelProto, path: str | os.PathLike) -> Path:
+    """Write `model` to `path` atomically (a crash never leaves a half-written .onnx)."""
+    with atomic_path(path) as tmp:
+        onnx.save(model, str(tmp))
+    return Path(path)
+
+
+def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
+    """The real inputs: old exporters (CNTK, opset < 9) also list every initializer as an input."""
+    initializers = {init.name for init in model.graph.initializer}
+    return [inp for inp in model.graph.input if inp.name not in initializers]
+
+
+def stored_signature(model: onnx.ModelProto) -> Signature | None:
+    for prop in model.metadata_props:
+        if prop.key == METADATA_KEY:
+            return Signature.from_json(prop.value)
+    return None
+
+
+def with_signature(model: onnx.ModelProto, signature: Signature) -> onnx.ModelProto:
+    """A copy of `model` that records `signature` in its metadata_props."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    keep = [p for p in out.metadata_props if p.key != METADATA_KEY]
+    del out.metadata_props[:]
+    out.metadata_props.extend(keep)
+    out.metadata_props.add(key=METADATA_KEY, value=signature.to_json())
+    return out
+
+
+# Inputs of quantized operators that hold scales and zero points rather than weights.
+_QUANT_PARAM_INPUTS = {
+    "QuantizeLinear": {1, 2},
+    "DequantizeLinear": {1, 2},
+    "QLinearConv": {1, 2, 4, 5, 6, 7},
+    "QLinearMatMul": {1, 2, 4, 5, 6, 7},
+    "QLinearAdd": {1, 2, 4, 5, 6, 7},
+    "QLinearMul": {1, 2, 4, 5, 6, 7},
+    "QGemm": {1, 2, 4, 5, 7, 8},
+    "MatMulInteger": {2, 3},
+    "ConvInteger": {2, 3},
+    "DynamicQuantizeMatMul": {2, 3},
+}
+
+
+def _weight_initializers(model: onnx.ModelProto) -> list[onnx.TensorProto]:
+    """All initializers but quantization scales and zero points, so quantizing keeps the count."""
+    quant_params = set()
+    for node in model.graph.node:
+        positions = _QUANT_PARAM_INPUTS.get(node.op_type, set())
+        quant_params.update(name for i, name in enumerate(node.input) if i in positions)
+    return [
+        init for init in model.graph.initializer
+        if init.name not in quant_params
+    ]
+
+
+def count_params(model: onnx.ModelProto) -> tuple[int, int]:
+    """(total, non-zero) initializer elements, the way the peers' manifest counts parameters."""
+    total = nonzero = 0
+    for init in _weight_initializers(model):
+        array = numpy_helper.to_array(init)
+        total += array.size
+        nonzero += int((array != 0).sum())
+    return total, nonzero
+
+
+def op_histogram(model: onnx.ModelProto) -> dict[str, int]:
+    return dict(Counter(node.op_type for node in model.graph.node).most_common())
+
+
+def opset(model: onnx.ModelProto) -> int:
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+
+
+def is_quantized(model: onnx.ModelProto) -> bool:
+    """True if the model already holds int8 arithmetic (QDQ pairs or QLinear/Integer operators)."""
+    return any(node.op_type in _QUANT_PARAM_INPUTS or node.op_type == "DynamicQuantizeLinear"
+               for node in model.graph.node)
