@@ -44,6 +44,8 @@ def _layout(dims: list[int | None], name: str) -> tuple[str, int | None]:
     rank = len(dims)
     tail = tuple(dims[1:])
     candidates = [(layout, 1 + len(shape), shape) for layout, shape in LAYOUTS.items()]
+    if tuple(dims) in (LAYOUTS["NCHW3"], LAYOUTS["NHWC3"]):  # one RGB image, not a batch of 3 or 28
+        return ("NCHW3" if dims[0] == 3 else "NHWC3"), 0
     for layout, layout_rank, shape in candidates:
         if rank == layout_rank and tail == shape:
             return layout, dims[0]
@@ -116,7 +118,7 @@ def detect(model: onnx.ModelProto, preprocess: Preprocess | None = None, trial_i
     if base.dtype == "uint8":
         return Detection(base.with_preprocess(PRESETS["raw"]), "input dtype", {})
     if trial_images is None:
-        raise ModelError("preprocessing unknown and no training images to detect it; pass --preprocess")
+        raise ValueError("detect() needs trial_images (a training Split) when the preprocessing is unknown")
     sess = inference.session(model)
     images = trial_images.take(DETECTION_IMAGES, start=len(trial_images) - DETECTION_IMAGES)
     trial = {

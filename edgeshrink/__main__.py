@@ -1,0 +1,3 @@
+from edgeshrink.cli import run
+
+run()

@@ -1,0 +1,57 @@
+"""The `edgeshrink` command: parse options, call the library, render. One error boundary."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from edgeshrink.cli import data, models, optimize, web
+from edgeshrink.cli.console import err_console
+from edgeshrink.errors import EdgeshrinkError
+
+app = typer.Typer(
+    help="Make small MNIST vision models fit the edge: prune, simplify, fuse, quantize, "
+         "prove accuracy on the real MNIST test set, and bundle for the browser.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(data.app, name="data")
+models.register(app)
+optimize.register(app)
+web.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; EdgeshrinkError becomes one line on stderr and exit code 1 (--debug: traceback)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    if debug:
+        argv.remove("--debug")
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except EdgeshrinkError as exc:
+        if debug:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        err_console.print("interrupted; outputs are written atomically, so nothing half-written was left")
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 130
+        raise
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

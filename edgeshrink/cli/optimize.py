@@ -1,0 +1,69 @@
+"""`edgeshrink optimize|passes|recipes`: run recipes of passes and show what exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from edgeshrink import api, report
+from edgeshrink.cli.console import console, progress, show
+from edgeshrink.cli.options import DataDir, Preprocess
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(optimize)
+    app.command()(passes)
+    app.command()(recipes)
+
+
+def optimize(
+    model: Annotated[Path, typer.Argument(help="An MNIST classifier in ONNX format.")],
+    recipe: Annotated[str, typer.Option("--recipe", "-r", help="A shipped recipe name or a .yaml path.")] = "default",
+    overrides: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="Override a step parameter: STEP.PARAM=VALUE, STEP a pass name or position "
+                      "(e.g. --set quantize.calibration_images=200). Repeatable.")] = None,
+    max_drop: Annotated[float, typer.Option(
+        "--max-drop", min=0, help="Accuracy budget in percentage points against the input model.")] = 0.5,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Output folder [default: MODEL_STEM.RECIPE next to the model].")] = None,
+    bundle: Annotated[Optional[Path], typer.Option(
+        help="Also build a browser bundle of the input and optimized models into this folder.")] = None,
+    preprocess: Preprocess = None,
+    data_dir: DataDir = None,
+) -> int:
+    """Shrink a model with a recipe, measuring accuracy, size and latency after every step."""
+    with progress() as track:
+        result = api.optimize(model, recipe, overrides or [], output=output, max_drop=max_drop,
+                              preprocess=preprocess, data_dir=data_dir, track=track)
+    show(report.steps_table(result))
+    for step in result.steps:
+        for note in step.notes:
+            console.print(f"note: step {step.position} ({step.name}): {note}", highlight=False)
+    folder = output or model.with_name(f"{model.stem}.{result.recipe}")
+    console.print(f"{report.outcome(result)}; outputs in {folder}", highlight=False)
+    if bundle:
+        from edgeshrink.cli.web import bundle_report
+
+        bundle_report(folder, bundle, verify=False)
+    return 0 if result.completed else 2
+
+
+def passes() -> None:
+    """List the registered passes that recipes can use."""
+    from edgeshrink.passes import REGISTRY
+
+    rows = [[spec.name, spec.summary, ", ".join(spec.config.__dataclass_fields__)] for spec in REGISTRY]
+    show(report.Table("passes", ["pass", "what it does", "parameters"], rows, set()))
+
+
+def recipes() -> None:
+    """List the shipped recipes and their steps."""
+    from edgeshrink import recipe as recipes_mod
+
+    rows = []
+    for name in recipes_mod.shipped():
+        plan = recipes_mod.load(name)
+        rows.append([name, " -> ".join(s.name for s in plan.steps), plan.description])
+    show(report.Table("recipes", ["recipe", "steps", "description"], rows, set()))

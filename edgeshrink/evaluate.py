@@ -1,0 +1,126 @@
+"""Measure a model honestly: accuracy on all 10,000 MNIST test images, parameters, bytes, latency."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+
+from edgeshrink import data as mnist
+from edgeshrink import inference
+from edgeshrink.model import count_params, op_histogram, opset
+from edgeshrink.passes.base import Track, no_progress
+from edgeshrink.signature import Signature
+
+THROUGHPUT_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Size:
+    """Bytes of the serialized model: as stored and as a web server would send it compressed."""
+
+    raw: int
+    gzip: int
+    brotli: int
+
+    @classmethod
+    def of(cls, blob: bytes) -> "Size":
+        import brotli
+
+        return cls(len(blob), len(gzip.compress(blob, 9, mtime=0)), len(brotli.compress(blob, quality=11)))
+
+
+@dataclass(frozen=True)
+class Latency:
+    """onnxruntime CPU latency on one thread, after warm-up."""
+
+    median_ms: float
+    p90_ms: float
+    batch: int  # images per run (1, or the model's fixed batch)
+    runs: int
+    throughput_ips: float  # images per second at `throughput_batch`
+    throughput_batch: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything `edgeshrink evaluate` measures about one model."""
+
+    name: str
+    accuracy: float
+    correct: int
+    total: int
+    params_total: int
+    params_nonzero: int
+    size: Size
+    latency: Latency | None
+    nodes: int
+    op_histogram: dict[str, int]
+    opset: int
+    producer: str
+    signature: Signature
+    preprocess_source: str = "metadata"
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["preprocess"] = self.signature.preprocess.name
+        return out
+
+
+def measure_latency(model: onnx.ModelProto, signature: Signature, pixels: np.ndarray,
+                    min_runs: int = 50, max_runs: int = 1000, budget_s: float = 1.0) -> Latency:
+    """Median and p90 of single-thread runs at the smallest batch the model takes, plus throughput."""
+    sess = inference.session(model, threads=1)
+    batch = max(signature.batch or 1, 1)
+    feed = {signature.input_name: signature.feed(pixels[:batch])}
+    for _ in range(10):
+        sess.run(None, feed)
+    times = []
+    deadline = time.perf_counter() + budget_s
+    while len(times) < max_runs and (len(times) < min_runs or time.perf_counter() < deadline):
+        start = time.perf_counter()
+        sess.run(None, feed)
+        times.append(time.perf_counter() - start)
+    ms = np.array(times) * 1000
+    tp_batch = THROUGHPUT_BATCH if signature.batch is None else batch
+    tp_feed = {signature.input_name: signature.feed(pixels[:tp_batch])}
+    sess.run(None, tp_feed)
+    runs, start = 0, time.perf_counter()
+    while runs < 3 or time.perf_counter() - start < budget_s / 2:
+        sess.run(None, tp_feed)
+        runs += 1
+    throughput = runs * tp_batch / (time.perf_counter() - start)
+    return Latency(float(np.median(ms)), float(np.percentile(ms, 90)), batch, len(times), throughput, tp_batch)
+
+
+def evaluate(model: onnx.ModelProto, signature: Signature, name: str = "model", *,
+             test: mnist.Split | None = None, latency: bool = True, track: Track = no_progress,
+             preprocess_source: str = "metadata") -> Evaluation:
+    """Measure `model` fed as `signature` says; `test` defaults to all 10,000 MNIST test images."""
+    test = test if test is not None else mnist.load("test")
+    sess = inference.session(model)
+    with track(f"evaluate {name}", len(test)) as advance:
+        predictions = inference.predict(sess, signature, test.images, advance)
+    correct = int((predictions == test.labels).sum())
+    total, nonzero = count_params(model)
+    return Evaluation(
+        name=name,
+        accuracy=correct / len(test),
+        correct=correct,
+        total=len(test),
+        params_total=total,
+        params_nonzero=nonzero,
+        size=Size.of(model.SerializeToString()),
+        latency=measure_latency(model, signature, test.images) if latency else None,
+        nodes=len(model.graph.node),
+        op_histogram=op_histogram(model),
+        opset=opset(model),
+        producer=f"{model.producer_name} {model.producer_version}".strip(),
+        signature=signature,
+        preprocess_source=preprocess_source,
+    )

@@ -1,0 +1,95 @@
+"""What every pass shares: the context it runs in, how it is described, and how its config is built."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Callable, ContextManager, Iterator
+
+import onnx
+
+from edgeshrink.data import Split
+from edgeshrink.signature import Signature
+
+Advance = Callable[[int], None]
+Track = Callable[[str, int], ContextManager[Advance]]
+
+
+@contextlib.contextmanager
+def no_progress(description: str, total: int) -> Iterator[Advance]:
+    yield lambda n: None
+
+
+@dataclass
+class PassContext:
+    """What a pass may use besides the model: how to feed it, training images, a progress reporter.
+
+    Passes use only `train` (never the test set) for calibration and fine-tuning.
+    """
+
+    signature: Signature
+    train: Split
+    track: Track = no_progress
+    seed: int = 0
+    notes: list[str] = field(default_factory=list)  # what a pass wants the report to say (e.g. a skip)
+
+
+@dataclass(frozen=True)
+class PassSpec:
+    """A registered pass: its recipe name, config type and run function."""
+
+    name: str
+    config: type
+    run: Callable[[onnx.ModelProto, Any, PassContext], onnx.ModelProto]
+    summary: str
+    quantizes: bool = False  # produces int8 weights: nothing that refolds floats may follow it
+
+
+def build_config(config_type: type, params: dict[str, Any]) -> Any:
+    """Turn a recipe step's parameters into the pass's frozen config dataclass.
+
+    Raises ValueError with a readable reason; the recipe adds the step's position.
+    """
+    fields = {f.name: f for f in dataclasses.fields(config_type)}
+    unknown = sorted(set(params) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(fields) or 'none'}")
+    hints = typing.get_type_hints(config_type)
+    values = {}
+    for name, value in params.items():
+        values[name] = _coerce(name, value, hints[name])
+    return config_type(**values)  # __post_init__ checks ranges and raises ValueError
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}, not {value!r}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(name, value, args[0])
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false, not {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name} must be a whole number, not {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name} must be a number, not {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be text, not {value!r}")
+        return value
+    return value

@@ -1,0 +1,103 @@
+"""Run a recipe on a model: one step after another, each checked and measured, within an accuracy budget."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import onnx
+
+from edgeshrink import data as mnist
+from edgeshrink import model as models
+from edgeshrink.errors import ModelError, PassError
+from edgeshrink.evaluate import Evaluation, evaluate
+from edgeshrink.passes.base import PassContext, Track, no_progress
+from edgeshrink.recipe import Recipe
+from edgeshrink.signature import Signature
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one step did and what the model measured afterwards."""
+
+    position: int
+    name: str
+    params: dict[str, Any]
+    evaluation: Evaluation
+    seconds: float
+    file: str
+    status: str  # "ok", "skipped" (nothing to do) or "over budget"
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PipelineReport:
+    """The whole run: the input's measurements, each step's, and where it stopped."""
+
+    model: str
+    recipe: str
+    max_drop: float  # percentage points
+    baseline: Evaluation
+    steps: list[StepResult] = field(default_factory=list)
+    final: str = ""  # file of the last model within budget
+    stopped_at: int | None = None  # position of the step that broke the budget
+
+    @property
+    def completed(self) -> bool:
+        return self.stopped_at is None
+
+    @property
+    def final_evaluation(self) -> Evaluation:
+        ok = [s.evaluation for s in self.steps if s.status != "over budget"]
+        return ok[-1] if ok else self.baseline
+
+
+def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Path, *,
+        name: str = "model", max_drop: float = 0.5, data_dir=None, track: Track = no_progress,
+        seed: int = 0) -> PipelineReport:
+    """Apply `recipe` to `proto`, writing NN-pass.onnx per step and model.opt.onnx into `output`."""
+    test = mnist.load("test", data_dir)
+    ctx_train = mnist.load("train", data_dir)
+    current = models.with_signature(proto, signature)
+    baseline = evaluate(current, signature, "input", test=test, track=track)
+    report = PipelineReport(name, recipe.name, max_drop, baseline)
+    final_model = current
+    for step in recipe.steps:
+        ctx = PassContext(signature, ctx_train, track, seed)
+        start = time.perf_counter()
+        candidate = _apply(step, current, ctx, name)
+        seconds = time.perf_counter() - start
+        filename = f"{step.position:02d}-{step.name}.onnx"
+        models.save(candidate, output / filename)
+        try:
+            result = evaluate(candidate, signature, filename, test=test, track=track)
+        except ModelError as exc:
+            raise PassError(f"step {step.position} ({step.name}) made a model that does not run: {exc}") from exc
+        drop = 100 * (baseline.accuracy - result.accuracy)
+        status = "over budget" if drop > max_drop else ("skipped" if candidate is current else "ok")
+        report.steps.append(StepResult(step.position, step.name, step.params(), result, seconds, filename,
+                                       status, list(ctx.notes)))
+        if status == "over budget":
+            report.stopped_at = step.position
+            break
+        current = final_model = candidate
+    report.final = "model.opt.onnx"
+    models.save(final_model, output / report.final)
+    return report
+
+
+def _apply(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> onnx.ModelProto:
+    """Run one pass and check its output: onnx.checker, then the signature re-attached."""
+    out = step.spec.run(current, step.config, ctx)
+    if out is current:
+        return current
+    try:
+        onnx.checker.check_model(out)
+    except onnx.checker.ValidationError as exc:
+        raise PassError(
+            f"step {step.position} ({step.name}) produced an invalid model from {name}: "
+            f"{str(exc).strip().splitlines()[0]}"
+        ) from exc
+    return models.with_signature(out, ctx.signature)

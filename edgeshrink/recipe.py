@@ -1,0 +1,132 @@
+"""Recipes: an ordered list of pass steps, read from YAML and validated as a whole before anything runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from edgeshrink.errors import RecipeError
+from edgeshrink.passes.base import PassSpec, build_config
+
+RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
+FLOAT_ONLY_PASSES = ("prune", "simplify", "fuse")  # they would unfold or break int8 weights
+
+
+@dataclass(frozen=True)
+class Step:
+    """One validated step: its 1-based position, the pass and its typed config."""
+
+    position: int
+    spec: PassSpec
+    config: Any
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def params(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.config)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    description: str
+    steps: tuple[Step, ...]
+
+
+def recipe_path(name_or_path: str) -> Path:
+    """A shipped recipe name (recipes/NAME.yaml) or a path to a YAML file."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise RecipeError(f"recipe file {path} does not exist; pass a shipped name ({', '.join(shipped())}) or a path")
+        return path
+    candidate = RECIPES_DIR / f"{name_or_path}.yaml"
+    if not candidate.is_file():
+        raise RecipeError(f"unknown recipe {name_or_path!r}; shipped recipes: {', '.join(shipped())}, or pass a .yaml path")
+    return candidate
+
+
+def shipped() -> list[str]:
+    return sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
+
+
+def load(name_or_path: str, overrides: list[str] = (), registry=None) -> Recipe:
+    """Read, override and validate a recipe; every problem is a RecipeError naming the step's position."""
+    path = recipe_path(name_or_path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"recipe {path} is not valid YAML: {str(exc).splitlines()[0]}; fix the file") from exc
+    raw_steps = _raw_steps(doc, path)
+    for override in overrides:
+        _apply_override(raw_steps, override)
+    return parse(doc.get("name", path.stem), doc.get("description", ""), raw_steps, registry)
+
+
+def _raw_steps(doc: Any, path: Path) -> list[dict[str, Any]]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("steps"), list) or not doc["steps"]:
+        raise RecipeError(f"recipe {path} needs a non-empty 'steps:' list; see recipes/default.yaml")
+    steps = []
+    for i, step in enumerate(doc["steps"], 1):
+        if not isinstance(step, dict) or "pass" not in step:
+            raise RecipeError(f"recipe {path}, step {i}: each step is a mapping with a 'pass:' key, got {step!r}")
+        steps.append(dict(step))
+    return steps
+
+
+def _apply_override(steps: list[dict[str, Any]], override: str) -> None:
+    """'quantize.calibration_images=200' or '1.sparsity=0.6' (position), value read as YAML."""
+    target, sep, value = override.partition("=")
+    step_ref, dot, param = target.partition(".")
+    if not sep or not dot or not param:
+        raise RecipeError(f"override {override!r} is not STEP.PARAM=VALUE (e.g. quantize.calibration_images=200)")
+    if step_ref.isdigit():
+        matches = [int(step_ref) - 1] if 0 < int(step_ref) <= len(steps) else []
+    else:
+        matches = [i for i, s in enumerate(steps) if s["pass"] == step_ref]
+    if len(matches) != 1:
+        found = "no" if not matches else "several"
+        raise RecipeError(f"override {override!r} matches {found} step(s); name the step by its position, e.g. 2.{param}=...")
+    steps[matches[0]][param] = yaml.safe_load(value)
+
+
+def parse(name: str, description: str, raw_steps: list[dict[str, Any]], registry=None) -> Recipe:
+    """Validate raw steps into a Recipe: known passes, typed parameters, a safe order."""
+    if registry is None:
+        from edgeshrink.passes import REGISTRY as registry
+    steps = []
+    for position, raw in enumerate(raw_steps, 1):
+        params = {k: v for k, v in raw.items() if k != "pass"}
+        try:
+            spec = registry.get(raw["pass"])
+            config = build_config(spec.config, params)
+        except (RecipeError, ValueError, TypeError) as exc:
+            raise RecipeError(f"recipe {name!r}, step {position} ({raw['pass']}): {exc}") from exc
+        steps.append(Step(position, spec, config))
+    recipe = Recipe(name, description, tuple(steps))
+    check_order(recipe)
+    return recipe
+
+
+def check_order(recipe: Recipe) -> None:
+    """Refuse float passes after quantization (onnxsim issue 216) and quantizing twice."""
+    quantized_at = None
+    for step in recipe.steps:
+        if quantized_at and step.spec.quantizes:
+            raise RecipeError(
+                f"recipe {recipe.name!r}, step {step.position} ({step.name}): the model is already quantized by "
+                f"step {quantized_at}; quantize once, as the last step"
+            )
+        if quantized_at and step.name in FLOAT_ONLY_PASSES:
+            raise RecipeError(
+                f"recipe {recipe.name!r}, step {step.position} ({step.name}) comes after quantize (step {quantized_at}): "
+                f"{step.name} would unfold the int8 weights back to float (onnxsim issue 216); move it before quantize"
+            )
+        if step.spec.quantizes:
+            quantized_at = step.position

@@ -1,0 +1,103 @@
+"""Turn results into plain tables that every renderer (terminal, Markdown, CSV) shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edgeshrink.evaluate import Evaluation
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled grid of already-formatted cells; `numeric` marks right-aligned columns."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    numeric: set[str]
+
+
+def kib(n: int) -> str:
+    return f"{n / 1024:,.1f} KiB" if n < 1024 * 1024 else f"{n / 1024 / 1024:,.2f} MiB"
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def ratio(base: float, value: float) -> str:
+    """How many times smaller (or faster) `value` is than `base`: 4.0x means a quarter."""
+    return f"{base / value:.1f}x" if value else "-"
+
+
+def ms(latency) -> str:
+    if latency is None:
+        return "-"
+    suffix = "" if latency.batch == 1 else f" (batch {latency.batch})"
+    return f"{latency.median_ms:.3f} ms{suffix}"
+
+
+def evaluation_table(ev: Evaluation) -> Table:
+    sig = ev.signature
+    lat = ev.latency
+    rows = [
+        ["accuracy", f"{pct(ev.accuracy)} ({ev.correct:,}/{ev.total:,} MNIST test images)"],
+        ["parameters", f"{ev.params_total:,} total, {ev.params_nonzero:,} non-zero"],
+        ["size", f"{ev.size.raw:,} B raw, {ev.size.gzip:,} B gzip -9, {ev.size.brotli:,} B brotli"],
+        ["latency (ORT CPU, 1 thread)", "-" if lat is None else
+         f"median {lat.median_ms:.3f} ms, p90 {lat.p90_ms:.3f} ms at batch {lat.batch} over {lat.runs} runs"],
+        ["throughput (1 thread)", "-" if lat is None else
+         f"{lat.throughput_ips:,.0f} images/s at batch {lat.throughput_batch}"],
+        ["input", f"{sig.input_name} {sig.layout} batch={_batch(sig.batch)} {sig.dtype}"],
+        ["preprocessing", f"{sig.preprocess.name} ({ev.preprocess_source})"],
+        ["output", f"#{sig.output_index} {sig.output_name} ({sig.output_kind})"],
+        ["operators", ", ".join(f"{op}:{n}" for op, n in ev.op_histogram.items())],
+        ["nodes / opset / producer", f"{ev.nodes} / {ev.opset} / {ev.producer or '-'}"],
+    ]
+    return Table(ev.name, ["measure", "value"], rows, set())
+
+
+def _batch(batch: int | None) -> str:
+    return "dynamic" if batch is None else ("none" if batch == 0 else str(batch))
+
+
+COMPARE_COLUMNS = ["model", "accuracy", "change", "params", "non-zero", "bytes", "gzip", "brotli",
+                   "latency", "smaller (gzip)", "faster"]
+
+
+def compare_table(evs: list[Evaluation], title: str = "comparison") -> Table:
+    """One row per model, with change and ratios against the first."""
+    base = evs[0]
+    rows = []
+    for ev in evs:
+        faster = ratio(base.latency.median_ms, ev.latency.median_ms) if base.latency and ev.latency else "-"
+        rows.append([
+            ev.name, pct(ev.accuracy), f"{100 * (ev.accuracy - base.accuracy):+.2f} pt",
+            f"{ev.params_total:,}", f"{ev.params_nonzero:,}", f"{ev.size.raw:,}", f"{ev.size.gzip:,}",
+            f"{ev.size.brotli:,}", ms(ev.latency), ratio(base.size.gzip, ev.size.gzip), faster,
+        ])
+    return Table(title, COMPARE_COLUMNS, rows, set(COMPARE_COLUMNS[1:]))
+
+
+STEP_COLUMNS = ["step", "status", "accuracy", "change", "params", "non-zero", "bytes", "gzip", "latency",
+                "nodes", "smaller (raw)", "smaller (gzip)", "faster", "seconds"]
+
+
+def steps_table(report) -> Table:
+    """One row per pipeline step (the input first), with ratios against the input model."""
+    base = report.baseline
+    rows = [_step_row("0 input", "input", base, base, 0.0)]
+    for step in report.steps:
+        rows.append(_step_row(f"{step.position} {step.name}", step.status, step.evaluation, base, step.seconds))
+    title = f"{report.model}: recipe '{report.recipe}', budget {report.max_drop:g} pt"
+    return Table(title, STEP_COLUMNS, rows, set(STEP_COLUMNS[2:]))
+
+
+def _step_row(label: str, status: str, ev: Evaluation, base: Evaluation, seconds: float) -> list[str]:
+    faster = ratio(base.latency.median_ms, ev.latency.median_ms) if base.latency and ev.latency else "-"
+    return [
+        label, status, pct(ev.accuracy), f"{100 * (ev.accuracy - base.accuracy):+.2f} pt",
+        f"{ev.params_total:,}", f"{ev.params_nonzero:,}", f"{ev.size.raw:,}", f"{ev.size.gzip:,}",
+        ms(ev.latency), str(ev.nodes), ratio(base.size.raw, ev.size.raw), ratio(base.size.gzip, ev.size.gzip),
+        faster, f"{seconds:.1f}",
+    ]

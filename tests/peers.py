@@ -1,0 +1,25 @@
+"""The peers' MNIST models in ../shared/peers, with skips that say why when the folder is absent."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+PEERS = Path(__file__).resolve().parents[1].parent / "shared" / "peers"
+
+
+def peer_rows() -> list[dict[str, str]]:
+    manifest = PEERS / "manifest.tsv"
+    if not manifest.is_file():
+        return []
+    with manifest.open() as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def peer_path(name: str) -> Path:
+    path = PEERS / f"{name}.onnx"
+    if not path.is_file():
+        pytest.skip(f"peer model {name} not found: ../shared/peers is absent beside this clone")
+    return path

@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+
+from edgeshrink import api, detect, model
+from edgeshrink.errors import ModelError
+from edgeshrink.signature import LAYOUTS, PRESETS, Preprocess, Signature
+from tests.peers import peer_path, peer_rows
+from tests.models import linear_classifier, save
+
+
+@pytest.mark.parametrize("row", peer_rows(), ids=lambda r: r["name"])
+def test_peer_accuracy_matches_manifest_without_hints(row):
+    result = api.evaluate_file(peer_path(row["name"]), latency=False)
+    assert abs(result.accuracy - float(row["test_accuracy"])) <= 0.001, result.notes
+    assert result.params_total == int(row["params"])
+
+
+def test_peers_manifest_is_present_or_skipped(peers_dir):
+    assert len(peer_rows()) == 9
+
+
+@pytest.mark.parametrize("shape,layout,batch", [
+    (("N", 1, 28, 28), "NCHW", None), ((1, 784), "N784", 1), (("N", 28, 28), "NHW", None),
+    ((4, 28, 28, 1), "NHWC", 4), ((1, 28, 28), "NHW", 1), ((28, 28), "NHW", 0), ((784,), "N784", 0),
+    (("N", 3, 28, 28), "NCHW3", None), ((3, 28, 28), "NCHW3", 0),
+])
+def test_layout_and_batch_from_input_shape(shape, layout, batch):
+    sig = detect.structure(linear_classifier(shape))
+    assert (sig.layout, sig.batch) == (layout, batch)
+
+
+def test_feed_shapes_three_channels_and_dtypes(test_split):
+    pixels = test_split.images[:2]
+    sig = Signature("x", "NCHW3", None, "float32", PRESETS["mnist"])
+    x = sig.feed(pixels)
+    assert x.shape == (2, 3, 28, 28) and np.array_equal(x[:, 0], x[:, 2])
+    assert np.isclose(x[0, 0, 0, 0], -0.1307 / 0.3081, atol=1e-6)
+    raw = Signature("x", "NHWC", 0, "uint8", PRESETS["raw"]).feed(pixels[:1])
+    assert raw.shape == (28, 28, 1) and raw.dtype == np.uint8
+    for layout, image in LAYOUTS.items():
+        assert Signature("x", layout, None, "float64", PRESETS["unit"]).feed(pixels).shape == (2, *image)
+
+
+def test_preprocess_parse():
+    assert Preprocess.parse("symmetric") == PRESETS["symmetric"]
+    assert Preprocess.parse("scale=1/255,mean=0.1307,std=0.3081").name == "mnist"
+    with pytest.raises(ModelError, match="cannot read preprocessing 'bogus'"):
+        Preprocess.parse("bogus")
+
+
+def test_uint8_input_means_raw_pixels():
+    found = detect.detect(linear_classifier(("N", 784), dtype=2))
+    assert found.signature.preprocess == PRESETS["raw"] and found.source == "input dtype"
+
+
+def test_signature_round_trips_through_metadata():
+    sig = Signature("x0", "N784", None, "float32", PRESETS["symmetric"], 0, "logits", "y0")
+    stored = model.with_signature(linear_classifier(), sig)
+    assert model.stored_signature(stored) == sig
+    assert detect.detect(stored).source == "metadata"
+
+
+def test_not_onnx_file_is_refused(tmp_path):
+    bad = tmp_path / "weights.onnx"
+    bad.write_bytes(b"this is not a protobuf at all \x00\xff" * 10)
+    with pytest.raises(ModelError, match="is not an ONNX model"):
+        model.load(bad)
+    with pytest.raises(ModelError, match="does not exist"):
+        model.load(tmp_path / "missing.onnx")
+
+
+def test_input_that_cannot_hold_a_digit(tmp_path):
+    path = save(linear_classifier(("N", 3, 32, 32)), tmp_path / "cifar.onnx")
+    with pytest.raises(ModelError, match=r"shape \['\?', 3, 32, 32\], which cannot hold a 28x28 digit"):
+        api.open_model(path)
+
+
+def test_model_with_seven_outputs(tmp_path):
+    path = save(linear_classifier(outputs=7, classes=7), tmp_path / "seven.onnx")
+    with pytest.raises(ModelError, match="no output holds 10 class scores"):
+        api.open_model(path)
+
+
+def test_model_with_two_image_inputs(tmp_path):
+    path = save(linear_classifier(inputs=2), tmp_path / "two.onnx")
+    with pytest.raises(ModelError, match="model has 2 inputs \\(x0, x1\\)"):
+        api.open_model(path)
