@@ -14,7 +14,7 @@ from edgeshrink import model as models
 from edgeshrink.errors import ModelError, PassError
 from edgeshrink.evaluate import Evaluation, evaluate
 from edgeshrink.passes.base import PassContext, Track, no_progress
-from edgeshrink.recipe import Recipe
+from edgeshrink.recipe import Recipe, check_input
 from edgeshrink.signature import Signature
 
 
@@ -58,6 +58,7 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
         name: str = "model", max_drop: float = 0.5, data_dir=None, track: Track = no_progress,
         seed: int = 0) -> PipelineReport:
     """Apply `recipe` to `proto`, writing NN-pass.onnx per step and model.opt.onnx into `output`."""
+    check_input(recipe, models.is_quantized(proto))
     test = mnist.load("test", data_dir)
     ctx_train = mnist.load("train", data_dir)
     current = models.with_signature(proto, signature)
@@ -91,7 +92,7 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
 def _apply(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> onnx.ModelProto:
     """Run one pass and check its output: onnx.checker, then the signature re-attached."""
     out = step.spec.run(current, step.config, ctx)
-    if out is current:
+    if out is current or out == current:  # the pass had nothing to do (e.g. quantize on an int8 model)
         return current
     try:
         onnx.checker.check_model(out)

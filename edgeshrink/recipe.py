@@ -130,3 +130,15 @@ def check_order(recipe: Recipe) -> None:
             )
         if step.spec.quantizes:
             quantized_at = step.position
+
+
+def check_input(recipe: Recipe, quantized: bool) -> None:
+    """An int8 input model may only meet quantize (which then skips): float passes would unfold it."""
+    if not quantized:
+        return
+    for step in recipe.steps:
+        if step.name in FLOAT_ONLY_PASSES:
+            raise RecipeError(
+                f"recipe {recipe.name!r}, step {step.position} ({step.name}): the input model is already quantized, "
+                f"and {step.name} would unfold its int8 weights back to float; run it on the float model instead"
+            )

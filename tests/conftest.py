@@ -22,6 +22,19 @@ def mnist_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_cnn(tmp_path_factory, mnist_dir) -> Path:
+    """A zoo8 CNN trained for a few hundred steps on real MNIST (about 97%), exported once per session."""
+    from dataclasses import replace
+
+    from edgeshrink import zoo
+
+    cfg = replace(zoo.default_config("zoo8"), epochs=1, max_steps=300, val_size=1000)
+    path = tmp_path_factory.mktemp("small_cnn") / "zoo8.onnx"
+    zoo.export(zoo.train("zoo8", cfg), path, path.with_suffix(".pt"))
+    return path
+
+
+@pytest.fixture(scope="session")
 def train_split(mnist_dir):
     return data.load("train")
 

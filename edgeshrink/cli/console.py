@@ -21,7 +21,7 @@ def show(table: Table) -> None:
     rich = RichTable(title=table.title, title_justify="left", header_style="bold")
     for col in table.columns:
         numeric = col in table.numeric
-        rich.add_column(col, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold")
+        rich.add_column(col, justify="right" if numeric else "left", no_wrap=numeric or col == "step")
     for row in table.rows:
         rich.add_row(*row)
     console.print(rich)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Set up edgeshrink on a fresh machine (Python 3.11, Node 20): a virtual environment in .venv with the
+# CPU build of torch, the package and its test tools, Debian's Chromium, and onnxruntime-web from npm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${VIRTUAL_ENV:-}" ]; then
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  # shellcheck disable=SC1091
+  . .venv/bin/activate
+fi
+python -m pip install --quiet --upgrade pip
+# torch first and pinned: unpinned, pip would pull the CUDA build (several GB) as a dependency.
+python -m pip install --quiet torch==2.13.0
+python -m pip install --quiet -e ".[test]"
+
+if [ "${EDGESHRINK_SKIP_BROWSER:-0}" != 1 ]; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  fi
+  npm ci --prefix examples/web --no-audit --no-fund --silent
+fi
+echo "edgeshrink is set up in ${VIRTUAL_ENV}: activate it with '. .venv/bin/activate'"

@@ -1,0 +1,72 @@
+"""The CLI's error boundary: one line naming the problem and the fix, a non-zero exit, no traceback."""
+
+import subprocess
+import sys
+
+import pytest
+
+from edgeshrink.cli import main
+from tests.models import linear_classifier, save
+
+
+def one_line_error(capsys, argv) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 1, err
+    assert err.startswith("error: ") and "Traceback" not in err
+    return " ".join(err.split())  # rich may wrap a long line on narrow terminals
+
+
+def test_not_onnx(capsys, tmp_path):
+    bad = tmp_path / "model.onnx"
+    bad.write_text("hello")
+    assert "is not an ONNX model" in one_line_error(capsys, ["evaluate", str(bad)])
+
+
+def test_wrong_input_shape(capsys, tmp_path):
+    path = save(linear_classifier(("N", 3, 32, 32)), tmp_path / "m.onnx")
+    assert "cannot hold a 28x28 digit" in one_line_error(capsys, ["evaluate", path])
+
+
+def test_seven_outputs(capsys, tmp_path):
+    path = save(linear_classifier(outputs=7, classes=7), tmp_path / "m.onnx")
+    assert "no output holds 10 class scores" in one_line_error(capsys, ["evaluate", path])
+
+
+def test_missing_dataset(capsys, tmp_path, peers_dir):
+    msg = one_line_error(capsys, ["evaluate", str(peers_dir / "zoo_mnist8.onnx"), "--data-dir", str(tmp_path)])
+    assert "train-images-idx3-ubyte is missing" in msg and "edgeshrink data fetch" in msg
+
+
+def test_corrupt_dataset(capsys, tmp_path, mnist_dir):
+    for f in mnist_dir.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes()[:1000])
+    msg = one_line_error(capsys, ["data", "info", "--data-dir", str(tmp_path)])
+    assert "incomplete or corrupt" in msg
+
+
+def test_unknown_arch(capsys):
+    msg = one_line_error(capsys, ["train", "--arch", "resnet50"])
+    assert "unknown architecture 'resnet50'" in msg and "lenet5" in msg
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    bad = tmp_path / "model.onnx"
+    bad.write_text("hello")
+    with pytest.raises(Exception, match="is not an ONNX model"):
+        main(["evaluate", str(bad), "--debug"])
+
+
+def test_module_entry_point_and_help():
+    proc = subprocess.run([sys.executable, "-m", "edgeshrink", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    for command in ("evaluate", "compare", "train", "optimize", "data"):
+        assert command in proc.stdout
+
+
+def test_evaluate_json(capsys, peers_dir):
+    import json
+
+    assert main(["evaluate", str(peers_dir / "zoo_mnist8.onnx"), "--json", "--no-latency"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["accuracy"] == pytest.approx(0.989, abs=1e-3) and out["signature"]["layout"] == "NCHW"

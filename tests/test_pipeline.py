@@ -1,0 +1,64 @@
+"""The pipeline runs a recipe step by step, measures after each, and enforces the accuracy budget."""
+
+import json
+
+import onnx
+import pytest
+
+from edgeshrink import api, model
+from edgeshrink.cli import main
+from edgeshrink.errors import RecipeError
+
+
+@pytest.fixture(scope="module")
+def fast_run(small_cnn, tmp_path_factory):
+    out = tmp_path_factory.mktemp("fast")
+    return api.optimize(small_cnn, "fast", ["quantize.calibration_images=100"], output=out), out
+
+
+def test_fast_recipe_writes_every_step_and_reports(fast_run):
+    report, out = fast_run
+    assert report.completed and [s.name for s in report.steps] == ["simplify", "fuse", "quantize"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["01-simplify.onnx", "02-fuse.onnx", "03-quantize.onnx", "model.opt.onnx",
+                     "report.csv", "report.json", "report.md"]
+    final = model.load(out / "model.opt.onnx")
+    assert model.stored_signature(final) is not None  # the page and later runs know how to feed it
+    assert any(init.data_type == onnx.TensorProto.INT8 for init in final.graph.initializer)
+    assert report.final_evaluation.size.raw < report.baseline.size.raw / 2
+    assert abs(report.final_evaluation.accuracy - report.baseline.accuracy) <= 0.005
+
+
+def test_reports_agree_with_each_other(fast_run):
+    report, out = fast_run
+    doc = json.loads((out / "report.json").read_text())
+    assert doc["completed"] and len(doc["steps"]) == 3
+    assert doc["steps"][2]["evaluation"]["accuracy"] == report.steps[2].evaluation.accuracy
+    md = (out / "report.md").read_text()
+    assert "3 quantize" in md and "recipe 'fast' completed" in md
+    assert (out / "report.csv").read_text().count("\n") == 5  # header, input, three steps
+
+
+def test_budget_breach_stops_and_keeps_last_good_model(small_cnn, tmp_path, capsys):
+    recipe = tmp_path / "brutal.yaml"
+    recipe.write_text("name: brutal\nsteps:\n  - pass: simplify\n  - pass: prune\n    method: unstructured\n"
+                      "    sparsity: 0.97\n    finetune_epochs: 0\n  - pass: quantize\n")
+    code = main(["optimize", str(small_cnn), "--recipe", str(recipe), "-o", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "step 2 (prune) lost" in " ".join(out.split())
+    doc = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert doc["stopped_at"] == 2 and [s["status"] for s in doc["steps"]] == ["ok", "over budget"]
+    kept = (tmp_path / "out" / "model.opt.onnx").read_bytes()
+    assert kept == (tmp_path / "out" / "01-simplify.onnx").read_bytes()
+
+
+def test_quantized_input_skips_quantize_and_refuses_float_passes(fast_run, tmp_path):
+    _, out = fast_run
+    quantized = out / "model.opt.onnx"
+    only_quantize = tmp_path / "q.yaml"
+    only_quantize.write_text("steps:\n  - pass: quantize\n")
+    report = api.optimize(quantized, str(only_quantize), output=tmp_path / "again")
+    assert report.steps[0].status == "skipped" and "already quantized" in " ".join(report.steps[0].notes)
+    with pytest.raises(RecipeError, match=r"step 1 \(simplify\): the input model is already quantized"):
+        api.optimize(quantized, "fast", output=tmp_path / "refused")

@@ -1,0 +1,73 @@
+"""Recipes are validated whole before anything runs; each error names the step's position."""
+
+import pytest
+
+from edgeshrink import recipe
+from edgeshrink.errors import RecipeError
+from edgeshrink.passes import REGISTRY
+from edgeshrink.passes.base import PassSpec
+from edgeshrink.passes.registry import Registry
+
+
+def write(tmp_path, text):
+    path = tmp_path / "r.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("name", ["default", "fast", "dynamic", "max"])
+def test_shipped_recipes_validate(name):
+    plan = recipe.load(name)
+    assert plan.steps[-1].name == "quantize" and plan.steps[0].position == 1
+
+
+def test_unknown_pass_lists_known_ones(tmp_path):
+    with pytest.raises(RecipeError, match=r"step 2 \(squash\): unknown pass 'squash'; known passes: prune, simplify"):
+        recipe.load(write(tmp_path, "steps:\n  - pass: simplify\n  - pass: squash\n"))
+
+
+def test_bad_parameter_value_and_name(tmp_path):
+    with pytest.raises(RecipeError, match=r"step 1 \(quantize\): mode must be one of static, dynamic"):
+        recipe.load(write(tmp_path, "steps:\n  - pass: quantize\n    mode: int4\n"))
+    with pytest.raises(RecipeError, match=r"step 1 \(prune\): unknown parameter\(s\) sparsty"):
+        recipe.load(write(tmp_path, "steps:\n  - pass: prune\n    sparsty: 0.5\n"))
+    with pytest.raises(RecipeError, match=r"step 1 \(prune\): .*sparsity"):
+        recipe.load(write(tmp_path, "steps:\n  - pass: prune\n    sparsity: 1.5\n"))
+
+
+def test_float_pass_after_quantize_is_refused(tmp_path):
+    with pytest.raises(RecipeError, match=r"step 2 \(simplify\) comes after quantize \(step 1\).*onnxsim issue 216"):
+        recipe.load(write(tmp_path, "steps:\n  - pass: quantize\n  - pass: simplify\n"))
+
+
+def test_quantizing_twice_is_refused(tmp_path):
+    with pytest.raises(RecipeError, match=r"step 2 \(quantize\): the model is already quantized by step 1"):
+        recipe.load(write(tmp_path, "steps:\n  - pass: quantize\n  - pass: quantize\n    mode: dynamic\n"))
+
+
+def test_malformed_files(tmp_path):
+    with pytest.raises(RecipeError, match="needs a non-empty 'steps:' list"):
+        recipe.load(write(tmp_path, "name: empty\nsteps: []\n"))
+    with pytest.raises(RecipeError, match="is not valid YAML"):
+        recipe.load(write(tmp_path, "steps: [\n"))
+    with pytest.raises(RecipeError, match="step 1: each step is a mapping with a 'pass:' key"):
+        recipe.load(write(tmp_path, "steps:\n  - simplify\n"))
+    with pytest.raises(RecipeError, match="unknown recipe 'tiniest'; shipped recipes: default, dynamic, fast, max"):
+        recipe.load("tiniest")
+
+
+def test_overrides_by_name_and_position():
+    plan = recipe.load("max", ["quantize.calibration_images=64", "2.sparsity=0.9"])
+    assert plan.steps[-1].config.calibration_images == 64
+    assert plan.steps[1].config.sparsity == 0.9
+    with pytest.raises(RecipeError, match="matches several step"):
+        recipe.load("max", ["prune.sparsity=0.9"])
+    with pytest.raises(RecipeError, match="is not STEP.PARAM=VALUE"):
+        recipe.load("fast", ["calibration_images=3"])
+
+
+def test_registry_refuses_duplicates_and_lists_every_pass():
+    assert REGISTRY.names() == ["prune", "simplify", "fuse", "quantize"]
+    with pytest.raises(ValueError, match="registered twice"):
+        Registry([REGISTRY.get("fuse"), REGISTRY.get("fuse")])
+    assert all(isinstance(spec, PassSpec) and spec.summary for spec in REGISTRY)
