@@ -18,6 +18,10 @@ from edgeshrink.recipe import Recipe, check_input
 from edgeshrink.signature import Signature
 
 
+INPUT_FILE = "00-input.onnx"
+FINAL_FILE = "model.opt.onnx"
+
+
 @dataclass(frozen=True)
 class StepResult:
     """What one step did and what the model measured afterwards."""
@@ -62,6 +66,7 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
     test = mnist.load("test", data_dir)
     ctx_train = mnist.load("train", data_dir)
     current = models.with_signature(proto, signature)
+    models.save(current, output / INPUT_FILE)  # the baseline, with its signature, for bundles and comparisons
     baseline = evaluate(current, signature, "input", test=test, track=track)
     report = PipelineReport(name, recipe.name, max_drop, baseline)
     final_model = current
@@ -84,7 +89,7 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
             report.stopped_at = step.position
             break
         current = final_model = candidate
-    report.final = "model.opt.onnx"
+    report.final = FINAL_FILE
     models.save(final_model, output / report.final)
     return report
 

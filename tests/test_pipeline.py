@@ -20,7 +20,7 @@ def test_fast_recipe_writes_every_step_and_reports(fast_run):
     report, out = fast_run
     assert report.completed and [s.name for s in report.steps] == ["simplify", "fuse", "quantize"]
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["01-simplify.onnx", "02-fuse.onnx", "03-quantize.onnx", "model.opt.onnx",
+    assert names == ["00-input.onnx", "01-simplify.onnx", "02-fuse.onnx", "03-quantize.onnx", "model.opt.onnx",
                      "report.csv", "report.json", "report.md"]
     final = model.load(out / "model.opt.onnx")
     assert model.stored_signature(final) is not None  # the page and later runs know how to feed it

@@ -1,0 +1,112 @@
+"""Headless Chromium through Playwright, pointed at a served bundle and watched for foreign requests."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from edgeshrink.errors import BundleError
+
+CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+INSTALL_HINT = "install it (apt-get install -y chromium) or pass the path of a Chromium executable"
+TIMEOUT_MS = 90_000
+
+
+def find_chromium(executable: str | None = None) -> str:
+    """The Chromium to drive: `executable` if given, else the first installed of CANDIDATES."""
+    for candidate in ([executable] if executable else CANDIDATES):
+        found = candidate if Path(candidate).is_file() else shutil.which(candidate)
+        if found:
+            return str(found)
+    raise BundleError(f"no Chromium found at {executable or ', '.join(CANDIDATES)}; {INSTALL_HINT}")
+
+
+@contextlib.contextmanager
+def chromium(executable: str | None = None) -> Iterator:
+    """A launched headless Chromium (a Playwright Browser); never downloads a browser."""
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError as exc:
+        raise BundleError("Playwright is not installed; pip install 'playwright==1.65.2'") from exc
+    path = find_chromium(executable)
+    try:
+        pw = sync_playwright().start()
+    except Error as exc:
+        raise BundleError("Playwright is already running in this thread (or inside an asyncio loop); "
+                          "pass the open browser instead of launching another") from exc
+    try:
+        browser = pw.chromium.launch(executable_path=path, headless=True, args=ARGS)
+    except Error as exc:
+        pw.stop()
+        first = str(exc).strip().splitlines()[0]
+        raise BundleError(f"Chromium at {path} did not start: {first}; {INSTALL_HINT}") from exc
+    try:
+        yield browser
+    finally:
+        browser.close()
+        pw.stop()
+
+
+@contextlib.contextmanager
+def using(browser=None, executable: str | None = None) -> Iterator:
+    """`browser` if the caller already has one open, else a newly launched Chromium."""
+    if browser is not None:
+        yield browser
+        return
+    with chromium(executable) as launched:
+        yield launched
+
+
+class Watch:
+    """Records what a page does that a self-contained bundle must not: requests to other origins, errors."""
+
+    def __init__(self, base_url: str):
+        self.origin = _origin(base_url)
+        self.foreign: list[str] = []
+        self.errors: list[str] = []
+
+    def attach(self, page) -> None:
+        page.on("request", self._request)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def _request(self, request) -> None:
+        url = request.url
+        if urlsplit(url).scheme not in ("data", "blob") and _origin(url) != self.origin:
+            self.foreign.append(url)
+
+    def check(self) -> None:
+        if self.foreign:
+            more = f" and {len(self.foreign) - 1} more" if len(self.foreign) > 1 else ""
+            raise BundleError(f"the page requested another origin: {self.foreign[0]}{more}; "
+                              "a bundle must load everything from its own folder")
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
+
+
+def open_page(context, url: str, watch: Watch):
+    """A new page at `url`, once the app's test hook exists."""
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    watch.attach(page)
+    page.goto(url)
+    page.wait_for_function("() => window.edgeshrink !== undefined")
+    return page
+
+
+def settle(page, expression: str):
+    """Await a promise of the page's hook: ('ok', value) or ('error', the page's own message)."""
+    return page.evaluate(
+        f"""() => ({expression}).then(
+            (value) => ['ok', value ?? null],
+            (err) => ['error', (err && err.message) || String(err)])"""
+    )

@@ -1,0 +1,251 @@
+// The page: draw or pick a digit, classify it with the chosen model variant, show every class's probability.
+// Everything it needs comes from its own folder (manifest.json, models/, ort/, samples.bin).
+
+import { DrawingPad } from "./draw.js";
+import { toMnist } from "./mnist.js";
+import { loadRuntime, Model, reason } from "./runtime.js";
+import { probabilities } from "./signature.js";
+import * as ui from "./ui.js";
+
+const app = { manifest: null, ort: null, bytes: new Map(), models: new Map(), current: null, samples: null,
+  input: null, running: null, pending: false, prediction: null, probs: null };
+
+function deferred() {
+  const d = {};
+  d.promise = new Promise((resolve, reject) => Object.assign(d, { resolve, reject }));
+  d.promise.catch(() => {});  // failures are shown on the page; the hook's callers may also await them
+  return d;
+}
+const ready = deferred();
+const firstPrediction = deferred();
+const allLoaded = deferred();
+
+// The hook that `edgeshrink verify`, the tests and the screenshot script drive the page with.
+window.edgeshrink = {
+  ready: ready.promise,
+  timeToFirstPrediction: firstPrediction.promise,
+  allModelsLoaded: allLoaded.promise,
+  classify: (name, pixels) => answer(() => classifyWith(name, decodePixels(pixels))),
+  benchmark: (name, runs = 200) => answer(() => benchmarkWith(name, runs)),
+  drawnPixels: () => (app.input?.kind === "drawing" ? Array.from(app.input.pixels) : null),
+  state: () => ({ model: app.current, prediction: app.prediction, probabilities: app.probs }),
+  // The state once the predictions already asked for (by drawing, clicking) have been shown.
+  settled: async () => {
+    while (app.running) await app.running;
+    return window.edgeshrink.state();
+  },
+};
+
+async function answer(work) {
+  try {
+    return await work();
+  } catch (err) {
+    return { error: reason(err) };
+  }
+}
+
+function decodePixels(pixels) {
+  if (typeof pixels !== "string") return Uint8Array.from(pixels);
+  const text = atob(pixels);
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+async function fetchBytes(path) {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(`${path} could not load (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function variant(name) {
+  const found = app.manifest.variants.find((v) => v.name === name);
+  if (!found) {
+    const known = app.manifest.variants.map((v) => v.name).join(", ");
+    throw new Error(`no model variant named ${name}; the bundle has ${known}`);
+  }
+  return found;
+}
+
+function modelBytes(v) {
+  if (!app.bytes.has(v.name)) app.bytes.set(v.name, fetchBytes(v.file));
+  return app.bytes.get(v.name);
+}
+
+function getModel(name) {
+  if (!app.models.has(name)) {
+    const v = variant(name);
+    const bytes = modelBytes(v).catch((err) => {
+      throw new Error(`model ${v.name}: ${reason(err)}`);
+    });
+    app.models.set(name, bytes.then((data) => Model.create(app.ort, v, data)));
+  }
+  return app.models.get(name);
+}
+
+async function classifyWith(name, pixels) {
+  const model = await getModel(name);
+  const result = await model.classify(pixels, pixels.length / 784);
+  return { predictions: result.predictions, scores: result.scores, ms: result.ms };
+}
+
+async function benchmarkWith(name, runs) {
+  const model = await getModel(name);
+  const pixels = app.samples ? app.samples.images.subarray(0, 784) : new Uint8Array(784);
+  return model.benchmark(pixels, runs);
+}
+
+async function predictOnce() {
+  const input = app.input;
+  if (!input) {
+    Object.assign(app, { prediction: null, probs: null });
+    ui.renderAnswer(null, null, null);
+    ui.renderBars(null);
+    return;
+  }
+  const model = await getModel(app.current);
+  const result = await model.classify(input.pixels, 1);
+  const prediction = result.predictions[0];
+  const probs = probabilities(model.variant.output_kind, result.scores?.[0], prediction);
+  Object.assign(app, { prediction, probs });
+  ui.renderAnswer(prediction, probs, result.ms);
+  ui.renderBars(probs, prediction);
+  if (input.kind === "sample") ui.markSample(input.index, prediction, app.samples.labels[input.index]);
+}
+
+/** Classify the current input; calls during a run coalesce into one more run. */
+function refresh() {
+  if (app.running) {
+    app.pending = true;
+    return app.running;
+  }
+  app.running = (async () => {
+    try {
+      do {
+        app.pending = false;
+        await predictOnce();
+      } while (app.pending);
+    } catch (err) {
+      ui.markModel(app.current, true);
+      ui.showError(reason(err));
+    } finally {
+      app.running = null;
+    }
+  })();
+  return app.running;
+}
+
+function setInput(input) {
+  app.input = input;
+  ui.paintDigit(ui.$("preview"), input?.pixels);
+}
+
+function showSample(i) {
+  const pixels = app.samples.images.subarray(i * 784, (i + 1) * 784);
+  setInput({ kind: "sample", index: i, pixels });
+  ui.selectSample(i);
+  app.pad.show(ui.$("gallery").children[i].querySelector("canvas"));
+  ui.$("pad-hint").hidden = true;
+}
+
+function pickModel(name) {
+  app.current = name;
+  ui.markModel(name, false);
+  const url = new URL(location.href);
+  url.searchParams.set("model", name);
+  history.replaceState(null, "", url);
+  refresh();
+}
+
+function setupDrawing() {
+  let frame = 0;
+  const update = () => {
+    frame = 0;
+    const pixels = toMnist(app.pad.canvas);
+    setInput(pixels ? { kind: "drawing", pixels } : null);
+    refresh();
+  };
+  app.pad = new DrawingPad(ui.$("pad"), {
+    onStart: () => {
+      ui.selectSample(null);
+      ui.$("pad-hint").hidden = true;
+    },
+    onDraw: () => { frame ||= requestAnimationFrame(update); },
+    onEnd: () => {
+      cancelAnimationFrame(frame);
+      update();
+    },
+  });
+  ui.$("clear").addEventListener("click", () => {
+    app.pad.clear();
+    ui.selectSample(null);
+    ui.$("pad-hint").hidden = false;
+    setInput(null);
+    refresh();
+  });
+}
+
+function setupButtons() {
+  ui.$("bench").addEventListener("click", async () => {
+    const out = ui.$("bench-out");
+    out.textContent = "running 200 inferences…";
+    const result = await answer(() => benchmarkWith(app.current, 200));
+    out.textContent = result.error ?? `${ui.formatMs(result.median_ms)} per inference (median of ${result.runs} runs, 1 thread)`;
+  });
+  ui.$("run-all").addEventListener("click", async () => {
+    const { images, labels } = app.samples;
+    const result = await answer(() => classifyWith(app.current, images));
+    if (result.error) return ui.showError(result.error);
+    result.predictions.forEach((p, i) => ui.markSample(i, p, labels[i]));
+    const right = result.predictions.filter((p, i) => p === labels[i]).length;
+    ui.$("gallery-score").textContent = `${right} of ${labels.length} right with ${app.current}`;
+  });
+}
+
+async function loadSamples(info) {
+  const bytes = await fetchBytes(info.file);
+  const n = info.count;
+  return { images: bytes.subarray(0, n * 784), labels: Array.from(bytes.subarray(n * 784, n * 785)) };
+}
+
+async function start() {
+  setupDrawing();
+  ui.renderBars(null);
+  try {
+    app.manifest = JSON.parse(new TextDecoder().decode(await fetchBytes("manifest.json")));
+  } catch (err) {
+    throw new Error(`${reason(err)}: serve a folder made by edgeshrink bundle`);
+  }
+  const names = app.manifest.variants.map((v) => v.name);
+  const wanted = new URLSearchParams(location.search).get("model");
+  app.current = names.includes(wanted) ? wanted : app.manifest.default ?? names[0];
+  ui.renderModels(app.manifest.variants, app.current, pickModel);
+  ui.renderSizes(app.manifest.sizes);
+  const samples = loadSamples(app.manifest.samples);
+  app.ort = await loadRuntime(app.manifest.runtime);
+  const isolation = self.crossOriginIsolated ? "cross-origin isolated" : "not isolated";
+  ui.setStatus(`onnxruntime-web ${app.manifest.runtime.version} · WebAssembly · 1 thread · ${isolation}`);
+  ready.resolve({ variants: names, runtime: app.manifest.runtime.version });
+  app.samples = await samples;
+  ui.renderGallery(app.samples, (i) => { showSample(i); refresh(); });
+  setupButtons();
+  return app.manifest.variants;
+}
+
+start()
+  .then(async (variants) => {
+    showSample(0);
+    try {
+      await predictOnce();
+      firstPrediction.resolve(performance.now());
+    } catch (err) {
+      ui.markModel(app.current, true);
+      ui.showError(reason(err));
+      firstPrediction.reject(err);
+    }
+    await Promise.allSettled(variants.map(modelBytes));  // every model in memory: the page works offline
+    allLoaded.resolve(true);
+  })
+  .catch((err) => {
+    ui.showError(reason(err));
+    ui.setStatus("not working: see the message above");
+    for (const d of [ready, firstPrediction, allLoaded]) d.reject(err);
+  });

@@ -1,0 +1,146 @@
+// Rendering of the page's parts from plain data; no model or runtime logic here.
+
+export const $ = (id) => document.getElementById(id);
+
+export function formatBytes(n) {
+  if (n == null) return "–";
+  if (n < 1000) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)} kB`;
+  return `${(n / 1e6).toFixed(2)} MB`;
+}
+
+export function formatMs(ms) {
+  if (ms == null) return "–";
+  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+}
+
+export const formatCount = (n) => (n == null ? "–" : n.toLocaleString("en-US"));
+export const formatPercent = (p, digits = 2) => (p == null ? "–" : `${(p * 100).toFixed(digits)} %`);
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+export function showError(message) {
+  const box = $("error");
+  const line = el("p", null, message);
+  box.append(line);
+  box.hidden = false;
+}
+
+export function setStatus(text) {
+  $("status").textContent = text;
+}
+
+/** Ten bars, one per digit; `probs` null draws them empty. */
+export function renderBars(probs, prediction) {
+  const list = $("bars");
+  if (!list.children.length) {
+    for (let d = 0; d < 10; d++) {
+      const item = el("li", "bar");
+      item.append(el("span", "bar-digit", String(d)), el("span", "bar-track"), el("span", "bar-value"));
+      item.children[1].append(el("span", "bar-fill"));
+      list.append(item);
+    }
+  }
+  [...list.children].forEach((item, d) => {
+    const p = probs ? probs[d] : 0;
+    item.classList.toggle("best", probs != null && d === prediction);
+    item.querySelector(".bar-fill").style.width = `${(p * 100).toFixed(1)}%`;
+    item.querySelector(".bar-value").textContent = probs ? `${(p * 100).toFixed(1)}%` : "";
+  });
+}
+
+export function renderAnswer(prediction, probs, ms) {
+  $("digit").textContent = prediction == null ? "–" : String(prediction);
+  $("confidence").textContent = probs ? `${(probs[prediction] * 100).toFixed(1)}% sure` : "";
+  $("timing").textContent = ms == null ? "" : `inference ${formatMs(ms)}`;
+}
+
+/** Paint 784 uint8 pixels onto a 28x28 canvas (white digit on black). */
+export function paintDigit(canvas, pixels) {
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    const v = pixels ? pixels[i] : 0;
+    image.data.set([v, v, v, 255], i * 4);
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+/** The model picker: one selectable card per variant with its size, accuracy and parameters. */
+export function renderModels(variants, current, onPick) {
+  const box = $("models");
+  box.replaceChildren();
+  for (const v of variants) {
+    const card = el("button", "model");
+    card.type = "button";
+    card.setAttribute("role", "radio");
+    card.setAttribute("aria-checked", String(v.name === current));
+    card.dataset.model = v.name;
+    const head = el("div", "model-head");
+    head.append(el("span", "model-name", v.name), el("span", "model-acc", formatPercent(v.accuracy)));
+    card.append(head);
+    if (v.description) card.append(el("p", "model-desc", v.description));
+    const facts = el("dl", "model-facts");
+    const browser = v.browser?.latency_ms;
+    for (const [k, value] of [
+      ["size", `${formatBytes(v.bytes)} · gzip ${formatBytes(v.gzip_bytes)}`],
+      ["params", v.nonzero_params < v.params ? `${formatCount(v.nonzero_params)} of ${formatCount(v.params)}`
+        : formatCount(v.params)],
+      ["latency", browser != null ? `${formatMs(browser)} browser · ${formatMs(v.latency_ms)} native`
+        : `${formatMs(v.latency_ms)} native`],
+    ]) facts.append(el("dt", null, k), el("dd", null, value));
+    card.append(facts);
+    card.addEventListener("click", () => onPick(v.name));
+    box.append(card);
+  }
+}
+
+export function markModel(name, failed) {
+  for (const card of $("models").children) {
+    card.setAttribute("aria-checked", String(card.dataset.model === name));
+    if (card.dataset.model === name && failed) card.classList.add("failed");
+  }
+}
+
+/** The gallery of real test digits; `onPick(index)` on click. */
+export function renderGallery(samples, onPick) {
+  const box = $("gallery");
+  box.replaceChildren();
+  samples.labels.forEach((label, i) => {
+    const item = el("button", "sample");
+    item.type = "button";
+    item.title = `test digit #${i}, label ${label}`;
+    item.dataset.index = String(i);
+    const canvas = el("canvas");
+    canvas.width = 28;
+    canvas.height = 28;
+    paintDigit(canvas, samples.images.subarray(i * 784, (i + 1) * 784));
+    item.append(canvas, el("span", "sample-tag", ""));
+    item.addEventListener("click", () => onPick(i));
+    box.append(item);
+  });
+}
+
+export function markSample(i, prediction, label) {
+  const item = $("gallery").children[i];
+  if (!item) return;
+  item.classList.toggle("right", prediction === label);
+  item.classList.toggle("wrong", prediction !== label);
+  item.querySelector(".sample-tag").textContent = String(prediction);
+}
+
+export function selectSample(i) {
+  for (const item of $("gallery").children) item.classList.toggle("selected", item.dataset.index === String(i));
+}
+
+export function renderSizes(sizes) {
+  if (!sizes) return;
+  const parts = ["runtime", "models", "app"].filter((k) => sizes[k]);
+  const text = parts.map((k) => `${k} ${formatBytes(sizes[k].brotli)}`).join(" + ");
+  $("sizes").textContent = `Whole page over the wire (brotli): ${formatBytes(sizes.total?.brotli)} = ${text}.`;
+}

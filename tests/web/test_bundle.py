@@ -1,0 +1,126 @@
+"""The bundle folder: its files, manifest.json, sizes, and the errors that stop a bad bundle."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from edgeshrink.errors import BundleError
+from edgeshrink.web import bundle
+from edgeshrink.web.manifest import entry_signature
+from edgeshrink.web.runtime import default_app_dir, ensure_runtime
+
+
+def test_bundle_holds_app_models_runtime_and_samples(dist, web_variants):
+    names = {p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file()}
+    assert {"index.html", "style.css", "js/app.js", "manifest.json", "samples.bin"} <= names
+    assert {f"models/{v.name}.onnx" for v in web_variants} <= names
+    # only the WebAssembly build of the runtime: no WebGPU/JSEP/asyncify/JSPI files, no npm metadata
+    assert sorted(n for n in names if n.startswith("ort/")) == [
+        "ort/ort-wasm-simd-threaded.mjs", "ort/ort-wasm-simd-threaded.wasm", "ort/ort.wasm.min.mjs"]
+    assert not any("node_modules" in n or n.endswith("package.json") or n.startswith(".") for n in names)
+    for v in web_variants:
+        assert (dist / "models" / f"{v.name}.onnx").read_bytes() == v.model_path.read_bytes()
+
+
+def test_manifest_describes_every_variant(dist, web_variants):
+    doc = json.loads((dist / "manifest.json").read_text())
+    assert doc["format"] == 1 and doc["default"] == web_variants[0].name
+    assert doc["runtime"]["version"].startswith("1.30.") and (dist / doc["runtime"]["entry"]).is_file()
+    for v, entry in zip(web_variants, doc["variants"]):
+        assert entry["name"] == v.name and (dist / entry["file"]).is_file()
+        assert entry["bytes"] == v.model_path.stat().st_size
+        assert 0 < entry["brotli_bytes"] <= entry["gzip_bytes"] < entry["bytes"]
+        assert (entry["accuracy"], entry["params"], entry["nonzero_params"]) == (
+            v.accuracy, v.params_total, v.params_nonzero)
+        assert entry_signature(entry) == v.signature  # the page feeds the model exactly as Python does
+    nhwc = next(e for e in doc["variants"] if e["name"] == "nhwc-raw-b4")
+    assert nhwc["input_shape"] == [4, 28, 28, 1] and doc["variants"][0]["input_shape"] == [None, 1, 28, 28]
+
+
+def test_samples_are_the_first_real_test_digits(dist, test_split):
+    doc = json.loads((dist / "manifest.json").read_text())
+    n = doc["samples"]["count"]
+    data = np.frombuffer((dist / "samples.bin").read_bytes(), dtype=np.uint8)
+    assert n == 100 and len(data) == n * 785
+    assert np.array_equal(data[: n * 784].reshape(n, 28, 28), test_split.images[:n])
+    assert np.array_equal(data[n * 784:], test_split.labels[:n])
+
+
+def test_sizes_add_up_by_part(dist):
+    doc = json.loads((dist / "manifest.json").read_text())
+    sizes = doc["sizes"]
+    runtime_raw = sum(p.stat().st_size for p in (dist / "ort").iterdir())
+    models_raw = sum(p.stat().st_size for p in (dist / "models").iterdir())
+    assert sizes["runtime"]["raw"] == runtime_raw and sizes["models"]["raw"] == models_raw
+    for key in ("raw", "gzip", "brotli", "files"):
+        assert sizes["total"][key] == sum(sizes[part][key] for part in ("runtime", "models", "app"))
+    assert sizes["runtime"]["brotli"] < sizes["runtime"]["gzip"] < sizes["runtime"]["raw"]
+
+
+def test_rows_are_plain_data(web_variants, tmp_path):
+    result = bundle(web_variants[:2], tmp_path / "two", samples=5)
+    rows = result.rows()
+    assert [r["part"] for r in rows] == ["runtime", "models", "app", "total"]
+    assert rows[1]["files"] == 2 and rows[-1]["raw"] == result.total.raw
+    assert result.total.raw == sum(p.stat().st_size for p in result.out_dir.rglob("*") if p.is_file())
+
+
+def test_rebuilding_replaces_the_old_bundle_whole(web_variants, tmp_path):
+    out = tmp_path / "site"
+    bundle(web_variants, out, samples=3)
+    bundle(web_variants[:1], out, samples=3)
+    assert [p.name for p in (out / "models").iterdir()] == ["fp32.onnx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temporary folders left behind
+    assert oct(out.stat().st_mode & 0o777) == "0o755"
+
+
+def test_a_folder_of_other_files_is_never_replaced(web_variants, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(BundleError, match="not an edgeshrink bundle; choose an empty or new folder"):
+        bundle(web_variants, tmp_path, samples=3)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda vs: [vs[0], vs[0]], "two variants are named 'fp32'"),
+    (lambda vs: [dataclasses.replace(vs[0], name="a b")], "cannot be a file name"),
+    (lambda vs: [], "no model variants"),
+    (lambda vs: [dataclasses.replace(vs[0], model_path=vs[0].model_path.with_name("gone.onnx"))],
+     "variant fp32: model file .* does not exist"),
+    (lambda vs: [dataclasses.replace(vs[0], signature=dataclasses.replace(vs[0].signature, input_name="img"))],
+     "variant fp32: the model has no input 'img'"),
+])
+def test_bad_variants_are_refused_before_writing(web_variants, tmp_path, change, message):
+    with pytest.raises(BundleError, match=message):
+        bundle(change(web_variants), tmp_path / "out", samples=3)
+    assert not (tmp_path / "out").exists()
+
+
+def _app_copy(tmp_path):
+    app = tmp_path / "app"
+    shutil.copytree(default_app_dir(), app, ignore=shutil.ignore_patterns("node_modules"))
+    return app
+
+
+def test_missing_npm_is_a_clear_error(tmp_path, monkeypatch):
+    app = _app_copy(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(BundleError, match="npm is not installed.*install Node.js"):
+        ensure_runtime(app)
+
+
+def test_failing_npm_is_a_clear_error(tmp_path, monkeypatch):
+    app = _app_copy(tmp_path)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "npm").write_text("#!/bin/sh\necho 'npm error code E404' >&2\nexit 1\n")
+    (fake / "npm").chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake) + os.pathsep + os.environ["PATH"])
+    with pytest.raises(BundleError, match="npm ci in .* failed: npm error code E404; run it there by hand"):
+        ensure_runtime(app)

@@ -1,0 +1,105 @@
+"""verify: every variant classifies real digits in Chromium as onnxruntime does, or the bundle is refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+
+from edgeshrink import inference
+from edgeshrink import model as model_io
+from edgeshrink.errors import BundleError
+from edgeshrink.web import Variant, bundle, verify
+
+
+@pytest.fixture
+def dist_copy(dist, tmp_path):
+    copy = tmp_path / "dist"
+    shutil.copytree(dist, copy)
+    return copy
+
+
+@pytest.fixture
+def small_dist(web_variants, tmp_path):
+    """Two variants and five gallery digits: enough for the checks that fail or skip the measurement."""
+    return bundle(web_variants[:2], tmp_path / "small", samples=5).out_dir
+
+
+def test_every_variant_passes_and_is_recorded(dist_copy, browser, web_variants):
+    result = verify(dist_copy, images=300, runs=50, browser=browser)
+    assert [c.name for c in result.variants] == [v.name for v in web_variants]
+    for check in result.variants:
+        assert check.images == 300 and check.agreement >= 0.99 and check.accuracy > 0.9
+        assert 0 < check.latency_ms < 50 and 0 < check.first_prediction_ms < 60_000
+    assert result.variants[0].max_score_diff < 1e-3  # logits: wasm and x86 kernels agree to float rounding
+    doc = json.loads((dist_copy / "manifest.json").read_text())
+    assert doc["verification"]["browser"] == result.browser and result.browser.startswith("Chromium ")
+    for entry, check in zip(doc["variants"], result.variants):
+        assert entry["browser"]["latency_ms"] == check.latency_ms and entry["browser"]["images"] == 300
+    assert result.rows()[0]["name"] == web_variants[0].name
+
+
+def test_verify_can_leave_the_manifest_alone(small_dist, browser):
+    before = (small_dist / "manifest.json").read_bytes()
+    verify(small_dist, images=10, runs=10, update_manifest=False, browser=browser)
+    assert (small_dist / "manifest.json").read_bytes() == before
+
+
+def _nchwc_model(base: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with its last activations (16 channels) sent through NCHWc blocked layout and back:
+    onnxruntime's x86 CPU kernels (com.microsoft.nchwc) that the WebAssembly build does not have."""
+    model = onnx.ModelProto()
+    model.CopyFrom(base)
+    flatten = next(node for node in model.graph.node if node.op_type == "Flatten")
+    activations = flatten.input[0]
+    flatten.input[0] = "unblocked"
+    at = list(model.graph.node).index(flatten)
+    model.graph.node.insert(at, helper.make_node("ReorderOutput", ["blocked"], ["unblocked"],
+                                                 domain="com.microsoft.nchwc", channels=16))
+    model.graph.node.insert(at, helper.make_node("ReorderInput", [activations], ["blocked"],
+                                                 domain="com.microsoft.nchwc"))
+    model.opset_import.append(helper.make_opsetid("com.microsoft.nchwc", 1))
+    return model
+
+
+def test_a_variant_the_browser_cannot_run_fails_naming_it(web_variants, browser, tmp_path):
+    fp32 = web_variants[0]
+    path = model_io.save(_nchwc_model(model_io.load(fp32.model_path)), tmp_path / "nchwc.onnx")
+    out = bundle([fp32, Variant("x86-nchwc", path, fp32.signature, fp32.accuracy, 1, 1, None)],
+                 tmp_path / "dist", samples=5)
+    with pytest.raises(BundleError, match=r"variant x86-nchwc does not run in the browser: .*"
+                                          r"com\.microsoft\.nchwc:ReorderInput.* is not a registered"):
+        verify(out.out_dir, images=10, runs=10, browser=browser)
+    assert json.loads((out.out_dir / "manifest.json").read_text())["verification"] is None
+
+
+def test_a_request_to_another_origin_fails(small_dist, browser):
+    index = small_dist / "index.html"
+    index.write_text(index.read_text().replace("</body>", '<img src="http://127.0.0.1:9/pixel.png" alt=""></body>'))
+    with pytest.raises(BundleError, match=r"requested another origin: http://127\.0\.0\.1:9/pixel\.png"):
+        verify(small_dist, images=10, runs=10, browser=browser)
+
+
+def test_browser_answers_that_differ_from_onnxruntime_are_caught(small_dist, browser, monkeypatch):
+    predict = inference.predict
+    monkeypatch.setattr(inference, "predict", lambda *args: (predict(*args) + 1) % 10)
+    with pytest.raises(BundleError, match="variant fp32: the browser's digit differs from onnxruntime's on 10 of 10"):
+        verify(small_dist, images=10, runs=10, browser=browser)
+
+
+def test_nchwc_model_is_valid_for_python_onnxruntime(web_variants, test_split):
+    """The failing variant above fails because of the browser, not because the model is broken."""
+    fp32 = web_variants[0]
+    model = _nchwc_model(model_io.load(fp32.model_path))
+    try:
+        session = inference.session(model, threads=1)
+    except Exception as exc:  # only x86 builds of onnxruntime have the NCHWc kernels
+        pytest.skip(f"this onnxruntime has no NCHWc kernels: {exc}")
+    base = inference.session(model_io.load(fp32.model_path), threads=1)
+    pixels = test_split.images[:20]
+    assert np.array_equal(inference.predict(session, fp32.signature, pixels),
+                          inference.predict(base, fp32.signature, pixels))
