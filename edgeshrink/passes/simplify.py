@@ -1,0 +1,72 @@
+"""Simplify: onnx-simplifier's constant folding, shape inference and dead-code removal."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+
+import onnx
+
+from edgeshrink.errors import PassError
+from edgeshrink.model import graph_inputs
+from edgeshrink.passes.base import PassContext, PassSpec
+
+MAX_CHECKS = 100
+
+
+@dataclass(frozen=True)
+class SimplifyConfig:
+    """How much onnx-simplifier checks and fuses."""
+
+    check_n: int = 1  # random-input runs comparing simplified and original outputs (0: trust it)
+    fuse_bn: bool = True  # fold BatchNormalization into the Conv before it
+
+    def __post_init__(self):
+        if isinstance(self.check_n, bool) or not isinstance(self.check_n, int):
+            raise ValueError(f"check_n must be a whole number, not {self.check_n!r}")
+        if not 0 <= self.check_n <= MAX_CHECKS:
+            raise ValueError(f"check_n must be between 0 and {MAX_CHECKS}, not {self.check_n}")
+
+
+def run(model: onnx.ModelProto, cfg: SimplifyConfig, ctx: PassContext) -> onnx.ModelProto:
+    """A simplified copy of `model`: same inputs (dynamic batch kept dynamic), outputs and metadata."""
+    import onnxsim
+
+    source = onnx.ModelProto()
+    source.CopyFrom(model)  # onnxsim edits some models in place
+    name = f"model {model.graph.name!r}" if model.graph.name else "the model"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # onnxsim prints its checks
+            # No input shapes: passing them would pin a dynamic batch dimension to a number.
+            simplified, ok = onnxsim.simplify(
+                source, check_n=cfg.check_n, skip_fuse_bn=not cfg.fuse_bn, certify=False
+            )
+    except Exception as exc:  # onnxsim raises RuntimeError, ValueError, onnx errors...
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise PassError(f"onnx-simplifier failed on {name}: {type(exc).__name__}: {first}") from exc
+    if not ok:
+        raise PassError(
+            f"onnx-simplifier could not verify {name}: its outputs differ from the original's on random "
+            "inputs; leave simplify out of the recipe or set check_n: 0"
+        )
+    return _restore_interface(simplified, model, name)
+
+
+def _restore_interface(simplified: onnx.ModelProto, original: onnx.ModelProto, name: str) -> onnx.ModelProto:
+    """The original's metadata (the signature, without onnxsim's bookkeeping keys); same inputs/outputs."""
+    del simplified.metadata_props[:]
+    simplified.metadata_props.extend(original.metadata_props)
+    before = ([i.name for i in graph_inputs(original)], [o.name for o in original.graph.output])
+    after = ([i.name for i in graph_inputs(simplified)], [o.name for o in simplified.graph.output])
+    if before != after:
+        raise PassError(f"onnx-simplifier renamed the inputs or outputs of {name} ({before} -> {after})")
+    return simplified
+
+
+SPEC = PassSpec(
+    name="simplify",
+    config=SimplifyConfig,
+    run=run,
+    summary="fold constants, infer shapes and drop dead nodes with onnx-simplifier",
+)
