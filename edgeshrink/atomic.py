@@ -22,6 +22,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the user's usual mode
         os.replace(tmp_path, target)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
@@ -31,6 +32,12 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         raise
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes(target: str | os.PathLike, data: bytes) -> Path:

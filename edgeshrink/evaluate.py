@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -15,23 +14,9 @@ from edgeshrink import inference
 from edgeshrink.model import count_params, op_histogram, opset
 from edgeshrink.passes.base import Track, no_progress
 from edgeshrink.signature import Signature
+from edgeshrink.size import Size, measure
 
 THROUGHPUT_BATCH = 256
-
-
-@dataclass(frozen=True)
-class Size:
-    """Bytes of the serialized model: as stored and as a web server would send it compressed."""
-
-    raw: int
-    gzip: int
-    brotli: int
-
-    @classmethod
-    def of(cls, blob: bytes) -> "Size":
-        import brotli
-
-        return cls(len(blob), len(gzip.compress(blob, 9, mtime=0)), len(brotli.compress(blob, quality=11)))
 
 
 @dataclass(frozen=True)
@@ -115,7 +100,7 @@ def evaluate(model: onnx.ModelProto, signature: Signature, name: str = "model", 
         total=len(test),
         params_total=total,
         params_nonzero=nonzero,
-        size=Size.of(model.SerializeToString()),
+        size=measure(model.SerializeToString()),
         latency=measure_latency(model, signature, test.images) if latency else None,
         nodes=len(model.graph.node),
         op_histogram=op_histogram(model),

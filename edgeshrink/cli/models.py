@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated, Optional
@@ -71,10 +72,9 @@ def train(
     """Train a reference architecture on the 60,000 training images and export ONNX + checkpoint."""
     from edgeshrink import zoo
 
-    cfg = zoo.default_config(arch)
     overrides = {k: v for k, v in {"epochs": epochs, "lr": lr, "seed": seed}.items() if v is not None}
     try:
-        cfg = cfg.__class__(**{**cfg.__dict__, **overrides})
+        cfg = dataclasses.replace(zoo.default_config(arch), **overrides)
     except ValueError as exc:
         raise EdgeshrinkError(f"bad training option: {exc}") from exc
     with progress() as track:

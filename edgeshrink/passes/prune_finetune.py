@@ -174,6 +174,7 @@ def _train(model: onnx.ModelProto, cfg: "PruneConfig", ctx: PassContext, train: 
     params = _trainable(student.module, model)
     masks = [(student.module.param(name), torch.from_numpy(mask)) for name, mask in (keep or {}).items()]
     optimizer = torch.optim.Adam(params, lr=cfg.lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)  # settle into the minimum
     rng = np.random.default_rng(ctx.seed)
     with ctx.track(label, steps) as advance:
         for batch in _batches(rng, len(train), cfg.batch_size, steps):
@@ -184,6 +185,7 @@ def _train(model: onnx.ModelProto, cfg: "PruneConfig", ctx: PassContext, train: 
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            schedule.step()
             with torch.no_grad():
                 for param, mask in masks:
                     param.mul_(mask)

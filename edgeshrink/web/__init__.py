@@ -4,7 +4,7 @@ from edgeshrink.web.browser import find_chromium
 from edgeshrink.web.bundle import BundleResult, Variant, bundle
 from edgeshrink.web.screenshot import digit_strokes, screenshot
 from edgeshrink.web.serve import make_server, running, serve
-from edgeshrink.web.sizes import Size
+from edgeshrink.size import Size
 from edgeshrink.web.verify import VariantCheck, VerifyResult, verify
 
 __all__ = [

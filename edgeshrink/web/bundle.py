@@ -18,7 +18,8 @@ from edgeshrink.errors import BundleError, ModelError
 from edgeshrink.web import manifest
 from edgeshrink.web.manifest import Variant
 from edgeshrink.web.runtime import ENTRY, PACKAGE, default_app_dir, ensure_runtime
-from edgeshrink.web.sizes import Size, SizeCache, measure
+from edgeshrink.size import Size, measure
+from edgeshrink.web.sizes import SizeCache
 
 __all__ = ["BundleResult", "Variant", "bundle"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from edgeshrink.atomic import write_text
 from edgeshrink.errors import BundleError
 from edgeshrink.signature import Preprocess, Signature
-from edgeshrink.web.sizes import Size
+from edgeshrink.size import Size
 
 FORMAT = 1
 NAME = "manifest.json"

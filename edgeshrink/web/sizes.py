@@ -1,36 +1,14 @@
-"""Transfer sizes of files as a browser downloads them: raw, gzip (level 9) and brotli (quality 11)."""
+"""A cache of transfer sizes by content hash, so large runtime files are compressed once."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from edgeshrink.atomic import write_text
-
-
-@dataclass(frozen=True)
-class Size:
-    """Bytes of some files, uncompressed and as gzip and brotli would send them."""
-
-    raw: int = 0
-    gzip: int = 0
-    brotli: int = 0
-
-    def __add__(self, other: "Size") -> "Size":
-        return Size(self.raw + other.raw, self.gzip + other.gzip, self.brotli + other.brotli)
-
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-
-def measure(data: bytes) -> Size:
-    import brotli
-
-    return Size(len(data), len(gzip.compress(data, compresslevel=9, mtime=0)), len(brotli.compress(data, quality=11)))
+from edgeshrink.size import Size, measure
 
 
 class SizeCache:
