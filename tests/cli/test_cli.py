@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from edgeshrink.cli import main
+from edgeshrink.data.idx import MNIST_FILES
 from tests.models import linear_classifier, save
 
 
@@ -39,8 +40,8 @@ def test_missing_dataset(capsys, tmp_path, peers_dir):
 
 
 def test_corrupt_dataset(capsys, tmp_path, mnist_dir):
-    for f in mnist_dir.iterdir():
-        (tmp_path / f.name).write_bytes(f.read_bytes()[:1000])
+    for spec in MNIST_FILES:
+        (tmp_path / spec.name).write_bytes((mnist_dir / spec.name).read_bytes()[:1000])
     msg = one_line_error(capsys, ["data", "info", "--data-dir", str(tmp_path)])
     assert "incomplete or corrupt" in msg
 
