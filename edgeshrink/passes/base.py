@@ -12,6 +12,8 @@ from typing import Any, Callable, ContextManager, Iterator
 import onnx
 
 from edgeshrink.data import Split
+from edgeshrink.errors import PassError
+from edgeshrink.model import graph_inputs
 from edgeshrink.signature import Signature
 
 Advance = Callable[[int], None]
@@ -93,3 +95,15 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
             raise ValueError(f"{name} must be text, not {value!r}")
         return value
     return value
+
+
+def restore_interface(out: onnx.ModelProto, original: onnx.ModelProto, tool: str, name: str) -> onnx.ModelProto:
+    """Give `out` the original's metadata (the signature, not the tool's bookkeeping) and check that
+    `tool` kept the input and output names, which the pipeline, the manifest and the page rely on."""
+    del out.metadata_props[:]
+    out.metadata_props.extend(original.metadata_props)
+    before = ([i.name for i in graph_inputs(original)], [o.name for o in original.graph.output])
+    after = ([i.name for i in graph_inputs(out)], [o.name for o in out.graph.output])
+    if before != after:
+        raise PassError(f"{tool} renamed the inputs or outputs of {name} ({before} -> {after})")
+    return out

@@ -18,7 +18,7 @@ from onnx import helper, numpy_helper
 
 from edgeshrink.errors import PassError
 from edgeshrink.model import graph_inputs
-from edgeshrink.passes.base import PassContext, PassSpec
+from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
 
 # onnxoptimizer 0.4.2 passes, in order: drop no-ops first so the fusions see adjacent pairs.
 # BatchNormalization is folded by this module instead (see _fold_one_batchnorm).
@@ -75,7 +75,7 @@ def run(model: onnx.ModelProto, cfg: FuseConfig, ctx: PassContext) -> onnx.Model
                              f"{', '.join(added)} operators")
         else:
             fused = optimized
-    return _restore_interface(fused, model, name)
+    return restore_interface(fused, model, "fusing", name)
 
 
 def _reason(exc: BaseException) -> str:
@@ -221,17 +221,6 @@ def _scale_weights(node, graph, init: dict, bn, bn_first: bool) -> None:
                               numpy_helper.from_array(bias.astype(weight.dtype), names[1])])
     del node.input[1:]
     node.input.extend(names)
-
-
-def _restore_interface(fused: onnx.ModelProto, original: onnx.ModelProto, name: str) -> onnx.ModelProto:
-    """The original's metadata (the signature); the same input and output names, or an error."""
-    del fused.metadata_props[:]
-    fused.metadata_props.extend(original.metadata_props)
-    before = ([i.name for i in graph_inputs(original)], [o.name for o in original.graph.output])
-    after = ([i.name for i in graph_inputs(fused)], [o.name for o in fused.graph.output])
-    if before != after:
-        raise PassError(f"fusing renamed the inputs or outputs of {name} ({before} -> {after})")
-    return fused
 
 
 SPEC = PassSpec(

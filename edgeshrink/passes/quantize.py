@@ -22,7 +22,7 @@ from onnx import numpy_helper
 
 from edgeshrink.errors import PassError
 from edgeshrink.model import graph_inputs, is_quantized, opset
-from edgeshrink.passes.base import PassContext, PassSpec
+from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
 
 QUANTIZED_OPS = ("Conv", "MatMul", "Gemm")  # the layers that hold the weights; the rest stays float
 MIN_OPSET = 13  # per-channel QuantizeLinear/DequantizeLinear (their axis attribute) need opset 13
@@ -98,7 +98,7 @@ def run(model: onnx.ModelProto, cfg: QuantizeConfig, ctx: PassContext) -> onnx.M
         quantized = onnx.load(str(target))
     if unquantize:
         _unquantize_output(quantized, unquantize)
-    out = _finish(quantized, model)
+    out = restore_interface(quantized, model, "quantizing", _name(model))
     if out.ByteSize() >= model.ByteSize():  # scales, zero points and Q/DQ nodes outweigh a tiny model's weights
         ctx.notes.append(f"quantize: the int8 model ({out.ByteSize():,} bytes) is not smaller than the float "
                          f"one ({model.ByteSize():,} bytes): too few weights for 8 bits to pay off")
@@ -266,17 +266,6 @@ def _unquantize_output(model: onnx.ModelProto, node_name: str) -> None:
     read = {i for n in graph.node for i in n.input}
     for init in [i for i in graph.initializer if i.name not in read]:
         graph.initializer.remove(init)
-
-
-def _finish(quantized: onnx.ModelProto, original: onnx.ModelProto) -> onnx.ModelProto:
-    """Give the quantized graph back the original's metadata (the signature); check its interface."""
-    del quantized.metadata_props[:]
-    quantized.metadata_props.extend(original.metadata_props)
-    want = [o.name for o in original.graph.output]
-    got = [o.name for o in quantized.graph.output]
-    if got != want or [i.name for i in graph_inputs(quantized)] != [i.name for i in graph_inputs(original)]:
-        raise PassError(f"quantizing {_name(original)} renamed its inputs or outputs ({want} -> {got})")
-    return quantized
 
 
 SPEC = PassSpec(

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import onnx
 
 from edgeshrink.errors import PassError
-from edgeshrink.model import graph_inputs
-from edgeshrink.passes.base import PassContext, PassSpec
+from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
 
 MAX_CHECKS = 100
 
@@ -50,18 +49,7 @@ def run(model: onnx.ModelProto, cfg: SimplifyConfig, ctx: PassContext) -> onnx.M
             f"onnx-simplifier could not verify {name}: its outputs differ from the original's on random "
             "inputs; leave simplify out of the recipe or set check_n: 0"
         )
-    return _restore_interface(simplified, model, name)
-
-
-def _restore_interface(simplified: onnx.ModelProto, original: onnx.ModelProto, name: str) -> onnx.ModelProto:
-    """The original's metadata (the signature, without onnxsim's bookkeeping keys); same inputs/outputs."""
-    del simplified.metadata_props[:]
-    simplified.metadata_props.extend(original.metadata_props)
-    before = ([i.name for i in graph_inputs(original)], [o.name for o in original.graph.output])
-    after = ([i.name for i in graph_inputs(simplified)], [o.name for o in simplified.graph.output])
-    if before != after:
-        raise PassError(f"onnx-simplifier renamed the inputs or outputs of {name} ({before} -> {after})")
-    return simplified
+    return restore_interface(simplified, model, "onnx-simplifier", name)
 
 
 SPEC = PassSpec(

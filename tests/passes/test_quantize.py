@@ -150,7 +150,7 @@ def test_renamed_output_becomes_pass_error(bn_cnn, train_split, monkeypatch):
 
     monkeypatch.setattr(quantize, "_unquantize_output", renaming)
     model, signature = bn_cnn
-    with pytest.raises(PassError, match=r"quantizing model 'main_graph' renamed its inputs or outputs"):
+    with pytest.raises(PassError, match=r"quantizing renamed the inputs or outputs of model 'main_graph'"):
         quantize.run(model, QuantizeConfig(calibration_images=50), PassContext(signature, train_split))
 
 
