@@ -30,27 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     if debug:
         argv.remove("--debug")
     try:
-        result = app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="edgeshrink")  # standalone: typer reports usage errors and exits itself
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     except EdgeshrinkError as exc:
         if debug:
             raise
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 1
-    except KeyboardInterrupt:
-        err_console.print("interrupted; outputs are written atomically, so nothing half-written was left")
-        return 130
-    except typer.Exit as exc:
-        return exc.exit_code
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
-        raise
-    return result if isinstance(result, int) else 0
+    return 0
 
 
 def run() -> None:

@@ -67,19 +67,21 @@ def train(
     epochs: Annotated[Optional[int], typer.Option(help="Training epochs [default: per architecture].")] = None,
     lr: Annotated[Optional[float], typer.Option(help="Peak learning rate [default: per architecture].")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (training is deterministic for a seed).")] = 0,
+    max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many optimizer steps (quick trials).")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Train a reference architecture on the 60,000 training images and export ONNX + checkpoint."""
     from edgeshrink import zoo
 
-    overrides = {k: v for k, v in {"epochs": epochs, "lr": lr, "seed": seed}.items() if v is not None}
+    overrides = {k: v for k, v in {"epochs": epochs, "lr": lr, "seed": seed, "max_steps": max_steps}.items() if v is not None}
     try:
         cfg = dataclasses.replace(zoo.default_config(arch), **overrides)
     except ValueError as exc:
         raise EdgeshrinkError(f"bad training option: {exc}") from exc
     with progress() as track:
         result = zoo.train(arch, cfg, data_dir=data_dir, track=track)
-        onnx_path = zoo.export(result, output / f"{arch}.onnx", output / f"{arch}.pt")
+        onnx_path = output / f"{arch}.onnx"
+        zoo.export(result, onnx_path, output / f"{arch}.pt")
         evaluation = api.evaluate_file(onnx_path, data_dir=data_dir, track=track)
     console.print(f"trained {arch} in {result.seconds:.0f} s; validation accuracy {100 * result.val_accuracy:.2f}%")
     show(report.evaluation_table(evaluation))

@@ -32,7 +32,7 @@ def optimize(
         help="Also build a browser bundle of the input and optimized models into this folder.")] = None,
     preprocess: Preprocess = None,
     data_dir: DataDir = None,
-) -> int:
+) -> None:
     """Shrink a model with a recipe, measuring accuracy, size and latency after every step."""
     with progress() as track:
         result = api.optimize(model, recipe, overrides or [], output=output, max_drop=max_drop,
@@ -47,7 +47,8 @@ def optimize(
         from edgeshrink.cli.web import bundle_report
 
         bundle_report(folder, bundle, verify=False)
-    return 0 if result.completed else 2
+    if not result.completed:
+        raise typer.Exit(2)  # the recipe did not complete within the accuracy budget
 
 
 def passes() -> None:

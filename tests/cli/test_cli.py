@@ -71,3 +71,17 @@ def test_evaluate_json(capsys, peers_dir):
     assert main(["evaluate", str(peers_dir / "zoo_mnist8.onnx"), "--json", "--no-latency"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["accuracy"] == pytest.approx(0.989, abs=1e-3) and out["signature"]["layout"] == "NCHW"
+
+
+def test_usage_error_exits_2_without_traceback(capsys):
+    assert main(["evaluate", "--no-such-option"]) == 2
+    err = capsys.readouterr().err
+    assert "No such option" in err and "Traceback" not in err
+
+
+def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path):
+    code = main(["train", "--arch", "zoo8", "--epochs", "1", "--max-steps", "30", "-o", str(tmp_path)])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 0, out
+    assert (tmp_path / "zoo8.onnx").is_file() and (tmp_path / "zoo8.pt").is_file()
+    assert "/10,000 MNIST test images" in out and "mnist (metadata)" in out
