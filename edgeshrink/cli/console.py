@@ -13,7 +13,7 @@ from rich.table import Table as RichTable
 from edgeshrink.passes.base import Advance
 from edgeshrink.report.table import Table
 
-console = Console(width=None if sys.stdout.isatty() else 160)  # pipes and files get whole rows
+console = Console(width=None if sys.stdout.isatty() else 200)  # pipes and files get whole rows
 err_console = Console(stderr=True)
 
 

@@ -85,3 +85,16 @@ def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path):
     assert code == 0, out
     assert (tmp_path / "zoo8.onnx").is_file() and (tmp_path / "zoo8.pt").is_file()
     assert "/10,000 MNIST test images" in out and "mnist (metadata)" in out
+
+
+def test_compare_feeds_each_model_its_own_preprocessing(capsys, tmp_path, peers_dir):
+    raw255 = peers_dir / "keras_mlp_nhwc_raw255.onnx"  # trained on 0..255 pixels
+    unit = peers_dir / "zoo_mnist8.onnx"  # trained on 0..1 pixels
+    md, csv = tmp_path / "cmp.md", tmp_path / "cmp.csv"
+    assert main(["compare", str(unit), str(raw255), "--markdown", str(md), "--csv", str(csv)]) == 0
+    rows = csv.read_text().splitlines()
+    assert rows[0].startswith("model,accuracy,change") and len(rows) == 3
+    assert rows[1].startswith("zoo_mnist8.onnx,98.90%,+0.00 pt")
+    assert rows[2].startswith("keras_mlp_nhwc_raw255.onnx,98.04%,-0.86 pt")
+    assert "| zoo_mnist8.onnx | 98.90% |" in md.read_text()
+    assert "keras_mlp_nhwc_raw255.onnx" in capsys.readouterr().out
