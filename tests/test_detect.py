@@ -85,3 +85,24 @@ def test_model_with_two_image_inputs(tmp_path):
     path = save(linear_classifier(inputs=2), tmp_path / "two.onnx")
     with pytest.raises(ModelError, match="model has 2 inputs \\(x0, x1\\)"):
         api.open_model(path)
+
+
+@pytest.mark.parametrize("op,kind", [(None, "logits"), ("Softmax", "probabilities"), ("Sigmoid", "probabilities"),
+                                     ("LogSoftmax", "log_probabilities"), ("ArgMax", "class_index")])
+def test_output_kinds_are_detected_and_score_alike(small_cnn, op, kind):
+    import onnx
+    from onnx import helper
+
+    proto = model.load(small_cnn)
+    reference = api.evaluate_file(small_cnn, latency=False).accuracy
+    if op is not None:
+        out = proto.graph.output[0]
+        attrs = {"axis": 1, "keepdims": 0} if op == "ArgMax" else ({"axis": 1} if op != "Sigmoid" else {})
+        proto.graph.node.append(helper.make_node(op, [out.name], ["answer"], **attrs))
+        elem = onnx.TensorProto.INT64 if op == "ArgMax" else onnx.TensorProto.FLOAT
+        shape = ["batch"] if op == "ArgMax" else ["batch", 10]
+        proto.graph.output.pop()
+        proto.graph.output.append(helper.make_tensor_value_info("answer", elem, shape))
+    assert detect.structure(proto).output_kind == kind
+    path = save(proto, small_cnn.with_name(f"wrapped_{kind}_{op}.onnx"))
+    assert api.evaluate_file(path, latency=False).accuracy == reference
