@@ -1,0 +1,114 @@
+"""Graph surgery around onnxruntime's quantizer: what the quantize pass does before and after it."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import onnx
+from onnx import numpy_helper
+
+from edgeshrink.errors import PassError
+from edgeshrink.model import graph_inputs, opset
+from edgeshrink.passes.base import PassContext
+
+QUANTIZED_OPS = ("Conv", "MatMul", "Gemm")  # the layers that hold the weights; the rest stays float
+MIN_OPSET = 13  # per-channel QuantizeLinear/DequantizeLinear (their axis attribute) need opset 13
+
+
+def _copy(model: onnx.ModelProto) -> onnx.ModelProto:
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    return out
+
+
+def _name(model: onnx.ModelProto) -> str:
+    return f"model {model.graph.name!r}" if model.graph.name else "the model"
+
+
+def _reason(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def _upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy at opset >= 13 whose initializers are all read and not listed as graph inputs (CNTK exports)."""
+    out = _copy(model)
+    if opset(out) < MIN_OPSET:
+        from onnx import version_converter
+
+        try:  # before the inputs are pruned: the converter needs IR 3 weights declared as inputs
+            out = version_converter.convert_version(out, MIN_OPSET)
+        except Exception as exc:  # the converter raises ConvertError/RuntimeError per adapter
+            raise PassError(
+                f"cannot upgrade {_name(model)} from opset {opset(out)} to {MIN_OPSET} for quantization: "
+                f"{_reason(exc)}"
+            ) from exc
+    out.ir_version = max(out.ir_version, 7)  # opset 13 needs IR 7; IR < 4 needs weights listed as inputs
+    real_inputs = graph_inputs(out)  # the quantizer leaves weights that are also inputs in float
+    del out.graph.input[:]
+    out.graph.input.extend(real_inputs)
+    read = {name for node in out.graph.node for name in node.input}
+    if not any(attr.g.node or attr.graphs for node in out.graph.node for attr in node.attribute):
+        for init in [i for i in out.graph.initializer if i.name not in read]:
+            out.graph.initializer.remove(init)  # else onnxruntime warns on stderr while it calibrates
+    return out
+
+
+def _tidy(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Name every node (exclusions go by name) and make (1, N) Gemm biases vectors: the quantizer's
+    per-channel bias code fails on matrices (ORT pre-processing turns MatMul + Add(1, N) into Gemm)."""
+    taken = {node.name for node in model.graph.node}
+    uses = Counter(name for node in model.graph.node for name in node.input)
+    initializers = {init.name: init for init in model.graph.initializer}
+    for index, node in enumerate(model.graph.node):
+        if not node.name:
+            name = f"{node.op_type}_{index}"
+            while name in taken:
+                name += "_"
+            node.name = name
+            taken.add(name)
+        bias = initializers.get(node.input[2]) if node.op_type == "Gemm" and len(node.input) > 2 else None
+        if bias is not None and len(bias.dims) == 2 and bias.dims[0] == 1 and uses[bias.name] == 1:
+            bias.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(bias).reshape(-1), bias.name))
+    return model
+
+
+def _score_layer(model: onnx.ModelProto, ctx: PassContext) -> str | None:
+    """The name of the Conv/MatMul/Gemm nearest the class-score output, walking back through the rest."""
+    producers = {out: node for node in model.graph.node for out in node.output}
+    outputs = [o.name for o in model.graph.output]
+    name = ctx.signature.output_name or outputs[min(ctx.signature.output_index, len(outputs) - 1)]
+    node = producers.get(name)
+    while node is not None and node.op_type not in QUANTIZED_OPS:
+        node = next((producers[i] for i in node.input if i in producers), None)
+    return node.name if node is not None else None
+
+
+def _feeds_activation(model: onnx.ModelProto, node_name: str | None) -> bool:
+    """Whether the node's output goes through a ReLU or Clip, which QDQ quantization folds into its Q."""
+    node = next((n for n in model.graph.node if n.name == node_name), None)
+    return node is not None and any(n.op_type in ("Relu", "Clip") and node.output[0] in n.input
+                                    for n in model.graph.node)
+
+
+def _unquantize_output(model: onnx.ModelProto, node_name: str) -> None:
+    """Remove the QuantizeLinear -> DequantizeLinear pair after `node_name`, keeping its weights int8."""
+    graph = model.graph
+    node = next(n for n in graph.node if n.name == node_name)
+    quants = [n for n in graph.node if n.op_type == "QuantizeLinear" and n.input[0] == node.output[0]]
+    quantized = {q.output[0] for q in quants}
+    dequants = [n for n in graph.node if n.op_type == "DequantizeLinear" and n.input[0] in quantized]
+    if not quants or sum(i in quantized for n in graph.node for i in n.input) != len(dequants):
+        return  # the int8 tensor feeds something other than a DequantizeLinear: leave it
+    outputs = {o.name for o in graph.output}  # a graph output keeps its name
+    kept = next((d.output[0] for d in dequants if d.output[0] in outputs), node.output[0])
+    rename = {d.output[0]: kept for d in dequants} | {node.output[0]: kept}
+    node.output[0] = kept
+    remaining = [n for n in graph.node if n not in quants and n not in dequants]
+    for n in remaining:
+        n.input[:] = [rename.get(i, i) for i in n.input]
+    del graph.node[:]
+    graph.node.extend(remaining)
+    read = {i for n in graph.node for i in n.input}
+    for init in [i for i in graph.initializer if i.name not in read]:
+        graph.initializer.remove(init)
