@@ -64,8 +64,8 @@ def compare(
 def train(
     arch: Annotated[str, typer.Option("--arch", "-a", help="lenet5, lenet300, zoo8 or tiny.")] = "lenet5",
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for ARCH.onnx and ARCH.pt.")] = Path("out"),
-    epochs: Annotated[Optional[int], typer.Option(help="Training epochs [default: per architecture].")] = None,
-    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate [default: per architecture].")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Training epochs (default: per architecture).")] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: per architecture).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (training is deterministic for a seed).")] = 0,
     max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many optimizer steps (quick trials).")] = None,
     data_dir: DataDir = None,

@@ -27,7 +27,7 @@ def optimize(
     max_drop: Annotated[float, typer.Option(
         "--max-drop", min=0, help="Accuracy budget in percentage points against the input model.")] = 0.5,
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Output folder [default: MODEL_STEM.RECIPE next to the model].")] = None,
+        "--output", "-o", help="Output folder (default: MODEL_STEM.RECIPE next to the model).")] = None,
     bundle: Annotated[Optional[Path], typer.Option(
         help="Also build a browser bundle of the input and optimized models into this folder.")] = None,
     preprocess: Preprocess = None,

@@ -9,7 +9,7 @@ import typer
 
 DataDir = Annotated[Optional[Path], typer.Option(
     "--data-dir", envvar="EDGESHRINK_DATA_DIR",
-    help="MNIST cache folder [default: ~/.cache/edgeshrink/mnist]")]
+    help="MNIST cache folder (default: ~/.cache/edgeshrink/mnist)")]
 Preprocess = Annotated[Optional[str], typer.Option(
     "--preprocess", "-p",
     help="How the model expects pixels: unit (0..1), mnist (mean/std 0.1307/0.3081), symmetric ((x-0.5)/0.5), "
