@@ -10,22 +10,17 @@ from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import inference
 from edgeshrink.errors import PassError
-from edgeshrink.model import graph_inputs, is_quantized, op_histogram, stored_signature
+from edgeshrink.model import is_quantized, op_histogram, stored_signature
 from edgeshrink.passes import fuse
 from edgeshrink.passes.base import PassContext, build_config
 from edgeshrink.passes.fuse import FuseConfig
-from tests.peers import peer_rows
+from tests.passes.outputs import input_dims, scores
+from tests.peers import peer_names
 
-PEERS = [row["name"] for row in peer_rows()] or ["peers-absent"]
+PEERS = peer_names()
 IMAGES = 256
 
 
-def _scores(model, signature, images):
-    return inference.scores(inference.session(model, threads=1), signature, images)
-
-
-def _dims(model):
-    return [(d.dim_value, d.dim_param) for d in graph_inputs(model)[0].type.tensor_type.shape.dim]
 
 
 @pytest.mark.parametrize("onnxruntime_basic", [True, False])
@@ -37,13 +32,13 @@ def test_fuse_folds_batchnorm_into_conv(bn_cnn, train_split, test_split, onnxrun
     onnx.checker.check_model(out)
     assert model.SerializeToString() == before
     images = test_split.images[:IMAGES]
-    np.testing.assert_allclose(_scores(out, signature, images), _scores(model, signature, images),
+    np.testing.assert_allclose(scores(out, signature, images), scores(model, signature, images),
                                rtol=1e-4, atol=1e-4)
     assert "BatchNormalization" not in op_histogram(out)
     assert len(out.graph.node) == len(model.graph.node) - 2
     assert all(node.domain in ("", "ai.onnx") for node in out.graph.node)
     assert stored_signature(out) == signature
-    assert _dims(out) == _dims(model) and [o.name for o in out.graph.output] == ["logits"]
+    assert input_dims(out) == input_dims(model) and [o.name for o in out.graph.output] == ["logits"]
     assert ctx.notes == []
 
 
@@ -53,11 +48,11 @@ def test_fuse_every_peer(name, load_peer, train_split, test_split):
     out = fuse.run(model, FuseConfig(), PassContext(signature, train_split))
     onnx.checker.check_model(out)
     images = test_split.images[:IMAGES]
-    np.testing.assert_allclose(_scores(out, signature, images), _scores(model, signature, images),
+    np.testing.assert_allclose(scores(out, signature, images), scores(model, signature, images),
                                rtol=1e-4, atol=1e-4)
     assert len(out.graph.node) <= len(model.graph.node)
     assert all(node.domain in ("", "ai.onnx") for node in out.graph.node)
-    assert _dims(out) == _dims(model)
+    assert input_dims(out) == input_dims(model)
     assert [o.name for o in out.graph.output] == [o.name for o in model.graph.output]
     assert stored_signature(out) == signature
 

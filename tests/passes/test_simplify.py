@@ -6,24 +6,18 @@ import numpy as np
 import onnx
 import pytest
 
-from edgeshrink import inference
 from edgeshrink.errors import PassError
-from edgeshrink.model import graph_inputs, is_quantized, op_histogram, stored_signature
+from edgeshrink.model import is_quantized, op_histogram, stored_signature
 from edgeshrink.passes import simplify
 from edgeshrink.passes.base import PassContext, build_config
 from edgeshrink.passes.simplify import SimplifyConfig
-from tests.peers import peer_rows
+from tests.passes.outputs import input_dims, scores
+from tests.peers import peer_names
 
-PEERS = [row["name"] for row in peer_rows()] or ["peers-absent"]
+PEERS = peer_names()
 IMAGES = 256
 
 
-def _scores(model, signature, images):
-    return inference.scores(inference.session(model, threads=1), signature, images)
-
-
-def _dims(model):
-    return [(d.dim_value, d.dim_param) for d in graph_inputs(model)[0].type.tensor_type.shape.dim]
 
 
 @pytest.mark.parametrize("fuse_bn", [True, False])
@@ -34,13 +28,13 @@ def test_simplify_matches_the_input_model(bn_cnn, train_split, test_split, fuse_
     onnx.checker.check_model(out)
     assert model.SerializeToString() == before  # the caller's model is untouched
     images = test_split.images[:IMAGES]
-    np.testing.assert_allclose(_scores(out, signature, images), _scores(model, signature, images),
+    np.testing.assert_allclose(scores(out, signature, images), scores(model, signature, images),
                                rtol=1e-4, atol=1e-4)
     assert len(out.graph.node) <= len(model.graph.node)
     assert ("BatchNormalization" in op_histogram(out)) is not fuse_bn
     assert stored_signature(out) == signature
     assert [p.key for p in out.metadata_props] == [p.key for p in model.metadata_props]  # no onnxsim.* keys
-    assert _dims(out) == _dims(model) and _dims(out)[0][1] == "batch"  # the batch stays dynamic
+    assert input_dims(out) == input_dims(model) and input_dims(out)[0][1] == "batch"  # the batch stays dynamic
     assert [o.name for o in out.graph.output] == ["logits"]
 
 
@@ -50,10 +44,10 @@ def test_simplify_every_peer(name, load_peer, train_split, test_split):
     out = simplify.run(model, SimplifyConfig(), PassContext(signature, train_split))
     onnx.checker.check_model(out)
     images = test_split.images[:IMAGES]
-    np.testing.assert_allclose(_scores(out, signature, images), _scores(model, signature, images),
+    np.testing.assert_allclose(scores(out, signature, images), scores(model, signature, images),
                                rtol=1e-4, atol=1e-4)
     assert len(out.graph.node) <= len(model.graph.node)
-    assert _dims(out) == _dims(model)
+    assert input_dims(out) == input_dims(model)
     assert [o.name for o in out.graph.output] == [o.name for o in model.graph.output]
     assert stored_signature(out) == signature
 
