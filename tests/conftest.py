@@ -35,6 +35,15 @@ def small_cnn(tmp_path_factory, mnist_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
+def fast_run(small_cnn, tmp_path_factory):
+    """The small CNN through the 'fast' recipe: (PipelineReport, output folder)."""
+    from edgeshrink import api
+
+    out = tmp_path_factory.mktemp("fast")
+    return api.optimize(small_cnn, "fast", ["quantize.calibration_images=100"], output=out), out
+
+
+@pytest.fixture(scope="session")
 def train_split(mnist_dir):
     return data.load("train")
 

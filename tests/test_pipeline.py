@@ -10,12 +10,6 @@ from edgeshrink.cli import main
 from edgeshrink.errors import RecipeError
 
 
-@pytest.fixture(scope="module")
-def fast_run(small_cnn, tmp_path_factory):
-    out = tmp_path_factory.mktemp("fast")
-    return api.optimize(small_cnn, "fast", ["quantize.calibration_images=100"], output=out), out
-
-
 def test_fast_recipe_writes_every_step_and_reports(fast_run):
     report, out = fast_run
     assert report.completed and [s.name for s in report.steps] == ["simplify", "fuse", "quantize"]

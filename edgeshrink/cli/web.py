@@ -22,17 +22,19 @@ def bundle(
     verify: Annotated[bool, typer.Option(
         help="Open the bundle in headless Chromium and check every variant against onnxruntime.")] = False,
     images: Annotated[int, typer.Option(min=1, help="Test digits each variant classifies in --verify.")] = 300,
+    baseline: Annotated[bool, typer.Option(
+        help="Also ship the input model, for comparison in the page; --no-baseline ships only the optimized one.")] = True,
 ) -> None:
     """Write a self-contained static folder: the web app, baseline and optimized models, manifest.json."""
-    bundle_report(optimized, output, verify, images)
+    bundle_report(optimized, output, verify, images, baseline)
 
 
-def bundle_report(optimized: Path, output: Path, verify: bool, images: int = 300) -> None:
+def bundle_report(optimized: Path, output: Path, verify: bool, images: int = 300, baseline: bool = True) -> None:
     from edgeshrink import web
     from edgeshrink.web.variants import from_optimize_output
 
     with console.status(f"bundling {optimized} into {output}"):
-        result = web.bundle(from_optimize_output(optimized), output)
+        result = web.bundle(from_optimize_output(optimized, baseline), output)
     rows = [[r["part"], str(r["files"]), f"{r['raw']:,}", f"{r['gzip']:,}", f"{r['brotli']:,}"] for r in result.rows()]
     show(Table(f"bundle {output} (onnxruntime-web {result.runtime_version})",
                ["part", "files", "bytes", "gzip", "brotli"], rows, {"files", "bytes", "gzip", "brotli"}))

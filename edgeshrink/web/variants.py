@@ -12,8 +12,9 @@ from edgeshrink.pipeline import FINAL_FILE, INPUT_FILE
 from edgeshrink.web.manifest import Variant
 
 
-def from_optimize_output(folder: str | os.PathLike) -> list[Variant]:
-    """The input model as 'baseline' and the optimized one as 'optimized', with their measured facts."""
+def from_optimize_output(folder: str | os.PathLike, baseline: bool = True) -> list[Variant]:
+    """The optimized model as 'optimized' and, unless `baseline` is False, the input model as 'baseline'
+    (so the page can show both side by side), each with its measured facts."""
     folder = Path(folder)
     report_path = folder / "report.json"
     if not report_path.is_file():
@@ -22,10 +23,10 @@ def from_optimize_output(folder: str | os.PathLike) -> list[Variant]:
     usable = [s for s in doc["steps"] if s["status"] != "over budget"]
     final = usable[-1]["evaluation"] if usable else doc["baseline"]
     recipe = doc["recipe"]
-    return [
-        _variant("baseline", folder / INPUT_FILE, doc["baseline"], f"{doc['model']} as given"),
-        _variant("optimized", folder / FINAL_FILE, final, f"after recipe '{recipe}'"),
-    ]
+    optimized = _variant("optimized", folder / FINAL_FILE, final, f"after recipe '{recipe}'")
+    if not baseline:
+        return [optimized]
+    return [_variant("baseline", folder / INPUT_FILE, doc["baseline"], f"{doc['model']} as given"), optimized]
 
 
 def _variant(name: str, path: Path, evaluation: dict, description: str) -> Variant:

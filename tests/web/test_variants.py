@@ -1,0 +1,32 @@
+"""A bundle's variants come from an `edgeshrink optimize` output folder."""
+
+import json
+
+import pytest
+
+from edgeshrink.cli import main
+from edgeshrink.errors import BundleError
+from edgeshrink.web.variants import from_optimize_output
+
+
+def test_baseline_and_optimized_carry_the_measured_facts(fast_run):
+    report, out = fast_run
+    baseline, optimized = from_optimize_output(out)
+    assert (baseline.name, optimized.name) == ("baseline", "optimized")
+    assert baseline.accuracy == report.baseline.accuracy
+    assert optimized.accuracy == report.final_evaluation.accuracy
+    assert optimized.model_path.name == "model.opt.onnx" and optimized.signature.layout == "NCHW"
+    assert [v.name for v in from_optimize_output(out, baseline=False)] == ["optimized"]
+
+
+def test_no_baseline_bundle_ships_only_the_optimized_model(fast_run, tmp_path):
+    _, out = fast_run
+    assert main(["bundle", str(out), "-o", str(tmp_path / "dist"), "--no-baseline"]) == 0
+    manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text())
+    assert [v["name"] for v in manifest["variants"]] == ["optimized"]
+    assert sorted(p.name for p in (tmp_path / "dist" / "models").iterdir()) == ["optimized.onnx"]
+
+
+def test_a_folder_without_report_is_refused(tmp_path):
+    with pytest.raises(BundleError, match="has no report.json; pass the output folder of 'edgeshrink optimize'"):
+        from_optimize_output(tmp_path)
