@@ -22,6 +22,7 @@ _PASS_THROUGH = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Cast
 _KIND_OF_OP = {"Softmax": "probabilities", "Sigmoid": "probabilities",
                "LogSoftmax": "log_probabilities", "ArgMax": "class_index"}
 DETECTION_IMAGES = 5000  # enough to separate conventions that differ by a few tenths of a point
+TIE_MARGIN = 0.002  # 10 of 5,000 images: closer accuracies are noise, not evidence
 
 
 @dataclass(frozen=True)
@@ -124,5 +125,14 @@ def detect(model: onnx.ModelProto, preprocess: Preprocess | None = None, trial_i
         name: inference.accuracy(sess, base.with_preprocess(pre), images.images, images.labels)
         for name, pre in PRESETS.items()
     }
-    best = max(trial, key=trial.get)  # first preset wins ties: dict order is the order of preference
-    return Detection(base.with_preprocess(PRESETS[best]), "detected", trial)
+    return Detection(base.with_preprocess(PRESETS[_preferred(trial)]), "detected", trial)
+
+
+def _preferred(trial: dict[str, float]) -> str:
+    """The most common convention (PRESETS order) among those within noise of the best accuracy.
+
+    Some models barely react to the input scale; picking 0..255 for a model trained on 0..1 by a
+    hair would still evaluate right but make fine-tuning after pruning train on the wrong scale.
+    """
+    best = max(trial.values())
+    return next(name for name, acc in trial.items() if acc >= best - TIE_MARGIN)

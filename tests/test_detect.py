@@ -13,6 +13,9 @@ def test_peer_accuracy_matches_manifest_without_hints(row):
     result = api.evaluate_file(peer_path(row["name"]), latency=False)
     assert abs(result.accuracy - float(row["test_accuracy"])) <= 0.001, result.notes
     assert result.params_total == int(row["params"])
+    measured = dict(part.split("=") for part in row["preprocess"].split(";"))
+    expected = Preprocess.parse(",".join(f"{k}={measured[k]}" for k in ("scale", "mean", "std")))
+    assert result.signature.preprocess.name == expected.name, result.notes
 
 
 def test_peers_manifest_is_present_or_skipped(peers_dir):
