@@ -32,7 +32,7 @@ class StepResult:
     evaluation: Evaluation
     seconds: float
     file: str
-    status: str  # "ok", "skipped" (nothing to do) or "over budget"
+    status: str  # "ok", "unchanged" (the pass had nothing to do) or "over budget"
     notes: list[str] = field(default_factory=list)
 
 
@@ -82,7 +82,7 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
         except ModelError as exc:
             raise PassError(f"step {step.position} ({step.name}) made a model that does not run: {exc}") from exc
         drop = 100 * (baseline.accuracy - result.accuracy)
-        status = "over budget" if drop > max_drop else ("skipped" if candidate is current else "ok")
+        status = "over budget" if drop > max_drop else ("unchanged" if candidate is current else "ok")
         report.steps.append(StepResult(step.position, step.name, step.params(), result, seconds, filename,
                                        status, list(ctx.notes)))
         if status == "over budget":

@@ -53,6 +53,6 @@ def test_quantized_input_skips_quantize_and_refuses_float_passes(fast_run, tmp_p
     only_quantize = tmp_path / "q.yaml"
     only_quantize.write_text("steps:\n  - pass: quantize\n")
     report = api.optimize(quantized, str(only_quantize), output=tmp_path / "again")
-    assert report.steps[0].status == "skipped" and "already quantized" in " ".join(report.steps[0].notes)
+    assert report.steps[0].status == "unchanged" and "already quantized" in " ".join(report.steps[0].notes)
     with pytest.raises(RecipeError, match=r"step 1 \(simplify\): the input model is already quantized"):
         api.optimize(quantized, "fast", output=tmp_path / "refused")
