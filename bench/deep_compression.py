@@ -74,8 +74,9 @@ def main() -> None:
              "(0 = reused from an earlier run).", ""]
     for recipe in args.recipes:
         report, wall = run_recipe(model, recipe, args.work)
-        lines += section(recipe, report, wall)
-        print("\n".join(section(recipe, report, wall)), flush=True)
+        part = section(recipe, report, wall)
+        print("\n".join(part), flush=True)
+        lines += part
     atomic.write_text(args.results, "\n".join(lines))
     print(f"wrote {args.results}")
 

@@ -22,10 +22,7 @@ def open_model(path: PathLike, preprocess: str | None = None,
     """Load a model and work out how to feed it (explicit preprocess, metadata, or a trial on training images)."""
     proto = model.load(path)
     explicit = Preprocess.parse(preprocess) if preprocess else None
-    try:
-        return proto, detect.detect(proto, explicit)
-    except ValueError:  # the preprocessing must be detected on training images
-        return proto, detect.detect(proto, explicit, mnist.load("train", data_dir))
+    return proto, detect.detect(proto, explicit, lambda: mnist.load("train", data_dir))
 
 
 def evaluate_file(path: PathLike, preprocess: str | None = None, data_dir: PathLike | None = None,

@@ -4,10 +4,12 @@ preprocessing from its metadata, an explicit choice, or a trial on training imag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import onnx
 
 from edgeshrink import inference
+from edgeshrink.data import Split
 from edgeshrink.errors import ModelError
 from edgeshrink.model import graph_inputs, stored_signature
 from edgeshrink.signature import LAYOUTS, PRESETS, Preprocess, Signature
@@ -104,10 +106,11 @@ def structure(model: onnx.ModelProto) -> Signature:
     return Signature(inp.name, layout, batch, _DTYPES[elem], PRESETS["unit"], index, kind, out_name)
 
 
-def detect(model: onnx.ModelProto, preprocess: Preprocess | None = None, trial_images=None) -> Detection:
+def detect(model: onnx.ModelProto, preprocess: Preprocess | None = None,
+           training_images: Callable[[], Split] | None = None) -> Detection:
     """The full signature: explicit `preprocess` first, then the model's metadata, then a trial.
 
-    `trial_images` is a Split of *training* images used only when the preprocessing must be guessed.
+    `training_images` loads the *training* split; it is called only when the preprocessing must be guessed.
     """
     base = structure(model)
     if preprocess is not None:
@@ -117,10 +120,11 @@ def detect(model: onnx.ModelProto, preprocess: Preprocess | None = None, trial_i
         return Detection(base.with_preprocess(stored.preprocess), "metadata", {})
     if base.dtype == "uint8":
         return Detection(base.with_preprocess(PRESETS["raw"]), "input dtype", {})
-    if trial_images is None:
-        raise ValueError("detect() needs trial_images (a training Split) when the preprocessing is unknown")
+    if training_images is None:
+        raise ValueError("detect() needs training_images when the preprocessing is unknown")
     sess = inference.session(model)
-    images = trial_images.take(DETECTION_IMAGES, start=len(trial_images) - DETECTION_IMAGES)
+    train = training_images()
+    images = train.take(DETECTION_IMAGES, start=len(train) - DETECTION_IMAGES)
     trial = {
         name: inference.accuracy(sess, base.with_preprocess(pre), images.images, images.labels)
         for name, pre in PRESETS.items()

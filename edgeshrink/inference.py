@@ -36,24 +36,25 @@ def run(sess: ort.InferenceSession, signature: Signature, pixels: np.ndarray) ->
         raise ModelError(f"running the model failed: {first}") from exc
 
 
+def _chunks(signature: Signature, pixels: np.ndarray):
+    """Slices of `pixels`, each as many images as one run takes."""
+    return (pixels[start:start + signature.chunk] for start in range(0, len(pixels), signature.chunk))
+
+
 def predict(sess: ort.InferenceSession, signature: Signature, pixels: np.ndarray, progress=None) -> np.ndarray:
     """Predicted digit for every image in `pixels` (n, 28, 28); `progress(k)` is told of each chunk."""
-    step = 1 if signature.batch == 0 else signature.chunk
-    predictions = np.empty(len(pixels), dtype=np.int64)
-    for start in range(0, len(pixels), step):
-        chunk = pixels[start:start + step]
-        predictions[start:start + len(chunk)] = signature.classes(run(sess, signature, chunk), len(chunk))
+    parts = []
+    for chunk in _chunks(signature, pixels):
+        parts.append(signature.classes(run(sess, signature, chunk), len(chunk)))
         if progress:
             progress(len(chunk))
-    return predictions
+    return np.concatenate(parts)
 
 
 def scores(sess: ort.InferenceSession, signature: Signature, pixels: np.ndarray) -> np.ndarray:
     """(n, 10) class scores as the model outputs them."""
-    step = 1 if signature.batch == 0 else signature.chunk
-    parts = [signature.scores(run(sess, signature, pixels[s:s + step]), len(pixels[s:s + step]))
-             for s in range(0, len(pixels), step)]
-    return np.concatenate(parts)
+    return np.concatenate([signature.scores(run(sess, signature, chunk), len(chunk))
+                           for chunk in _chunks(signature, pixels)])
 
 
 def accuracy(sess: ort.InferenceSession, signature: Signature, pixels: np.ndarray, labels: np.ndarray,

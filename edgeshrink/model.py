@@ -53,10 +53,16 @@ def stored_signature(model: onnx.ModelProto) -> Signature | None:
     return None
 
 
-def with_signature(model: onnx.ModelProto, signature: Signature) -> onnx.ModelProto:
-    """A copy of `model` that records `signature` in its metadata_props."""
+def clone(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A deep copy, so that nothing a pass or a third-party tool does can reach the caller's model."""
     out = onnx.ModelProto()
     out.CopyFrom(model)
+    return out
+
+
+def with_signature(model: onnx.ModelProto, signature: Signature) -> onnx.ModelProto:
+    """A copy of `model` that records `signature` in its metadata_props."""
+    out = clone(model)
     keep = [p for p in out.metadata_props if p.key != METADATA_KEY]
     del out.metadata_props[:]
     out.metadata_props.extend(keep)

@@ -45,6 +45,7 @@ class PipelineReport:
     max_drop: float  # percentage points
     baseline: Evaluation
     steps: list[StepResult] = field(default_factory=list)
+    folder: str = ""  # where every file of the run was written
     final: str = ""  # file of the last model within budget
     stopped_at: int | None = None  # position of the step that broke the budget
 
@@ -68,7 +69,7 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
     current = models.with_signature(proto, signature)
     models.save(current, output / INPUT_FILE)  # the baseline, with its signature, for bundles and comparisons
     baseline = evaluate(current, signature, "input", test=test, track=track)
-    report = PipelineReport(name, recipe.name, max_drop, baseline)
+    report = PipelineReport(name, recipe.name, max_drop, baseline, folder=str(output))
     final_model = current
     for step in recipe.steps:
         ctx = PassContext(signature, ctx_train, track, seed)

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from edgeshrink.errors import RecipeError
+from edgeshrink.passes import REGISTRY
 from edgeshrink.passes.base import PassSpec, build_config
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
@@ -56,7 +57,7 @@ def shipped() -> list[str]:
     return sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
 
 
-def load(name_or_path: str, overrides: list[str] = (), registry=None) -> Recipe:
+def load(name_or_path: str, overrides: list[str] = ()) -> Recipe:
     """Read, override and validate a recipe; every problem is a RecipeError naming the step's position."""
     path = recipe_path(name_or_path)
     try:
@@ -66,7 +67,7 @@ def load(name_or_path: str, overrides: list[str] = (), registry=None) -> Recipe:
     raw_steps = _raw_steps(doc, path)
     for override in overrides:
         _apply_override(raw_steps, override)
-    return parse(doc.get("name", path.stem), doc.get("description", ""), raw_steps, registry)
+    return parse(doc.get("name", path.stem), doc.get("description", ""), raw_steps)
 
 
 def _raw_steps(doc: Any, path: Path) -> list[dict[str, Any]]:
@@ -96,15 +97,13 @@ def _apply_override(steps: list[dict[str, Any]], override: str) -> None:
     steps[matches[0]][param] = yaml.safe_load(value)
 
 
-def parse(name: str, description: str, raw_steps: list[dict[str, Any]], registry=None) -> Recipe:
+def parse(name: str, description: str, raw_steps: list[dict[str, Any]]) -> Recipe:
     """Validate raw steps into a Recipe: known passes, typed parameters, a safe order."""
-    if registry is None:
-        from edgeshrink.passes import REGISTRY as registry
     steps = []
     for position, raw in enumerate(raw_steps, 1):
         params = {k: v for k, v in raw.items() if k != "pass"}
         try:
-            spec = registry.get(raw["pass"])
+            spec = REGISTRY.get(raw["pass"])
             config = build_config(spec.config, params)
         except (RecipeError, ValueError, TypeError) as exc:
             raise RecipeError(f"recipe {name!r}, step {position} ({raw['pass']}): {exc}") from exc

@@ -13,7 +13,7 @@ import torch
 from onnx import numpy_helper
 
 from edgeshrink.errors import ModelError
-from edgeshrink.model import opset
+from edgeshrink.model import clone, opset
 from edgeshrink.torchgraph_ops import OPS
 
 
@@ -111,8 +111,7 @@ def to_torch(model: onnx.ModelProto, batch: int | None = None) -> GraphModule:
 
 def write_back(model: onnx.ModelProto, module: GraphModule) -> onnx.ModelProto:
     """A copy of `model` whose float initializers hold the module's current parameter values."""
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
+    out = clone(model)
     values = dict(module.named_weights())
     for init in out.graph.initializer:
         if init.name not in values:

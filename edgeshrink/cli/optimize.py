@@ -41,12 +41,11 @@ def optimize(
     for step in result.steps:
         for note in step.notes:
             console.print(f"note: step {step.position} ({step.name}): {note}", highlight=False)
-    folder = output or model.with_name(f"{model.stem}.{result.recipe}")
-    console.print(f"{report.outcome(result)}; outputs in {folder}", highlight=False)
+    console.print(f"{report.outcome(result)}; outputs in {result.folder}", highlight=False)
     if bundle:
         from edgeshrink.cli.web import bundle_report
 
-        bundle_report(folder, bundle, verify=False)
+        bundle_report(Path(result.folder), bundle, verify=False)
     if not result.completed:
         raise typer.Exit(2)  # the recipe did not complete within the accuracy budget
 

@@ -17,7 +17,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from edgeshrink.errors import PassError
-from edgeshrink.model import graph_inputs
+from edgeshrink.model import clone, graph_inputs
 from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
 
 # onnxoptimizer 0.4.2 passes, in order: drop no-ops first so the fusions see adjacent pairs.
@@ -86,8 +86,7 @@ def _reason(exc: BaseException) -> str:
 def _weights_as_constants(model: onnx.ModelProto) -> onnx.ModelProto:
     """A copy whose initializers are not also graph inputs: IR < 4 exports (CNTK) list every weight as
     an overridable input, which stops onnxruntime from folding anything computed from them."""
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
+    out = clone(model)
     real_inputs = graph_inputs(out)
     if len(real_inputs) < len(out.graph.input):
         del out.graph.input[:]

@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 
 from edgeshrink.errors import PassError
-from edgeshrink.model import is_quantized
+from edgeshrink.model import clone, is_quantized
 from edgeshrink.passes.base import PassContext, PassSpec
 
 MAX_SPARSITY = 0.99
@@ -133,13 +133,7 @@ def run(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> onnx.Mode
         if cfg.finetune_epochs > 0:
             label = "fine-tune" if cfg.rounds == 1 else f"fine-tune {done}/{cfg.rounds}"
             work = prune_finetune.finetune(work, cfg, ctx, label, keep, teacher)
-    return _copy(work) if work is model else work
-
-
-def _copy(model: onnx.ModelProto) -> onnx.ModelProto:
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    return out
+    return clone(work) if work is model else work
 
 
 SPEC = PassSpec(

@@ -22,6 +22,7 @@ import onnx
 
 from edgeshrink import inference
 from edgeshrink.errors import ModelError, PassError
+from edgeshrink.model import clone
 from edgeshrink.passes import prune_walk
 from edgeshrink.passes.prune_graph import Graph, attributes
 from edgeshrink.passes.prune_walk import Blocked, Flow, Slice
@@ -138,8 +139,7 @@ def counts(model: onnx.ModelProto, class_output: str) -> dict[str, int]:
 
 def prune(model: onnx.ModelProto, targets: dict[str, int], class_output: str, norm: str = "l1") -> Surgery:
     """A copy of `model` where each layer named in `targets` keeps that many output channels."""
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
+    out = clone(model)
     g = Graph(out)
     surgery, edits = Surgery(out), []
     skip = g.output_layers(class_output)

@@ -6,6 +6,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from edgeshrink.model import clone
 from edgeshrink.passes.prune_graph import Graph
 
 
@@ -44,8 +45,7 @@ def masks(model: onnx.ModelProto, names: list[str], sparsity: float, scope: str)
 
 def apply(model: onnx.ModelProto, keep: dict[str, np.ndarray]) -> onnx.ModelProto:
     """A copy of `model` with every masked-out weight set to zero."""
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
+    out = clone(model)
     for init in out.graph.initializer:
         if init.name in keep:
             array = numpy_helper.to_array(init)

@@ -19,11 +19,10 @@ from typing import Iterator, Literal
 import onnx
 
 from edgeshrink.errors import PassError
-from edgeshrink.model import is_quantized
+from edgeshrink.model import clone, is_quantized
 from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
 from edgeshrink.passes.quantize_graph import (
     QUANTIZED_OPS,
-    _copy,
     _feeds_activation,
     _name,
     _reason,
@@ -81,7 +80,7 @@ def run(model: onnx.ModelProto, cfg: QuantizeConfig, ctx: PassContext) -> onnx.M
     """A quantized copy of `model` with the same inputs, outputs and metadata."""
     if is_quantized(model):
         ctx.notes.append("quantize skipped: the model is already quantized")
-        return _copy(model)
+        return clone(model)
     with tempfile.TemporaryDirectory(prefix="edgeshrink-quantize-") as tmp:
         source, target = Path(tmp) / "float.onnx", Path(tmp) / "quantized.onnx"
         onnx.save(_upgrade(model), str(source))

@@ -8,17 +8,11 @@ import onnx
 from onnx import numpy_helper
 
 from edgeshrink.errors import PassError
-from edgeshrink.model import graph_inputs, opset
+from edgeshrink.model import clone, graph_inputs, opset
 from edgeshrink.passes.base import PassContext
 
 QUANTIZED_OPS = ("Conv", "MatMul", "Gemm")  # the layers that hold the weights; the rest stays float
 MIN_OPSET = 13  # per-channel QuantizeLinear/DequantizeLinear (their axis attribute) need opset 13
-
-
-def _copy(model: onnx.ModelProto) -> onnx.ModelProto:
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    return out
 
 
 def _name(model: onnx.ModelProto) -> str:
@@ -32,7 +26,7 @@ def _reason(exc: BaseException) -> str:
 
 def _upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
     """A copy at opset >= 13 whose initializers are all read and not listed as graph inputs (CNTK exports)."""
-    out = _copy(model)
+    out = clone(model)
     if opset(out) < MIN_OPSET:
         from onnx import version_converter
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import onnx
 
 from edgeshrink.errors import PassError
+from edgeshrink.model import clone
 from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
 
 MAX_CHECKS = 100
@@ -32,8 +33,7 @@ def run(model: onnx.ModelProto, cfg: SimplifyConfig, ctx: PassContext) -> onnx.M
     """A simplified copy of `model`: same inputs (dynamic batch kept dynamic), outputs and metadata."""
     import onnxsim
 
-    source = onnx.ModelProto()
-    source.CopyFrom(model)  # onnxsim edits some models in place
+    source = clone(model)  # onnxsim edits some models in place
     name = f"model {model.graph.name!r}" if model.graph.name else "the model"
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # onnxsim prints its checks

@@ -30,6 +30,10 @@ def ratio(base: float, value: float) -> str:
     return f"{base / value:.1f}x" if value else "-"
 
 
+def _faster(base: Evaluation, ev: Evaluation) -> str:
+    return ratio(base.latency.median_ms, ev.latency.median_ms) if base.latency and ev.latency else "-"
+
+
 def ms(latency) -> str:
     if latency is None:
         return "-"
@@ -70,11 +74,10 @@ def compare_table(evs: list[Evaluation], title: str = "comparison") -> Table:
     base = evs[0]
     rows = []
     for ev in evs:
-        faster = ratio(base.latency.median_ms, ev.latency.median_ms) if base.latency and ev.latency else "-"
         rows.append([
             ev.name, pct(ev.accuracy), f"{100 * (ev.accuracy - base.accuracy):+.2f} pt",
             f"{ev.params_total:,}", f"{ev.params_nonzero:,}", f"{ev.size.raw:,}", f"{ev.size.gzip:,}",
-            f"{ev.size.brotli:,}", ms(ev.latency), ratio(base.size.gzip, ev.size.gzip), faster,
+            f"{ev.size.brotli:,}", ms(ev.latency), ratio(base.size.gzip, ev.size.gzip), _faster(base, ev),
         ])
     return Table(title, COMPARE_COLUMNS, rows, set(COMPARE_COLUMNS[1:]))
 
@@ -94,10 +97,9 @@ def steps_table(report) -> Table:
 
 
 def _step_row(label: str, status: str, ev: Evaluation, base: Evaluation, seconds: float) -> list[str]:
-    faster = ratio(base.latency.median_ms, ev.latency.median_ms) if base.latency and ev.latency else "-"
     return [
         label, status, pct(ev.accuracy), f"{100 * (ev.accuracy - base.accuracy):+.2f} pt",
         f"{ev.params_total:,}", f"{ev.params_nonzero:,}", f"{ev.size.raw:,}", f"{ev.size.gzip:,}",
         ms(ev.latency), str(ev.nodes), ratio(base.size.raw, ev.size.raw), ratio(base.size.gzip, ev.size.gzip),
-        faster, f"{seconds:.1f}",
+        _faster(base, ev), f"{seconds:.1f}",
     ]

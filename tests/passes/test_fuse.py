@@ -21,8 +21,6 @@ PEERS = peer_names()
 IMAGES = 256
 
 
-
-
 @pytest.mark.parametrize("onnxruntime_basic", [True, False])
 def test_fuse_folds_batchnorm_into_conv(bn_cnn, train_split, test_split, onnxruntime_basic):
     model, signature = bn_cnn

@@ -18,8 +18,6 @@ PEERS = peer_names()
 IMAGES = 256
 
 
-
-
 @pytest.mark.parametrize("fuse_bn", [True, False])
 def test_simplify_matches_the_input_model(bn_cnn, train_split, test_split, fuse_bn):
     model, signature = bn_cnn
