@@ -179,10 +179,6 @@ def _copy(source: Path, target: Path, cache: SizeCache) -> Size:
     return cache.measure(data)
 
 
-def _copy_all(sources: tuple[Path, ...], folder: Path, cache: SizeCache) -> Size:
-    return sum((_copy(s, folder / s.name, cache) for s in sources), Size())
-
-
 def _manifest(variants: list[Variant], model_sizes: dict[str, Size], version: str,
               gallery: tuple[Split, str], parts: dict) -> dict:
     return {
