@@ -23,3 +23,7 @@ class PassError(EdgeshrinkError):
 
 class BundleError(EdgeshrinkError):
     """A web bundle could not be built, served or verified."""
+
+
+class SearchError(EdgeshrinkError):
+    """A search cannot start or continue: empty space, unreachable database, a study of another model."""

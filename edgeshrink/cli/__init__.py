@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from edgeshrink.cli import data, models, optimize, web
+from edgeshrink.cli import data, models, optimize, search, web
 from edgeshrink.cli.console import err_console
 from edgeshrink.errors import EdgeshrinkError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 models.register(app)
 optimize.register(app)
+search.register(app)
 web.register(app)
 
 
