@@ -41,6 +41,14 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
+def engine_url(url: str) -> str:
+    """PostgreSQL URLs through psycopg2 (SQLAlchemy 2.1 would pick psycopg 3, which edgeshrink does not install)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
 def storage(spec: StudySpec):
     """An RDBStorage with heartbeats and the retry callback; an unreachable database is a SearchError."""
     import optuna
@@ -51,11 +59,11 @@ def storage(spec: StudySpec):
         raise SearchError(f"--heartbeat must be at least 1 second, not {spec.heartbeat_s}")
     try:
         return optuna.storages.RDBStorage(
-            spec.storage, heartbeat_interval=spec.heartbeat_s, grace_period=2 * spec.heartbeat_s,
+            engine_url(spec.storage), heartbeat_interval=spec.heartbeat_s, grace_period=2 * spec.heartbeat_s,
             heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
             engine_kwargs=_engine_kwargs(spec.storage))
-    except ModuleNotFoundError as exc:
-        raise SearchError(f"the database driver {exc.name!r} for {redact(spec.storage)} is not installed; "
+    except ImportError as exc:
+        raise SearchError(f"the database driver for {redact(spec.storage)} is not installed; "
                           "pip install 'edgeshrink[search]' (psycopg2-binary for PostgreSQL)") from exc
     except Exception as exc:  # sqlalchemy's OperationalError, ArgumentError and the drivers' own errors
         raise SearchError(f"cannot open the study database {redact(spec.storage)}: {_first_line(exc)}; "
