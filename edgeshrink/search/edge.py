@@ -108,9 +108,9 @@ def _node(args: list[str]) -> dict:
 
 def ort_web_files() -> tuple[str, tuple[Path, ...]]:
     """The pinned onnxruntime-web's version and the files a bundle ships (entry module first)."""
-    from edgeshrink.web.runtime import default_app_dir, ensure_runtime
+    from edgeshrink.web.runtime import ensure_runtime
 
-    runtime = ensure_runtime(default_app_dir())
+    runtime = ensure_runtime()
     return runtime.version, tuple(runtime.files)
 
 
@@ -118,13 +118,13 @@ _SIZES: dict[Path, int] = {}
 
 
 def _file_brotli(path: Path) -> int:
-    """Brotli bytes of a runtime file; the pinned files' sizes are committed beside the app."""
+    """Brotli bytes of a runtime file, through the bundle's size cache (brotli -q 11 of the wasm takes ~45 s)."""
     if path not in _SIZES:
-        from edgeshrink.web.runtime import default_app_dir
+        from edgeshrink.web.runtime import default_app_dir, ensure_runtime
         from edgeshrink.web.sizes import SizeCache
 
-        app = default_app_dir()
-        cache = SizeCache(app / "node_modules" / ".edgeshrink-sizes.json", seeds=(app / "runtime-sizes.json",))
+        folder = ensure_runtime().folder
+        cache = SizeCache(folder.parent / "sizes.json", seeds=(default_app_dir() / "runtime-sizes.json",))
         _SIZES[path] = cache.measure(path.read_bytes()).brotli
         cache.save()
     return _SIZES[path]
