@@ -82,13 +82,16 @@ def _record_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
         if any(not isinstance(d, int) for d in value.shape):
             raise UnsupportedModel(f"input {value.name} has no fixed shape ({value.shape}) at batch 1")
         feeds[value.name] = np.zeros(value.shape, dtype=_ORT_TYPES.get(value.type, np.float32))
-    names = [o.name for o in sess.get_outputs() if o.name not in known]
+    names = [o.name for o in sess.get_outputs()]
     out = clone(model)
     del out.graph.value_info[:]
     for name, value in zip(names, sess.run(names, feeds)):
         value = np.asarray(value)
-        out.graph.value_info.append(onnx.helper.make_tensor_value_info(
-            name, onnx.helper.np_dtype_to_tensor_dtype(value.dtype), value.shape))
+        info = onnx.helper.make_tensor_value_info(name, onnx.helper.np_dtype_to_tensor_dtype(value.dtype), value.shape)
+        if name in known:  # the graph output as it really comes out at this batch
+            next(o for o in out.graph.output if o.name == name).CopyFrom(info)
+        else:
+            out.graph.value_info.append(info)
     return out
 
 

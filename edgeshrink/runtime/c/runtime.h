@@ -66,16 +66,15 @@ static inline float rt_expf(float x) {
   return p * rt_bits_f((rt_u32)normal);
 }
 
-/* MlasComputeSumExpVector: exp(x - max) for softmax, x - max <= 0. */
+/* exp(x - max) for softmax as MLAS's AVX-512 kernel computes it: clamp, range reduction and polynomial
+ * in fused multiply-adds, then vscalefps (p * 2^m rounded once, denormals included). */
 static inline float rt_sumexp_term(float x, float neg_max) {
-  x = x + neg_max;
-  x = rt_maxf(-88.3762626647949f, x);
+  x = rt_maxf(-103.9720840454f, x + neg_max);
   const float bias = 12582912.0f;
   float biased = rt_fmaf(x, 1.44269504088896341f, bias);
   float m = biased - bias;
   x = rt_fmaf(m, -6.93145752e-1f, x);
   x = rt_fmaf(m, -1.42860677e-6f, x);
-  rt_u32 normal = (rt_f_bits(biased) << 23) + 0x3F800000u;
   float p = 0x1.694000p-10f;
   p = rt_fmaf(p, x, 0x1.125edcp-7f);
   p = rt_fmaf(p, x, 0x1.555b5ap-5f);
@@ -83,7 +82,9 @@ static inline float rt_sumexp_term(float x, float neg_max) {
   p = rt_fmaf(p, x, 0x1.fffff6p-2f);
   p = rt_fmaf(p, x, 0x1.000000p+0f);
   p = rt_fmaf(p, x, 0x1.000000p+0f);
-  return p * rt_bits_f(normal);
+  union { double d; uint64_t u; } pow2;
+  pow2.u = (uint64_t)((int64_t)m + 1023) << 52; /* m is an integer in [-150, 128]: 2^m exact in double */
+  return (float)((double)p * pow2.d);
 }
 
 static float rt_logf(float xf) {
@@ -109,8 +110,8 @@ static inline float rt_tanh(float x) {
   return x < 0 ? -t : t;
 }
 
-/* MLAS softmax of one row: max, sum of exp(x - max) in 16 lanes reduced pairwise (the AVX-512 kernel's
- * order), then exp * (1 / sum); log-softmax: x - max - log(sum). */
+/* MLAS softmax of one row: max, sum of exp(x - max) in 16 lanes (element i in lane i % 16) reduced as the
+ * AVX-512 kernel does, then exp * (1 / sum); log-softmax: x - max - log(sum). */
 static void rt_softmax(const float *x, float *y, int n, int log) {
   float mx = -3.402823466e+38f;
   for (int i = 0; i < n; i++) mx = rt_maxf(mx, x[i]);
@@ -120,9 +121,10 @@ static void rt_softmax(const float *x, float *y, int n, int log) {
     lanes[i % 16] += e;
     if (!log) y[i] = e;
   }
-  for (int w = 8; w >= 1; w /= 2)
-    for (int i = 0; i < w; i++) lanes[i] += lanes[i + w];
-  float sum = lanes[0];
+  /* vextractf64x4 + vaddps, two vhaddps, vextractf128 + vaddss */
+  float a[8];
+  for (int i = 0; i < 8; i++) a[i] = lanes[i + 8] + lanes[i];
+  float sum = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
   if (log) {
     float lg = -rt_logf(sum);
     for (int i = 0; i < n; i++) y[i] = x[i] + neg + lg;
