@@ -70,7 +70,7 @@ def _ordered(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
 def _loader(x, y, batch: int) -> str:
     if x.dtype.name not in ("float32", "float64", "uint8"):
         raise UnsupportedModel(f"{x.dtype} inputs are not supported by the compiled runtime")
-    shape = {"input": {"type": x.dtype.name, "length": x.size // batch},
+    shape = {"batch": batch, "input": {"type": x.dtype.name, "length": x.size // batch},
              "output": {"type": y.dtype.name, "length": y.size // batch}}
     text = resources.files("edgeshrink.runtime").joinpath("js/loader.mjs").read_text()
     return text.replace("__SHAPE__", json.dumps(shape)).replace("__WASM__", WASM_FILE)

@@ -28,7 +28,9 @@ export async function load(source = new URL("./__WASM__", import.meta.url)) {
       if (image.length !== SHAPE.input.length) {
         throw new Error(`expected ${SHAPE.input.length} input values, got ${image.length}`);
       }
-      new In(memory.buffer, input(), SHAPE.input.length).set(image);
+      // a graph compiled at a fixed batch gets the image in every slot (dynamic quantization reads them all)
+      const slots = new In(memory.buffer, input(), SHAPE.input.length * SHAPE.batch);
+      for (let b = 0; b < SHAPE.batch; b++) slots.set(image, b * SHAPE.input.length);
       run();
       const scores = new Out(memory.buffer, output(), SHAPE.output.length);
       return Out === BigInt64Array ? Float32Array.from(scores, Number) : Float32Array.from(scores);
