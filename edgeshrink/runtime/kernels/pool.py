@@ -32,6 +32,8 @@ def emit_maxpool(node, prog) -> str:
 
 
 def emit_averagepool(node, prog) -> str:
+    """MLAS's vector pooling order: each window column summed over its rows, then the columns added in
+    order (padding adds nothing); divided by the window's count, or by its full size with count_include_pad."""
     x = inputs(node, prog)[0]
     y = output(node, prog)
     if x.dtype != np.float32:
@@ -39,13 +41,14 @@ def emit_averagepool(node, prog) -> str:
     win = window(node, x.shape, None, y.shape)
     if (win.dh, win.dw) != (1, 1):
         raise unsupported(node, "with dilations")
-    if attr(node, "count_include_pad", 0):
-        # the divisor counts padding, but not the part of a ceil_mode window beyond the padding
-        divisor = (f"(float)((rt_min(oy*{win.sh} - {win.pt} + {win.kh}, {win.h + win.pb}) - (oy*{win.sh} - {win.pt}))"
-                   f" * (rt_min(ox*{win.sw} - {win.pl} + {win.kw}, {win.w + win.pr}) - (ox*{win.sw} - {win.pl})))")
-    else:
-        divisor = "(float)cnt"
-    body = win.loops(f"acc += xp[ih*{win.w} + iw];", "0.0f", "float", f"yp[o] = acc / {divisor};")
+    divisor = f"{float(win.kh * win.kw)}f" if attr(node, "count_include_pad", 0) else "(float)(rows * cols)"
+    body = (f"for (int oy = 0; oy < {win.oh}; oy++) {{ int y0 = rt_max(oy*{win.sh} - {win.pt}, 0),"
+            f" y1 = rt_min(oy*{win.sh} - {win.pt} + {win.kh}, {win.h}), rows = y1 - y0;"
+            f" for (int ox = 0; ox < {win.ow}; ox++) {{ int x0 = ox*{win.sw} - {win.pl}; float acc = 0.0f; int cols = 0;"
+            f"  for (int ix = x0; ix < x0 + {win.kw}; ix++) {{ if (ix < 0 || ix >= {win.w}) continue; cols++;"
+            f"   float col = xp[y0*{win.w} + ix]; for (int iy = y0 + 1; iy < y1; iy++) col += xp[iy*{win.w} + ix];"
+            f"   acc += col; }}"
+            f"  yp[oy*{win.ow} + ox] = acc / {divisor}; }} }}")
     return _planes(x, y, prog, body)
 
 
