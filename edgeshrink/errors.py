@@ -25,5 +25,9 @@ class BundleError(EdgeshrinkError):
     """A web bundle could not be built, served or verified."""
 
 
+class UnsupportedModel(EdgeshrinkError):
+    """The compiled runtime cannot run this model (the reason names the operator or the missing tool)."""
+
+
 class SearchError(EdgeshrinkError):
     """A search cannot start or continue: empty space, unreachable database, a study of another model."""

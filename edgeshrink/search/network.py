@@ -36,12 +36,13 @@ def profile(name: str) -> Profile:
 
 def first_predictions(dist: Path, variants: list[str], profiles: list[str], executable: str | None = None,
                       browser=None) -> dict[str, dict[str, float]]:
-    """variant -> profile -> ms from navigation start to the first prediction, each on a cold cache."""
+    """variant -> profile -> ms from navigation start to the first prediction, each on a cold cache,
+    the bundle served brotli-compressed as a production host would (the bytes the search minimizes)."""
+    from edgeshrink.search.brotli_serve import running_brotli
     from edgeshrink.web.browser import Watch, using
-    from edgeshrink.web.serve import running
 
     out: dict[str, dict[str, float]] = {name: {} for name in variants}
-    with running(dist) as url, using(browser, executable) as chromium:
+    with running_brotli(dist) as url, using(browser, executable) as chromium:
         watch = Watch(url)
         for name in variants:
             for prof in profiles:
@@ -50,25 +51,33 @@ def first_predictions(dist: Path, variants: list[str], profiles: list[str], exec
     return out
 
 
+def open_emulated(context, url: str, watch, prof: Profile):
+    """A new page at `url` over `prof`'s connection and CPU (no cache, so every byte is transferred)."""
+    from edgeshrink.web.browser import TIMEOUT_MS
+
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS * 3)
+    watch.attach(page)
+    if prof.mbit_s is not None:
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        rate = prof.mbit_s * 1e6 / 8
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": prof.rtt_ms,
+                                                      "downloadThroughput": rate, "uploadThroughput": rate})
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": prof.cpu_slowdown})
+    page.goto(url)
+    return page
+
+
 def _first(browser, url: str, watch, prof: Profile, name: str) -> float:
     from playwright.sync_api import Error as PlaywrightError
 
-    from edgeshrink.web.browser import TIMEOUT_MS, settle
+    from edgeshrink.web.browser import settle
 
     context = browser.new_context()  # a fresh cache: a first visit
     try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS * 3)
-        watch.attach(page)
-        if prof.mbit_s is not None:
-            cdp = context.new_cdp_session(page)
-            cdp.send("Network.enable")
-            cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-            rate = prof.mbit_s * 1e6 / 8
-            cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": prof.rtt_ms,
-                                                          "downloadThroughput": rate, "uploadThroughput": rate})
-            cdp.send("Emulation.setCPUThrottlingRate", {"rate": prof.cpu_slowdown})
-        page.goto(url)
+        page = open_emulated(context, url, watch, prof)
         page.wait_for_function("() => window.edgeshrink !== undefined")
         status, first = settle(page, "window.edgeshrink.timeToFirstPrediction")
     except PlaywrightError as exc:

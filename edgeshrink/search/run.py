@@ -11,7 +11,7 @@ from pathlib import Path
 
 from edgeshrink.atomic import write_text
 from edgeshrink.errors import SearchError
-from edgeshrink.passes.base import Track, no_progress
+from edgeshrink.progress import Track, no_progress
 from edgeshrink.search import space as spaces
 from edgeshrink.search import study as studies
 from edgeshrink.search.workers import Job, run_workers
