@@ -41,19 +41,22 @@ def prepare_bases(model, space: Space, output: Path, opts, data_dir, track):
         digest, name = studies.file_digest(Path(model)), Path(model).name
     for arch in space.archs:
         if arch != INPUT_ARCH:
-            bases[arch] = _trained(arch, folder, space.train_images, data_dir, track)
+            bases[arch] = _trained(arch, folder, space.train_images, opts.arch_epochs, data_dir, track)
     return bases, digest, name
 
 
-def _trained(arch: str, folder: Path, train_images: int, data_dir, track):
-    """The architecture trained once with its defaults on the search's training images only (cached)."""
+def _trained(arch: str, folder: Path, train_images: int, epochs: int | None, data_dir, track):
+    """The architecture trained once (its defaults, or `epochs`) on the search's training images only (cached)."""
+    from dataclasses import replace
+
     from edgeshrink import data as mnist
     from edgeshrink import zoo
 
-    path = folder / f"{arch}.onnx"
+    cfg = zoo.default_config(arch) if epochs is None else replace(zoo.default_config(arch), epochs=epochs)
+    path = folder / f"{arch}-{cfg.epochs}ep.onnx"
     if not path.is_file():
         split = mnist.load("train", data_dir).take(train_images)  # the validation slice stays unseen
-        zoo.export(zoo.train(arch, zoo.default_config(arch), track=track, split=split), path)
+        zoo.export(zoo.train(arch, cfg, track=track, split=split), path)
     proto = models.load(path)
     return str(path), models.stored_signature(proto)
 

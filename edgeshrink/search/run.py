@@ -29,6 +29,7 @@ class Options:
     study: str | None = None  # default: the model file's stem
     space: tuple[str, ...] = spaces.SEARCHABLE
     archs: tuple[str, ...] = ()
+    arch_epochs: int | None = None  # train --arch models for this many epochs (default: each one's own)
     seed: int = 0
     timeout_s: float | None = None
     heartbeat_s: int = 30
