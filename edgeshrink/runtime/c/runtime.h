@@ -11,6 +11,8 @@ typedef uint32_t rt_u32;
 
 static inline int rt_min(int a, int b) { return a < b ? a : b; }
 static inline int rt_max(int a, int b) { return a > b ? a : b; }
+static inline int rt_floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+static inline int rt_ceil_div(int a, int b) { return -rt_floor_div(-a, b); }
 static inline float rt_maxf(float a, float b) { return a > b ? a : b; }
 static inline float rt_minf(float a, float b) { return a < b ? a : b; }
 static inline float rt_relu(float v) { return v > 0.0f ? v : 0.0f; }

@@ -77,7 +77,7 @@ def emit_qlinearconv(node, prog) -> str:
     wz = "0" if not w_zp.any() else "wz[m]"
     lo, hi = RANGES[y.dtype]
     finish = f"ym[o] = ({y.ctype})rt_requant((float)acc * sc[{'m' if scales.size > 1 else 0}], {y_zp}, {lo}, {hi});"
-    loops = conv_loops(node, prog, x, w, y, "int32_t", bias, f"(int32_t){{}} - {x_zp}", f"(int32_t){{}} - {wz}", finish)
+    loops = conv_loops(node, prog, x, w, y, "int32_t", bias, f"(int32_t){{}} - {x_zp}", f"(int32_t){{}} - {wz}", finish, "int16_t")
     return (f"static const float sc[] = {array_init(scales)}; static const int32_t wz[] = {array_init(w_zp)};"
             f" (void)wz; {loops}")
 
