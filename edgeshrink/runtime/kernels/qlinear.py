@@ -42,6 +42,11 @@ def emit_quantize(node, prog) -> str:
 
 def emit_dequantize(node, prog) -> str:
     x = inputs(node, prog)[0]
+    if prog.const(node.input[1]) is None:  # a scale computed at run time (DynamicQuantizeLinear's)
+        y = output(node, prog)
+        zp = f"(int32_t){prog.ptr(node.input[2])}[0]" if len(node.input) > 2 and node.input[2] else "0"
+        return (f"float s = {prog.ptr(node.input[1])}[0]; int32_t z = {zp};"
+                f" for (int i = 0; i < {x.size}; i++) {prog.ptr(y.name)}[i] = (float)((int32_t){prog.ptr(x.name)}[i] - z) * s;")
     scale = scalar(prog, node.input[1], "scale", node).astype(np.float32).reshape(-1)
     y = output(node, prog)
     zp = _zero_point(prog, node, 2, scale.size)
