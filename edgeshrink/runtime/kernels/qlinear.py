@@ -66,11 +66,6 @@ def output_scales(prog, node, a_scale: int, b_scale: int, y_scale: int | None, a
     return out.astype(np.float32)
 
 
-def _store_quantized(y, zp: int) -> str:
-    lo, hi = RANGES[y.dtype]
-    return f"({y.ctype})rt_requant((float)acc * sc[m % {{n}}], {zp}, {lo}, {hi})"
-
-
 def emit_qlinearconv(node, prog) -> str:
     x, _, _, w = inputs(node, prog)[:4]
     y = output(node, prog)
