@@ -77,6 +77,13 @@ class Program:
             raise UnsupportedModel(f"tensor {value.name} has dtype {dtype}, which the compiled runtime lacks")
         self.tensors[value.name] = Tensor(value.name, tuple(dims), dtype, self._sym(value.name, "T"))
 
+    def transposed(self, name: str) -> Tensor:
+        """A constant 2-D matrix laid out transposed (once per tensor), for kernels that read it row-wise."""
+        key = f"{name}__T"
+        if key not in self.tensors:
+            self._add_const(key, np.ascontiguousarray(self.tensors[name].const.T))
+        return self.tensors[key]
+
     def define(self, name: str, shape: tuple[int, ...], dtype) -> Tensor:
         """Declare (or check) a kernel output whose shape onnxruntime did not record."""
         if name not in self.tensors:

@@ -101,6 +101,8 @@ def emit_qgemm(node, prog) -> str:
     ta, tb = bool(attr(node, "transA", 0)), bool(attr(node, "transB", 0))
     m, k = (a.shape[1], a.shape[0]) if ta else a.shape
     n = b.shape[0] if tb else b.shape[1]
+    if tb and b.const is not None:  # constant weights stored (K, N): the output row accumulates, vectorized
+        b, tb = prog.transposed(b.name), False
     has_y = len(node.input) > 7 and node.input[7]
     scales = output_scales(prog, node, 1, 4, 7 if has_y else None, attr(node, "alpha", 1.0))
     a_zp, b_zp = int(_zero_point(prog, node, 2)[0]), _zero_point(prog, node, 5, n)
