@@ -77,6 +77,12 @@ class Program:
             raise UnsupportedModel(f"tensor {value.name} has dtype {dtype}, which the compiled runtime lacks")
         self.tensors[value.name] = Tensor(value.name, tuple(dims), dtype, self._sym(value.name, "T"))
 
+    def constant(self, name: str, array: np.ndarray) -> Tensor:
+        """A constant the compiler derives from the model's (weights laid out for a kernel)."""
+        if name not in self.tensors:
+            self._add_const(name, array)
+        return self.tensors[name]
+
     def transposed(self, name: str) -> Tensor:
         """A constant 2-D matrix laid out transposed (once per tensor), for kernels that read it row-wise."""
         key = f"{name}__T"

@@ -8,7 +8,8 @@ import numpy as np
 
 from edgeshrink.runtime.kernels.base import array_init, attr, flit, inputs, output, scalar, unsupported
 from edgeshrink.runtime.kernels.conv import conv_loops, int16_input
-from edgeshrink.runtime.kernels.gemm import batched_shapes, matmul_loops
+from edgeshrink.runtime.kernels.gemm import batched_shapes
+from edgeshrink.runtime.kernels.intgemm import int_matmul
 
 RANGES = {np.dtype("uint8"): (0, 255), np.dtype("int8"): (-128, 127)}
 
@@ -101,8 +102,6 @@ def emit_qgemm(node, prog) -> str:
     ta, tb = bool(attr(node, "transA", 0)), bool(attr(node, "transB", 0))
     m, k = (a.shape[1], a.shape[0]) if ta else a.shape
     n = b.shape[0] if tb else b.shape[1]
-    if tb and b.const is not None:  # constant weights stored (K, N): the output row accumulates, vectorized
-        b, tb = prog.transposed(b.name), False
     has_y = len(node.input) > 7 and node.input[7]
     scales = output_scales(prog, node, 1, 4, 7 if has_y else None, attr(node, "alpha", 1.0))
     a_zp, b_zp = int(_zero_point(prog, node, 2)[0]), _zero_point(prog, node, 5, n)
@@ -110,8 +109,7 @@ def emit_qgemm(node, prog) -> str:
         raise unsupported(node, "with per-column weight zero points")
     y_zp = int(_zero_point(prog, node, 8)[0]) if has_y else None
     acc = f"acc_{y.sym}"
-    code = matmul_loops(prog.ptr(a.name), prog.ptr(b.name), acc, m, k, n, ta, tb, "int32_t",
-                        f"(int32_t){{}} - {a_zp}", f"(int32_t){{}} - {int(b_zp[0])}")
+    code = int_matmul(prog, prog.ptr(a.name), a.ctype, str(a_zp), b, int(b_zp[0]), acc, m, k, n, ta, tb)
     if len(node.input) > 6 and node.input[6]:
         c = prog[node.input[6]]
         cexpr = f"{prog.ptr(c.name)}[{'i % ' + str(n) if c.size == n else ('0' if c.size == 1 else 'i')}]"
@@ -131,8 +129,7 @@ def emit_qlinearmatmul(node, prog) -> str:
     if b_zp.size > 1 and b_zp.any():
         raise unsupported(node, "with per-column weight zero points")
     acc = f"acc_{y.sym}"
-    code = matmul_loops(prog.ptr(a.name), prog.ptr(b.name), acc, m, k, n, False, False, "int32_t",
-                        f"(int32_t){{}} - {a_zp}", f"(int32_t){{}} - {int(b_zp[0])}")
+    code = int_matmul(prog, prog.ptr(a.name), a.ctype, str(a_zp), b, int(b_zp[0]), acc, m, k, n, False, False)
     return (f"static int32_t {acc}[{m * n}]; static const float sc[] = {array_init(scales)};"
             f" {code} {{ {y.ctype} *ys = {prog.ptr(y.name)}; int32_t *acc = {acc}; {_gemm_finish(y, scales, y_zp, n)} }}")
 
