@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeshrink.runtime.kernels.base import array_init, inputs, output, scalar, unsupported
+from edgeshrink.runtime.kernels.base import array_init, attr, inputs, output, scalar, unsupported
 from edgeshrink.runtime.kernels.conv import conv_loops, int16_input
 from edgeshrink.runtime.kernels.gemm import batched_shapes
-from edgeshrink.runtime.kernels.intgemm import int_matmul
+from edgeshrink.runtime.kernels.intgemm import int_conv, int_matmul
+from edgeshrink.runtime.kernels.window import window
 
 
 def _quantize_u8(src: str, dst: str, count: int, scale: str, zp: str) -> str:
@@ -53,6 +54,11 @@ def _const_zp(prog, node, pos: int) -> int:
 def emit_conv_integer(node, prog) -> str:
     x, w = inputs(node, prog)[:2]
     y = output(node, prog)
+    if _zp(prog, node, 3) == "0":
+        fast = int_conv(node, prog, x, w, y, window(node, x.shape, w.shape[2:], y.shape), attr(node, "group", 1),
+                        _zp(prog, node, 2), "0", "ym[o] = acc;")
+        if fast:
+            return fast
     shift, buf = int16_input(prog, x, _zp(prog, node, 2))
     return shift + " " + conv_loops(node, prog, x, w, y, "int32_t", "0", "{}", f"(int32_t){{}} - {_zp(prog, node, 3)}",
                                     "ym[o] = acc;", "int16_t", x_src=(buf, "int16_t"))

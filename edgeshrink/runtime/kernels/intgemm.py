@@ -38,3 +38,39 @@ def int_matmul(prog, a_ptr: str, a_ctype: str, a_zp: str, b, b_zp: int, acc: str
             f" for (int nn = 0; nn < {np4}; nn++) {rows}[nn] = 0;"
             f" rt_gemv_i8({a16}, {pairs.sym}, {rows}, {kp // 2}, {np4});"
             f" for (int nn = 0; nn < {n}; nn++) {acc}[mm*{n} + nn] = {rows}[nn]; }}")
+
+
+def int_conv(node, prog, x, w, y, win, groups: int, x_zp: str, init: str, finish: str) -> str | None:
+    """An integer convolution as one int8 matrix-vector product per output position: the input patch
+    (shifted to int16, padding 0) times the weights laid out in row pairs, all output channels of a
+    group at once. None when the weights are not constant int8 with zero points of 0."""
+    if w.const is None or w.dtype != np.int8:
+        return None
+    m_all, c_per_g = w.shape[0], w.shape[1]
+    m_per_g, k = m_all // groups, c_per_g * win.kh * win.kw
+    blocks = [paired_weights(prog, _matrix(prog, w, g, m_per_g, k), trans_b=True) for g in range(groups)]
+    pairs = prog.constant(f"{w.name}__conv_pairs", np.concatenate([prog[b.name].const for b, _ in blocks]))
+    np4, kp = blocks[0][1], k + k % 2
+    col, accv = f"col_{y.sym}", f"accv_{y.sym}"
+    gather = (f"int kk = 0; for (int ic = 0; ic < {c_per_g}; ic++) for (int ky = 0; ky < {win.kh}; ky++) {{"
+              f" int ih = oy*{win.sh} - {win.pt} + ky*{win.dh}; for (int kx = 0; kx < {win.kw}; kx++, kk++) {{"
+              f" int iw = ox*{win.sw} - {win.pl} + kx*{win.dw};"
+              f" {col}[kk] = (ih < 0 || ih >= {win.h} || iw < 0 || iw >= {win.w}) ? 0 :"
+              f" (int16_t)((int32_t)xg[(ic*{win.h} + ih)*{win.w} + iw] - {x_zp}); }} }}")
+    return (
+        f"static int16_t {col}[{kp}]; static int32_t {accv}[{np4}];"
+        f" for (int n = 0; n < {win.n}; n++) for (int g = 0; g < {groups}; g++) {{"
+        f" const {x.ctype} *xg = {prog.ptr(x.name)} + (n*{win.c} + g*{c_per_g})*{win.h * win.w};"
+        f" for (int oy = 0; oy < {win.oh}; oy++) for (int ox = 0; ox < {win.ow}; ox++) {{ {gather}"
+        f"  for (int i = 0; i < {np4}; i++) {accv}[i] = 0;"
+        f"  rt_gemv_i8({col}, {pairs.sym} + g*{kp * np4}, {accv}, {kp // 2}, {np4});"
+        f"  int o = oy*{win.ow} + ox;"
+        f"  for (int mm = 0; mm < {m_per_g}; mm++) {{ int m = g*{m_per_g} + mm;"
+        f"   {y.ctype} *ym = {prog.ptr(y.name)} + (n*{m_all} + m)*{win.oh * win.ow};"
+        f"   int32_t acc = {accv}[mm] + ({init}); {finish} }} }} }}"
+    )
+
+
+def _matrix(prog, w, g: int, m_per_g: int, k: int):
+    """The (M_g, K) weight matrix of group g as a constant tensor."""
+    return prog.constant(f"{w.name}__g{g}", w.const[g * m_per_g:(g + 1) * m_per_g].reshape(m_per_g, k))

@@ -9,7 +9,8 @@ import numpy as np
 from edgeshrink.runtime.kernels.base import array_init, attr, flit, inputs, output, scalar, unsupported
 from edgeshrink.runtime.kernels.conv import conv_loops, int16_input
 from edgeshrink.runtime.kernels.gemm import batched_shapes
-from edgeshrink.runtime.kernels.intgemm import int_matmul
+from edgeshrink.runtime.kernels.intgemm import int_conv, int_matmul
+from edgeshrink.runtime.kernels.window import window
 
 RANGES = {np.dtype("uint8"): (0, 255), np.dtype("int8"): (-128, 127)}
 
@@ -78,6 +79,11 @@ def emit_qlinearconv(node, prog) -> str:
     wz = "0" if not w_zp.any() else "wz[m]"
     lo, hi = RANGES[y.dtype]
     finish = f"ym[o] = ({y.ctype})rt_requant((float)acc * sc[{'m' if scales.size > 1 else 0}], {y_zp}, {lo}, {hi});"
+    if not w_zp.any():  # symmetric int8 weights: one SIMD matrix-vector product per output position
+        fast = int_conv(node, prog, x, w, y, window(node, x.shape, w.shape[2:], y.shape), attr(node, "group", 1),
+                        str(x_zp), bias, finish)
+        if fast:
+            return f"static const float sc[] = {array_init(scales)}; {fast}"
     shift, buf = int16_input(prog, x, str(x_zp))
     loops = conv_loops(node, prog, x, w, y, "int32_t", bias, "{}", f"(int32_t){{}} - {wz}", finish, "int16_t",
                        x_src=(buf, "int16_t"))
