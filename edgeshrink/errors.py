@@ -23,3 +23,9 @@ class PassError(EdgeshrinkError):
 
 class BundleError(EdgeshrinkError):
     """A web bundle could not be built, served or verified."""
+
+
+def reason(exc: BaseException) -> str:
+    """A third-party exception as one line for a message: its type and the first line of its text."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
