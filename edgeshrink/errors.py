@@ -27,3 +27,9 @@ class BundleError(EdgeshrinkError):
 
 class UnsupportedModel(EdgeshrinkError):
     """The compiled runtime cannot run this model (the reason names the operator or the missing tool)."""
+
+
+def reason(exc: BaseException) -> str:
+    """A third-party exception as one line for a message: its type and the first line of its text."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

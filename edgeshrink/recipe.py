@@ -16,7 +16,6 @@ from edgeshrink.passes.base import PassSpec, build_config
 
 # Package data: the recipes ship inside the package, so a wheel install finds them like a checkout does.
 RECIPES_DIR = Path(str(resources.files("edgeshrink") / "recipes"))
-FLOAT_ONLY_PASSES = ("prune", "simplify", "fuse")  # they would unfold or break int8 weights
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,7 @@ def check_order(recipe: Recipe) -> None:
                 f"recipe {recipe.name!r}, step {step.position} ({step.name}): the model is already quantized by "
                 f"step {quantized_at}; quantize once, as the last step"
             )
-        if quantized_at and step.name in FLOAT_ONLY_PASSES:
+        if quantized_at and step.spec.float_only:
             raise RecipeError(
                 f"recipe {recipe.name!r}, step {step.position} ({step.name}) comes after quantize (step {quantized_at}): "
                 f"{step.name} would unfold the int8 weights back to float (onnxsim issue 216); move it before quantize"
@@ -138,7 +137,7 @@ def check_input(recipe: Recipe, quantized: bool) -> None:
     if not quantized:
         return
     for step in recipe.steps:
-        if step.name in FLOAT_ONLY_PASSES:
+        if step.spec.float_only:
             raise RecipeError(
                 f"recipe {recipe.name!r}, step {step.position} ({step.name}): the input model is already quantized, "
                 f"and {step.name} would unfold its int8 weights back to float; run it on the float model instead"

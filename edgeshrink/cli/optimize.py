@@ -54,8 +54,7 @@ def passes() -> None:
     """List the registered passes that recipes can use."""
     from edgeshrink.passes import REGISTRY
 
-    rows = [[spec.name, spec.summary, ", ".join(spec.config.__dataclass_fields__)] for spec in REGISTRY]
-    show(report.Table("passes", ["pass", "what it does", "parameters"], rows, set()))
+    show(report.passes_table(list(REGISTRY)))
 
 
 def recipes() -> None:

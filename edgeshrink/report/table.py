@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edgeshrink.evaluate import Evaluation
+from edgeshrink.passes.base import PassSpec, parameters
 
 
 @dataclass(frozen=True)
@@ -103,3 +104,18 @@ def _step_row(label: str, status: str, ev: Evaluation, base: Evaluation, seconds
         ms(ev.latency), str(ev.nodes), ratio(base.size.raw, ev.size.raw), ratio(base.size.gzip, ev.size.gzip),
         _faster(base, ev), f"{seconds:.1f}",
     ]
+
+
+def passes_table(specs: list[PassSpec]) -> Table:
+    """Each registered pass, then one row per parameter: the values it takes, its default and its help."""
+    rows = []
+    for spec in specs:
+        rows.append([spec.name, "", "", "", spec.summary])
+        for p in parameters(spec.config):
+            rows.append(["", p.name, p.values, _yaml(p.default), p.help])
+    return Table("passes", ["pass", "parameter", "values", "default", "what it does"], rows, set())
+
+
+def _yaml(value) -> str:
+    """A default as a recipe would spell it."""
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
