@@ -45,7 +45,7 @@ def optimize(
     if bundle:
         from edgeshrink.cli.web import bundle_report
 
-        bundle_report(Path(result.folder), bundle, verify=False)
+        bundle_report(Path(result.folder), bundle, None)
     if not result.completed:
         raise typer.Exit(2)  # the recipe did not complete within the accuracy budget
 
