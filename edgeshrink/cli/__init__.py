@@ -57,12 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="edgeshrink")  # standalone: typer reports usage errors and exits itself
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-    except KeyboardInterrupt:
-        if debug:
-            raise
-        _say("interrupted (Ctrl-C); unfinished outputs were removed, so the same command starts clean")
-        return codes.INTERRUPTED
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        if code == codes.INTERRUPTED:  # typer turns Ctrl-C into Exit(130) once the command has unwound
+            _say("interrupted (Ctrl-C); unfinished outputs were removed, so the same command starts clean")
+        return code
     except EdgeshrinkError as exc:
         return _fail(exc, debug, codes.FAILURE)
     except OSError as exc:  # whatever the operating system refuses, wherever it happens
