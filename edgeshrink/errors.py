@@ -27,6 +27,10 @@ class BundleError(EdgeshrinkError):
     """A web bundle could not be built, served or verified."""
 
 
+class UnsupportedModel(EdgeshrinkError):
+    """The compiled runtime cannot run this model (the reason names the operator or the missing tool)."""
+
+
 class OutputError(EdgeshrinkError):
     """An output path cannot be written without destroying something edgeshrink did not write."""
 
