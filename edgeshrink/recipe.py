@@ -62,7 +62,9 @@ def load(name_or_path: str, overrides: list[str] = ()) -> Recipe:
     """Read, override and validate a recipe; every problem is a RecipeError naming the step's position."""
     path = recipe_path(name_or_path)
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RecipeError(f"recipe {path} is not a text file; pass a YAML recipe") from exc
     except yaml.YAMLError as exc:
         raise RecipeError(f"recipe {path} is not valid YAML: {str(exc).splitlines()[0]}; fix the file") from exc
     raw_steps = _raw_steps(doc, path)
@@ -95,7 +97,12 @@ def _apply_override(steps: list[dict[str, Any]], override: str) -> None:
     if len(matches) != 1:
         found = "no" if not matches else "several"
         raise RecipeError(f"override {override!r} matches {found} step(s); name the step by its position, e.g. 2.{param}=...")
-    steps[matches[0]][param] = yaml.safe_load(value)
+    try:
+        steps[matches[0]][param] = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(exc).split())
+        raise RecipeError(f"override {override!r}: the value is not valid YAML ({problem}); quote or fix it, "
+                          "e.g. {param}=200 or {param}=[1, 2]".replace("{param}", param)) from exc
 
 
 def parse(name: str, description: str, raw_steps: list[dict[str, Any]]) -> Recipe:
