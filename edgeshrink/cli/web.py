@@ -68,7 +68,7 @@ def bundle_report(optimized: Path, output: Path, checks: "VerifyOptions | None",
 def serve(
     dist: Annotated[Path, typer.Argument(help="A bundle folder written by 'edgeshrink bundle'.")],
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0 picks a free one).")] = 8000,
 ) -> None:
     """Serve a bundle with COOP/COEP headers (precise timers, wasm threads) and correct MIME types."""
     from edgeshrink import web
