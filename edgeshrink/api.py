@@ -11,7 +11,7 @@ from edgeshrink import data as mnist
 from edgeshrink import detect, model
 from edgeshrink.errors import RecipeError
 from edgeshrink.evaluate import Evaluation, evaluate
-from edgeshrink.passes.base import Track, no_progress
+from edgeshrink.progress import Track, no_progress
 from edgeshrink.signature import Preprocess
 
 PathLike = str | os.PathLike

@@ -23,3 +23,7 @@ class PassError(EdgeshrinkError):
 
 class BundleError(EdgeshrinkError):
     """A web bundle could not be built, served or verified."""
+
+
+class UnsupportedModel(EdgeshrinkError):
+    """The compiled runtime cannot run this model (the reason names the operator or the missing tool)."""

@@ -12,7 +12,7 @@ import onnx
 from edgeshrink import data as mnist
 from edgeshrink import inference
 from edgeshrink.model import count_params, op_histogram, opset
-from edgeshrink.passes.base import Track, no_progress
+from edgeshrink.progress import Track, no_progress
 from edgeshrink.signature import Signature
 from edgeshrink.size import Size, measure
 

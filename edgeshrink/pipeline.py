@@ -13,10 +13,10 @@ from edgeshrink import data as mnist
 from edgeshrink import model as models
 from edgeshrink.errors import ModelError, PassError
 from edgeshrink.evaluate import Evaluation, evaluate
-from edgeshrink.passes.base import PassContext, Track, no_progress
+from edgeshrink.passes.base import PassContext
+from edgeshrink.progress import Track, no_progress
 from edgeshrink.recipe import Recipe, check_input
 from edgeshrink.signature import Signature
-
 
 INPUT_FILE = "00-input.onnx"
 FINAL_FILE = "model.opt.onnx"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from edgeshrink.errors import RecipeError
 from edgeshrink.passes import REGISTRY
 from edgeshrink.passes.base import PassSpec, build_config
 
-RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
+# Package data: the recipes ship inside the package, so a wheel install finds them like a checkout does.
+RECIPES_DIR = Path(str(resources.files("edgeshrink") / "recipes"))
 FLOAT_ONLY_PASSES = ("prune", "simplify", "fuse")  # they would unfold or break int8 weights
 
 
@@ -41,7 +43,7 @@ class Recipe:
 
 
 def recipe_path(name_or_path: str) -> Path:
-    """A shipped recipe name (recipes/NAME.yaml) or a path to a YAML file."""
+    """A shipped recipe name (edgeshrink/recipes/NAME.yaml) or a path to a YAML file."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
@@ -72,7 +74,7 @@ def load(name_or_path: str, overrides: list[str] = ()) -> Recipe:
 
 def _raw_steps(doc: Any, path: Path) -> list[dict[str, Any]]:
     if not isinstance(doc, dict) or not isinstance(doc.get("steps"), list) or not doc["steps"]:
-        raise RecipeError(f"recipe {path} needs a non-empty 'steps:' list; see recipes/default.yaml")
+        raise RecipeError(f"recipe {path} needs a non-empty 'steps:' list; see 'edgeshrink recipes' and edgeshrink/recipes/default.yaml")
     steps = []
     for i, step in enumerate(doc["steps"], 1):
         if not isinstance(step, dict) or "pass" not in step:

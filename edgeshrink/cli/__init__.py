@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
 from edgeshrink.cli import data, models, optimize, web
-from edgeshrink.cli.console import err_console
+from edgeshrink.cli.console import console, err_console
 from edgeshrink.errors import EdgeshrinkError
 
 app = typer.Typer(
@@ -17,6 +18,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            console.print(f"edgeshrink {version('edgeshrink')}", highlight=False)
+        except PackageNotFoundError:
+            console.print("edgeshrink (source checkout, not installed)", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    pass
+
+
 app.add_typer(data.app, name="data")
 models.register(app)
 optimize.register(app)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from edgeshrink.passes.base import Advance
+from edgeshrink.progress import Advance
 from edgeshrink.report.table import Table
 
 console = Console(width=None if sys.stdout.isatty() else 200)  # pipes and files get whole rows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -24,17 +24,21 @@ def bundle(
     images: Annotated[int, typer.Option(min=1, help="Test digits each variant classifies in --verify.")] = 300,
     baseline: Annotated[bool, typer.Option(
         help="Also ship the input model, for comparison in the page; --no-baseline ships only the optimized one.")] = True,
+    ort_dir: Annotated[Optional[Path], typer.Option(
+        "--ort-dir", envvar="EDGESHRINK_ORT_DIR",
+        help="Where npm installs onnxruntime-web (default: ~/.cache/edgeshrink/onnxruntime-web).")] = None,
 ) -> None:
     """Write a self-contained static folder: the web app, baseline and optimized models, manifest.json."""
-    bundle_report(optimized, output, verify, images, baseline)
+    bundle_report(optimized, output, verify, images, baseline, ort_dir)
 
 
-def bundle_report(optimized: Path, output: Path, verify: bool, images: int = 300, baseline: bool = True) -> None:
+def bundle_report(optimized: Path, output: Path, verify: bool, images: int = 300, baseline: bool = True,
+                  ort_dir: Path | None = None) -> None:
     from edgeshrink import web
     from edgeshrink.web.variants import from_optimize_output
 
     with console.status(f"bundling {optimized} into {output}"):
-        result = web.bundle(from_optimize_output(optimized, baseline), output)
+        result = web.bundle(from_optimize_output(optimized, baseline), output, ort_dir=ort_dir)
     rows = [[r["part"], str(r["files"]), f"{r['raw']:,}", f"{r['gzip']:,}", f"{r['brotli']:,}"] for r in result.rows()]
     show(Table(f"bundle {output} (onnxruntime-web {result.runtime_version})",
                ["part", "files", "bytes", "gzip", "brotli"], rows, {"files", "bytes", "gzip", "brotli"}))

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, ContextManager, Iterator
+from typing import Any, Callable
 
 import onnx
 
 from edgeshrink.data import Split
 from edgeshrink.errors import PassError
 from edgeshrink.model import graph_inputs
+from edgeshrink.progress import Track, no_progress
 from edgeshrink.signature import Signature
-
-Advance = Callable[[int], None]
-Track = Callable[[str, int], ContextManager[Advance]]
-
-
-@contextlib.contextmanager
-def no_progress(description: str, total: int) -> Iterator[Advance]:
-    yield lambda n: None
 
 
 @dataclass

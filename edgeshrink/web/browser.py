@@ -34,7 +34,8 @@ def chromium(executable: str | None = None) -> Iterator:
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError as exc:
-        raise BundleError("Playwright is not installed; pip install 'playwright==1.65.2'") from exc
+        raise BundleError("driving Chromium (bundle --verify, screenshots) needs Playwright, which is not "
+                          "installed; pip install 'edgeshrink[browser]'") from exc
     path = find_chromium(executable)
     try:
         pw = sync_playwright().start()

@@ -49,18 +49,19 @@ class BundleResult:
 
 
 def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | os.PathLike | None = None,
-           samples: int | Split = 100) -> BundleResult:
+           samples: int | Split = 100, ort_dir: str | os.PathLike | None = None) -> BundleResult:
     """Write the web bundle for `variants` to out_dir (replaced whole, never left half-written).
 
     `samples` is the gallery: a number of digits taken from the start of the MNIST test set, or a Split.
+    `ort_dir` is the onnxruntime-web cache (default: see runtime.cache_root).
     """
     out_dir = Path(out_dir)
     app_dir = Path(app_dir) if app_dir else default_app_dir()
     _check_variants(variants)
     _check_replaceable(out_dir)
-    runtime = ensure_runtime(app_dir)
+    runtime = ensure_runtime(app_dir, ort_dir)
     gallery, source = _gallery(samples)
-    cache = SizeCache(app_dir / "node_modules" / ".edgeshrink-sizes.json", seeds=(app_dir / "runtime-sizes.json",))
+    cache = SizeCache(runtime.folder.parent / "sizes.json", seeds=(app_dir / "runtime-sizes.json",))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
@@ -168,7 +169,7 @@ def _app_files(app_dir: Path) -> list[Path]:
         and not any(part.startswith(".") or part == "node_modules" for part in p.relative_to(app_dir).parts)
     )
     if not any(p.name == "index.html" for p in files):
-        raise BundleError(f"the web app folder {app_dir} has no index.html; pass the examples/web folder")
+        raise BundleError(f"the web app folder {app_dir} has no index.html; pass the page's folder")
     return files
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from edgeshrink import data
 from edgeshrink.data import Split
 from edgeshrink.errors import EdgeshrinkError
-from edgeshrink.passes.base import Advance, Track, no_progress
+from edgeshrink.progress import Advance, Track, no_progress
 from edgeshrink.signature import PRESETS
 from edgeshrink.zoo import registry
 from edgeshrink.zoo.config import TrainConfig

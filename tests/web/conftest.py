@@ -26,7 +26,7 @@ def _chromium_reason() -> str | None:
     try:
         import playwright  # noqa: F401
     except ImportError:
-        return "Playwright is not installed (pip install 'playwright==1.65.2')"
+        return "Playwright is not installed (pip install 'edgeshrink[browser]')"
     return None
 
 

@@ -13,7 +13,7 @@ import pytest
 from edgeshrink.errors import BundleError
 from edgeshrink.web import bundle
 from edgeshrink.web.manifest import entry_signature
-from edgeshrink.web.runtime import default_app_dir, ensure_runtime
+from edgeshrink.web.runtime import ENV_VAR, cache_root, default_app_dir, ensure_runtime
 
 
 def test_bundle_holds_app_models_runtime_and_samples(dist, web_variants):
@@ -112,7 +112,7 @@ def test_missing_npm_is_a_clear_error(tmp_path, monkeypatch):
     app = _app_copy(tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(BundleError, match="npm is not installed.*install Node.js"):
-        ensure_runtime(app)
+        ensure_runtime(app, tmp_path / "cache")
 
 
 def test_failing_npm_is_a_clear_error(tmp_path, monkeypatch):
@@ -122,5 +122,17 @@ def test_failing_npm_is_a_clear_error(tmp_path, monkeypatch):
     (fake / "npm").write_text("#!/bin/sh\necho 'npm error code E404' >&2\nexit 1\n")
     (fake / "npm").chmod(0o755)
     monkeypatch.setenv("PATH", str(fake) + os.pathsep + os.environ["PATH"])
-    with pytest.raises(BundleError, match="npm ci in .* failed: npm error code E404; run it there by hand"):
-        ensure_runtime(app)
+    with pytest.raises(BundleError, match="npm ci of onnxruntime-web failed: npm error code E404; check the network"):
+        ensure_runtime(app, tmp_path / "cache")
+    assert os.listdir(tmp_path / "cache") == []  # no half-installed version left to be taken for a whole one
+
+
+def test_runtime_lives_in_the_user_cache_not_the_package(dist, tmp_path, monkeypatch):
+    runtime = ensure_runtime()
+    assert runtime.folder == cache_root() / runtime.version and all(f.is_file() for f in runtime.files)
+    assert not (default_app_dir() / "node_modules").exists()
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_root() == tmp_path / "edgeshrink" / "onnxruntime-web"
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "ort"))
+    assert cache_root() == tmp_path / "ort" and cache_root(tmp_path / "given") == tmp_path / "given"

@@ -131,11 +131,11 @@ def run(model: onnx.ModelProto, cfg: ClusterConfig, ctx: PassContext) -> onnx.Mo
         if init.name in books:
             init.CopyFrom(numpy_helper.from_array(books[init.name].weights(), init.name))
     if cfg.finetune_epochs > 0:
-        from edgeshrink.passes import prune_finetune
+        from edgeshrink.passes.prune import finetune
 
         tied = {name: book.index for name, book in books.items()}
-        work = prune_finetune.finetune(work, cfg, ctx, "fine-tune shared values", tied=tied,
-                                       teacher=model if cfg.distill else None)
+        work = finetune.finetune(work, cfg, ctx, "fine-tune shared values", tied=tied,
+                                  teacher=model if cfg.distill else None)
     axes = weight_axes(work)
     for init in work.graph.initializer:
         if init.name in books:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import replace
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 import numpy as np
 import onnx
@@ -29,11 +29,9 @@ from edgeshrink import inference
 from edgeshrink.data import Split
 from edgeshrink.errors import ModelError, PassError
 from edgeshrink.passes.base import PassContext
+from edgeshrink.passes.prune.config import PruneConfig
+from edgeshrink.passes.prune.torchgraph import GraphModule, to_torch, write_back
 from edgeshrink.signature import Signature
-from edgeshrink.torchgraph import GraphModule, to_torch, write_back
-
-if TYPE_CHECKING:
-    from edgeshrink.passes.prune import PruneConfig
 
 _FINAL = {"Softmax", "LogSoftmax", "Sigmoid", "ArgMax"}
 _PASS_THROUGH = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Cast"}
@@ -135,7 +133,7 @@ def _trainable(module: GraphModule, model: onnx.ModelProto) -> list[torch.nn.Par
     return chosen
 
 
-def _loss(student: torch.Tensor, labels: torch.Tensor, teacher: torch.Tensor | None, cfg: "PruneConfig"):
+def _loss(student: torch.Tensor, labels: torch.Tensor, teacher: torch.Tensor | None, cfg: PruneConfig):
     loss = F.cross_entropy(student, labels)
     if teacher is None:
         return loss
@@ -155,7 +153,7 @@ def _threads(count: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def finetune(model: onnx.ModelProto, cfg: "PruneConfig", ctx: PassContext, label: str = "fine-tune",
+def finetune(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, label: str = "fine-tune",
              keep: dict[str, np.ndarray] | None = None, teacher: onnx.ModelProto | None = None,
              tied: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
     """A copy of `model` trained for cfg.finetune_epochs on ctx.train; `keep` masks stay applied.
@@ -182,7 +180,7 @@ def _tie(grad: torch.Tensor, index: torch.Tensor, members: torch.Tensor, cluster
     return out.reshape(grad.shape)
 
 
-def _train(model: onnx.ModelProto, cfg: "PruneConfig", ctx: PassContext, train: Split, steps: int, label: str,
+def _train(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, train: Split, steps: int, label: str,
            keep: dict[str, np.ndarray] | None, teacher: onnx.ModelProto | None,
            tied: dict[str, np.ndarray]) -> onnx.ModelProto:
     probe = train.images[:3]

@@ -23,9 +23,9 @@ import onnx
 from edgeshrink import inference
 from edgeshrink.errors import ModelError, PassError
 from edgeshrink.model import clone
-from edgeshrink.passes import prune_walk
-from edgeshrink.passes.prune_graph import Graph, attributes
-from edgeshrink.passes.prune_walk import Blocked, Flow, Slice
+from edgeshrink.passes.prune import walk
+from edgeshrink.passes.prune.surgery import Graph, attributes
+from edgeshrink.passes.prune.walk import Blocked, Flow, Slice
 
 
 @dataclass
@@ -55,7 +55,7 @@ def _output_axis(g: Graph, node: onnx.NodeProto) -> tuple[int, int]:
         return (0 if attrs.get("transB", 0) else 1), 1
     if g.value(node.input[1]).ndim != 2:
         raise Blocked("MatMul with a batched weight is left whole")
-    return 1, prune_walk.rank(g, node.output[0]) - 1
+    return 1, walk.rank(g, node.output[0]) - 1
 
 
 def _bias(g: Graph, node: onnx.NodeProto, size: int, keep: np.ndarray) -> list[Slice]:
@@ -91,7 +91,7 @@ def _plan(g: Graph, node: onnx.NodeProto, count: int, norm: str) -> list:
     size = weight.shape[weight_axis]
     keep = _strongest(weight, weight_axis, count, norm)
     edits = [Slice(node, 1, weight_axis, keep), *_bias(g, node, size, keep)]
-    return edits + prune_walk.follow(g, Flow(node.output[0], out_axis, keep, size))
+    return edits + walk.follow(g, Flow(node.output[0], out_axis, keep, size))
 
 
 def _apply(g: Graph, edits: list) -> None:

@@ -21,17 +21,8 @@ import onnx
 from edgeshrink.errors import PassError
 from edgeshrink.model import clone, is_quantized
 from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
-from edgeshrink.passes.quantize_graph import (
-    QUANTIZED_OPS,
-    _feeds_activation,
-    _name,
-    _reason,
-    _score_layer,
-    _tidy,
-    shared_grid_overrides,
-    _unquantize_output,
-    _upgrade,
-)
+from edgeshrink.passes.quantize import surgery
+from edgeshrink.passes.quantize.surgery import QUANTIZED_OPS, describe, reason
 
 MAX_CALIBRATION_IMAGES = 60000
 _CHOICES = {
@@ -84,29 +75,29 @@ def run(model: onnx.ModelProto, cfg: QuantizeConfig, ctx: PassContext) -> onnx.M
         return clone(model)
     with tempfile.TemporaryDirectory(prefix="edgeshrink-quantize-") as tmp:
         source, target = Path(tmp) / "float.onnx", Path(tmp) / "quantized.onnx"
-        onnx.save(_upgrade(model), str(source))
+        onnx.save(surgery.upgrade(model), str(source))
         if cfg.preprocess:
             source = _preprocess(source, Path(tmp) / "preprocessed.onnx", ctx)
-        prepared = _tidy(onnx.load(str(source)))
+        prepared = surgery.tidy(onnx.load(str(source)))
         onnx.save(prepared, str(source))
         # The class scores stay float. Static QDQ: the score layer's Q/DQ pair is removed afterwards
         # (its weights stay int8); QOperator, or a ReLU the quantizer would fold into that pair: the
         # layer is left float. Dynamic quantization outputs float anyway.
-        scores = _score_layer(prepared, ctx) if cfg.float_scores and cfg.mode == "static" else None
-        unquantize = scores if cfg.format == "QDQ" and not _feeds_activation(prepared, scores) else None
+        scores = surgery.score_layer(prepared, ctx) if cfg.float_scores and cfg.mode == "static" else None
+        unquantize = scores if cfg.format == "QDQ" and not surgery.feeds_activation(prepared, scores) else None
         try:
             with _quiet():
                 if cfg.mode == "dynamic":
                     _quantize_dynamic(source, target, cfg)
                 else:
                     _quantize_static(source, target, cfg, [scores] if scores and not unquantize else [], ctx,
-                                     shared_grid_overrides(prepared) if cfg.per_channel else {})
+                                     surgery.shared_grid_overrides(prepared) if cfg.per_channel else {})
         except Exception as exc:  # onnxruntime.quantization raises ValueError, RuntimeError, KeyError...
-            raise PassError(f"quantizing {_name(model)} failed: {_reason(exc)}") from exc
+            raise PassError(f"quantizing {describe(model)} failed: {reason(exc)}") from exc
         quantized = onnx.load(str(target))
     if unquantize:
-        _unquantize_output(quantized, unquantize)
-    out = restore_interface(quantized, model, "quantizing", _name(model))
+        surgery.unquantize_output(quantized, unquantize)
+    out = restore_interface(quantized, model, "quantizing", describe(model))
     if out.ByteSize() >= model.ByteSize():  # scales, zero points and Q/DQ nodes outweigh a tiny model's weights
         ctx.notes.append(f"quantize: the int8 model ({out.ByteSize():,} bytes) is not smaller than the float "
                          f"one ({model.ByteSize():,} bytes): too few weights for 8 bits to pay off")
@@ -117,15 +108,15 @@ def _preprocess(source: Path, target: Path, ctx: PassContext) -> Path:
     """onnxruntime's quant_pre_process, without symbolic shapes if those fail, else skipped with a note."""
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    reason = ""
+    why = ""
     for skip_symbolic in (False, True):  # symbolic inference trips on some exporters' Constant nodes
         try:
             with _quiet():
                 quant_pre_process(str(source), str(target), skip_symbolic_shape=skip_symbolic)
             return target
         except Exception as exc:
-            reason = _reason(exc)
-    ctx.notes.append(f"quantize: onnxruntime pre-processing failed ({reason}); quantized without it")
+            why = reason(exc)
+    ctx.notes.append(f"quantize: onnxruntime pre-processing failed ({why}); quantized without it")
     return source
 
 
@@ -133,7 +124,7 @@ def _quantize_static(source: Path, target: Path, cfg: QuantizeConfig, exclude: l
                      overrides: dict[str, list[dict]]):
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
 
-    from edgeshrink.passes.calibration import MnistCalibrationReader
+    from edgeshrink.passes.quantize.calibration import MnistCalibrationReader
 
     images = ctx.train.images[:cfg.calibration_images]
     with ctx.track("calibrate", len(images)) as advance:

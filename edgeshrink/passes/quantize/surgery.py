@@ -16,16 +16,16 @@ QUANTIZED_OPS = ("Conv", "MatMul", "Gemm")  # the layers that hold the weights; 
 MIN_OPSET = 13  # per-channel QuantizeLinear/DequantizeLinear (their axis attribute) need opset 13
 
 
-def _name(model: onnx.ModelProto) -> str:
+def describe(model: onnx.ModelProto) -> str:
     return f"model {model.graph.name!r}" if model.graph.name else "the model"
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
-def _upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
+def upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
     """A copy at opset >= 13 whose initializers are all read and not listed as graph inputs (CNTK exports)."""
     out = clone(model)
     if opset(out) < MIN_OPSET:
@@ -35,8 +35,8 @@ def _upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
             out = version_converter.convert_version(out, MIN_OPSET)
         except Exception as exc:  # the converter raises ConvertError/RuntimeError per adapter
             raise PassError(
-                f"cannot upgrade {_name(model)} from opset {opset(out)} to {MIN_OPSET} for quantization: "
-                f"{_reason(exc)}"
+                f"cannot upgrade {describe(model)} from opset {opset(out)} to {MIN_OPSET} for quantization: "
+                f"{reason(exc)}"
             ) from exc
     out.ir_version = max(out.ir_version, 7)  # opset 13 needs IR 7; IR < 4 needs weights listed as inputs
     real_inputs = graph_inputs(out)  # the quantizer leaves weights that are also inputs in float
@@ -49,7 +49,7 @@ def _upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
     return out
 
 
-def _tidy(model: onnx.ModelProto) -> onnx.ModelProto:
+def tidy(model: onnx.ModelProto) -> onnx.ModelProto:
     """Name every node (exclusions go by name) and make (1, N) Gemm biases vectors: the quantizer's
     per-channel bias code fails on matrices (ORT pre-processing turns MatMul + Add(1, N) into Gemm)."""
     taken = {node.name for node in model.graph.node}
@@ -68,7 +68,7 @@ def _tidy(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
-def _score_layer(model: onnx.ModelProto, ctx: PassContext) -> str | None:
+def score_layer(model: onnx.ModelProto, ctx: PassContext) -> str | None:
     """The name of the Conv/MatMul/Gemm nearest the class-score output, walking back through the rest."""
     producers = {out: node for node in model.graph.node for out in node.output}
     outputs = [o.name for o in model.graph.output]
@@ -79,14 +79,14 @@ def _score_layer(model: onnx.ModelProto, ctx: PassContext) -> str | None:
     return node.name if node is not None else None
 
 
-def _feeds_activation(model: onnx.ModelProto, node_name: str | None) -> bool:
+def feeds_activation(model: onnx.ModelProto, node_name: str | None) -> bool:
     """Whether the node's output goes through a ReLU or Clip, which QDQ quantization folds into its Q."""
     node = next((n for n in model.graph.node if n.name == node_name), None)
     return node is not None and any(n.op_type in ("Relu", "Clip") and node.output[0] in n.input
                                     for n in model.graph.node)
 
 
-def _unquantize_output(model: onnx.ModelProto, node_name: str) -> None:
+def unquantize_output(model: onnx.ModelProto, node_name: str) -> None:
     """Remove the QuantizeLinear -> DequantizeLinear pair after `node_name`, keeping its weights int8."""
     graph = model.graph
     node = next(n for n in graph.node if n.name == node_name)

@@ -14,8 +14,8 @@ from edgeshrink.errors import PassError
 from edgeshrink.model import graph_inputs, is_quantized, op_histogram, stored_signature
 from edgeshrink.passes import fuse, quantize, simplify
 from edgeshrink.passes.base import PassContext, build_config
-from edgeshrink.passes.calibration import DYNAMIC_CHUNK, MnistCalibrationReader
-from edgeshrink.passes.quantize import QuantizeConfig
+from edgeshrink.passes.quantize import QuantizeConfig, surgery
+from edgeshrink.passes.quantize.calibration import DYNAMIC_CHUNK
 from edgeshrink.signature import PRESETS, Signature
 from tests.models import linear_classifier
 from tests.peers import peer_names
@@ -148,32 +148,10 @@ def test_renamed_output_becomes_pass_error(bn_cnn, train_split, monkeypatch):
     def renaming(model, node_name):
         model.graph.output[0].name = "renamed"
 
-    monkeypatch.setattr(quantize, "_unquantize_output", renaming)
+    monkeypatch.setattr(surgery, "unquantize_output", renaming)
     model, signature = bn_cnn
     with pytest.raises(PassError, match=r"quantizing renamed the inputs or outputs of model 'main_graph'"):
         quantize.run(model, QuantizeConfig(calibration_images=50), PassContext(signature, train_split))
-
-
-@pytest.mark.parametrize("batch, count, runs, shape", [
-    (None, 25, 1, (25, 1, 28, 28)),  # a dynamic batch takes up to DYNAMIC_CHUNK images per run
-    (None, 250, 3, (DYNAMIC_CHUNK, 1, 28, 28)),  # 100, 100, then 50 topped up to 100
-    (10, 25, 3, (10, 1, 28, 28)),  # fixed at 10: 10, 10, then 5 topped up to 10
-    (0, 25, 25, (1, 28, 28)),  # no batch dimension: one image per run
-])
-def test_calibration_reader_respects_the_batch(batch, count, runs, shape, train_split):
-    signature = Signature("image", "NCHW", batch, "float32", PRESETS["unit"])
-    images = train_split.images[:count]
-    advanced = []
-    reader = MnistCalibrationReader(signature, images, advanced.append)
-    feeds = list(iter(reader.get_next, None))
-    assert len(feeds) == runs == len(reader)
-    assert all(feed["image"].shape == shape and feed["image"].dtype == np.float32 for feed in feeds)
-    assert sum(advanced) == count
-    real = count - (runs - 1) * shape[0] if batch != 0 else 1
-    if real < shape[0]:  # the last run is topped up with the first images, never left short
-        np.testing.assert_array_equal(feeds[-1]["image"][real:], signature.feed(images[:shape[0] - real]))
-    reader.rewind()
-    assert reader.get_next() is not None
 
 
 @pytest.mark.parametrize("params, message", [

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import onnx
 
-from edgeshrink.passes.prune_graph import WEIGHT_OPS, Graph, attributes
+from edgeshrink.passes.prune.surgery import WEIGHT_OPS, Graph, attributes
 
 # Operators that act on each element alone: channels pass through unchanged.
 _ELEMENTWISE = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Identity", "Dropout", "Clip", "Cast", "Elu", "Selu",

@@ -7,7 +7,7 @@ import onnx
 from onnx import numpy_helper
 
 from edgeshrink.model import clone
-from edgeshrink.passes.prune_graph import Graph
+from edgeshrink.passes.prune.surgery import Graph
 
 
 def prunable(model: onnx.ModelProto, class_output: str) -> list[str]:

@@ -14,7 +14,7 @@ from onnx import numpy_helper
 
 from edgeshrink.errors import ModelError
 from edgeshrink.model import clone, opset
-from edgeshrink.torchgraph_ops import OPS
+from edgeshrink.passes.prune.torchgraph_ops import OPS
 
 
 def unsupported(model: onnx.ModelProto) -> list[str]:

@@ -1,0 +1,53 @@
+"""What the prune pass is asked to do: its recipe parameters and the schedule of its rounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+MAX_SPARSITY = 0.99
+
+
+@dataclass(frozen=True)
+class PruneConfig:
+    """What to remove and how to recover: `sparsity` is the share of weights (unstructured) or of each
+    layer's channels (structured) taken away, `finetune_*` the training after each round."""
+
+    method: Literal["unstructured", "structured"] = "structured"
+    sparsity: float = 0.5
+    scope: Literal["layer", "global"] = "layer"  # unstructured: one threshold per layer or for all
+    norm: Literal["l1", "l2"] = "l1"  # structured: how a channel's weights are ranked
+    rounds: int = 1  # prune-then-fine-tune cycles reaching `sparsity` geometrically
+    finetune_epochs: float = 1.0  # per round, in passes over the training images; 0: no fine-tuning
+    lr: float = 1e-3  # Adam
+    batch_size: int = 64
+    distill: bool = False  # also match the unpruned model's softened scores
+    temperature: float = 4.0
+    alpha: float = 0.5  # distillation's share of the loss
+    finetune_images: int | None = None  # train on the first N training images only (None: all)
+    threads: int = 1  # torch threads while fine-tuning (0: torch's default); see finetune.py
+
+    def __post_init__(self):
+        if not 0 <= self.sparsity <= MAX_SPARSITY:
+            raise ValueError(f"sparsity must be between 0 and {MAX_SPARSITY}, not {self.sparsity}")
+        if self.method == "structured" and self.scope == "global":
+            raise ValueError("scope global applies to unstructured pruning only; structured pruning "
+                             "removes the same share of channels from every layer")
+        checks = [
+            ("rounds", self.rounds >= 1, "at least 1"),
+            ("finetune_epochs", self.finetune_epochs >= 0, "0 or more"),
+            ("lr", self.lr > 0, "greater than 0"),
+            ("batch_size", self.batch_size >= 1, "at least 1"),
+            ("temperature", self.temperature > 0, "greater than 0"),
+            ("alpha", 0 <= self.alpha <= 1, "between 0 and 1"),
+            ("finetune_images", self.finetune_images is None or self.finetune_images >= 1, "at least 1"),
+            ("threads", self.threads >= 0, "0 or more"),
+        ]
+        for name, ok, rule in checks:
+            if not ok:
+                raise ValueError(f"{name} must be {rule}, not {getattr(self, name)}")
+
+
+def kept_share(sparsity: float, done: int, rounds: int) -> float:
+    """The share of weights or channels left after `done` of `rounds` rounds (a geometric schedule)."""
+    return (1 - sparsity) ** (done / rounds)
