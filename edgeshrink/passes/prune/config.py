@@ -14,7 +14,7 @@ class PruneConfig:
     layer's channels (structured) taken away, `finetune_*` the training after each round."""
 
     method: Literal["unstructured", "structured"] = "structured"
-    sparsity: float = 0.5
+    sparsity: float | Literal["auto"] = 0.5  # auto: the largest within the run's budget (see auto.py)
     scope: Literal["layer", "global"] = "layer"  # unstructured: one threshold per layer or for all
     norm: Literal["l1", "l2"] = "l1"  # structured: how a channel's weights are ranked
     rounds: int = 1  # prune-then-fine-tune cycles reaching `sparsity` geometrically
@@ -26,10 +26,15 @@ class PruneConfig:
     alpha: float = 0.5  # distillation's share of the loss
     finetune_images: int | None = None  # train on the first N training images only (None: all)
     threads: int = 1  # torch threads while fine-tuning (0: torch's default); see finetune.py
+    max_sparsity: float = 0.95  # auto: the most it tries
+    trials: int = 5  # auto: candidates fine-tuned and judged on held-out training images, at most
+    budget_share: float = 1.0  # auto: the share of the run's accuracy budget this step may spend
 
     def __post_init__(self):
-        if not 0 <= self.sparsity <= MAX_SPARSITY:
-            raise ValueError(f"sparsity must be between 0 and {MAX_SPARSITY}, not {self.sparsity}")
+        if self.sparsity != "auto" and not 0 <= self.sparsity <= MAX_SPARSITY:
+            raise ValueError(f"sparsity must be between 0 and {MAX_SPARSITY} or auto, not {self.sparsity}")
+        if self.sparsity == "auto" and self.rounds != 1:
+            raise ValueError("rounds applies to a fixed sparsity; sparsity auto prunes step by step already")
         if self.method == "structured" and self.scope == "global":
             raise ValueError("scope global applies to unstructured pruning only; structured pruning "
                              "removes the same share of channels from every layer")
@@ -42,6 +47,9 @@ class PruneConfig:
             ("alpha", 0 <= self.alpha <= 1, "between 0 and 1"),
             ("finetune_images", self.finetune_images is None or self.finetune_images >= 1, "at least 1"),
             ("threads", self.threads >= 0, "0 or more"),
+            ("max_sparsity", 0 < self.max_sparsity <= MAX_SPARSITY, f"above 0 and at most {MAX_SPARSITY}"),
+            ("trials", self.trials >= 1, "at least 1"),
+            ("budget_share", 0 < self.budget_share <= 1, "above 0 and at most 1"),
         ]
         for name, ok, rule in checks:
             if not ok:
