@@ -1,5 +1,7 @@
 """Recipes are validated whole before anything runs; each error names the step's position."""
 
+import dataclasses
+
 import pytest
 
 from edgeshrink import recipe
@@ -38,6 +40,19 @@ def test_bad_parameter_value_and_name(tmp_path):
 def test_float_pass_after_quantize_is_refused(tmp_path):
     with pytest.raises(RecipeError, match=r"step 2 \(simplify\) comes after quantize \(step 1\).*onnxsim issue 216"):
         recipe.load(write(tmp_path, "steps:\n  - pass: quantize\n  - pass: simplify\n"))
+
+
+def test_order_checks_read_the_capabilities_on_each_pass_spec():
+    fuse, quantize = REGISTRY.get("fuse"), REGISTRY.get("quantize")
+    sharpen = dataclasses.replace(fuse, name="sharpen")  # a new float-only pass, in no list in recipe.py
+    plan = recipe.Recipe("r", "", (recipe.Step(1, quantize, quantize.config()), recipe.Step(2, sharpen, fuse.config())))
+    with pytest.raises(RecipeError, match=r"step 2 \(sharpen\) comes after quantize \(step 1\)"):
+        recipe.check_order(plan)
+    with pytest.raises(RecipeError, match=r"step 1 \(sharpen\): the input model is already quantized"):
+        recipe.check_input(recipe.Recipe("r", "", (recipe.Step(1, sharpen, fuse.config()),)), quantized=True)
+    lenient = dataclasses.replace(sharpen, float_only=False)
+    recipe.check_order(recipe.Recipe("r", "", (recipe.Step(1, quantize, quantize.config()),
+                                               recipe.Step(2, lenient, fuse.config()))))
 
 
 def test_quantizing_twice_is_refused(tmp_path):

@@ -20,30 +20,31 @@ import onnx
 from onnx import numpy_helper
 
 from edgeshrink.errors import PassError
+from edgeshrink.graph import Graph, attributes
 from edgeshrink.model import clone, is_quantized
-from edgeshrink.passes.base import PassContext, PassSpec
+from edgeshrink.passes.base import PassContext, PassSpec, param
 from edgeshrink.passes.cluster import kmeans
 
 MIN_BITS, MAX_BITS = 2, 8
 INT8_LEVELS = 127  # symmetric int8: codes -127..127
-_WEIGHT_OPS = {"Conv": 0, "Gemm": None, "MatMul": 1}  # op -> output-channel axis of its weight (Gemm: transB)
+_OUTPUT_AXIS = {"Conv": 0, "Gemm": None, "MatMul": 1}  # the output-channel axis of the weight (Gemm: transB)
 
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """How many shared values per layer and how to recover: `bits` gives at most 2^bits values per layer
-    (per output channel with `per_channel`), zero included when the layer was pruned."""
+    """How many shared values per layer and how to recover: at most 2^bits values per layer (per output
+    channel with `per_channel`), the zero of a pruned layer included."""
 
-    bits: int = 4
-    per_channel: bool = False  # one codebook per output channel: more accuracy, more values to code
-    finetune_epochs: float = 1.0  # training of the shared values, in passes over the training images
-    lr: float = 2e-4  # Adam, on the shared values
-    batch_size: int = 64
-    distill: bool = True  # also match the unclustered model's softened scores
-    temperature: float = 4.0
-    alpha: float = 0.5
-    finetune_images: int | None = None  # train on the first N training images only (None: all)
-    threads: int = 1
+    bits: int = param(4, f"at most 2^bits shared values per layer, {MIN_BITS} to {MAX_BITS} (zero included)")
+    per_channel: bool = param(False, "one codebook per output channel: more accuracy, more values to code")
+    finetune_epochs: float = param(1.0, "training of the shared values, in passes over the training images")
+    lr: float = param(2e-4, "Adam learning rate of the shared values")
+    batch_size: int = param(64, "training images per fine-tuning step")
+    distill: bool = param(True, "also match the unclustered model's softened scores")
+    temperature: float = param(4.0, "distillation: how much the scores are softened")
+    alpha: float = param(0.5, "distillation's share of the loss")
+    finetune_images: int | None = param(None, "fine-tune on the first N training images only (null: all)")
+    threads: int = param(1, "torch threads while fine-tuning (0: torch's default)")
 
     def __post_init__(self):
         checks = [
@@ -63,19 +64,16 @@ class ClusterConfig:
 
 def weight_axes(model: onnx.ModelProto) -> dict[str, int]:
     """Float initializers that are the weight (input 1) of a Conv, Gemm or MatMul -> output-channel axis."""
-    inits = {init.name: init for init in model.graph.initializer}
+    g = Graph(model)
     found: dict[str, int] = {}
-    for node in model.graph.node:
-        if node.op_type not in _WEIGHT_OPS or len(node.input) < 2 or node.input[1] not in inits:
+    for node in g.weight_layers():
+        init = g.inits.get(node.input[1])  # a weight behind a Transpose or Reshape stays as it is
+        if init is None or init.data_type != onnx.TensorProto.FLOAT or len(init.dims) < 2:
             continue
-        init = inits[node.input[1]]
-        if init.data_type != onnx.TensorProto.FLOAT or len(init.dims) < 2:
-            continue
-        axis = _WEIGHT_OPS[node.op_type]
+        axis = _OUTPUT_AXIS[node.op_type]
         if axis is None:
-            trans = any(a.name == "transB" and a.i for a in node.attribute)
-            axis = 0 if trans else 1
-        found[node.input[1]] = axis
+            axis = 0 if attributes(node).get("transB", 0) else 1
+        found[init.name] = axis
     return found
 
 
@@ -150,4 +148,7 @@ SPEC = PassSpec(
     config=ClusterConfig,
     run=run,
     summary="trained weight sharing: at most 2^bits shared values per layer (k-means, centroids fine-tuned)",
+    float_only=True,  # k-means and fine-tuning need float weights
+    shares=True,
+    reweights=True,
 )

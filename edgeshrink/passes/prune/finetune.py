@@ -28,13 +28,12 @@ import torch.nn.functional as F
 from edgeshrink import inference
 from edgeshrink.data import Split
 from edgeshrink.errors import ModelError, PassError
+from edgeshrink.graph import FINAL_OPS, Graph
 from edgeshrink.passes.base import PassContext
 from edgeshrink.passes.prune.config import PruneConfig
 from edgeshrink.passes.prune.torchgraph import GraphModule, to_torch, write_back
 from edgeshrink.signature import Signature
 
-_FINAL = {"Softmax", "LogSoftmax", "Sigmoid", "ArgMax"}
-_PASS_THROUGH = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Cast"}
 _FIX = "set finetune_epochs: 0, or use a recipe without prune such as 'fast'"
 
 
@@ -42,11 +41,8 @@ def score_tensor(model: onnx.ModelProto, signature: Signature) -> str:
     """The tensor to train on: the class output, or what its final Softmax/Sigmoid/ArgMax reads."""
     if signature.output_kind == "logits":
         return signature.output_name
-    producer = {out: node for node in model.graph.node for out in node.output}
-    node = producer.get(signature.output_name)
-    while node is not None and node.op_type in _PASS_THROUGH:
-        node = producer.get(node.input[0])
-    if node is None or node.op_type not in _FINAL:
+    node = Graph(model).final_node(signature.output_name)
+    if node is None or node.op_type not in FINAL_OPS:
         raise PassError(f"cannot fine-tune: no class scores found before the {signature.output_kind} output "
                         f"{signature.output_name!r}; {_FIX}")
     return node.input[0]

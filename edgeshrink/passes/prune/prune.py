@@ -15,17 +15,13 @@ import numpy as np
 import onnx
 
 from edgeshrink.errors import PassError
-from edgeshrink.model import clone, is_quantized
+from edgeshrink.model import clone, describe, is_quantized
 from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.passes.prune.config import PruneConfig, kept_share
 
 _FALLBACK = "use a recipe without prune such as 'fast'"
 # prunes a model to a share of what the input model had; returns it and the masks that must stay applied
 Round = Callable[[onnx.ModelProto, float], tuple[onnx.ModelProto, "dict[str, np.ndarray] | None"]]
-
-
-def _describe(model: onnx.ModelProto) -> str:
-    return f"model {model.graph.name!r}" if model.graph.name else "this model"
 
 
 def _note(ctx: PassContext, lines: list[str]) -> None:
@@ -47,7 +43,7 @@ def _structured(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> R
         _note(ctx, [f"prune: kept {reason}" for reason in surgery.blocked])
         if work is model and not surgery.pruned and not surgery.untouched:
             reasons = "; ".join(surgery.blocked) or "only the output layer has weights"
-            raise PassError(f"cannot prune {_describe(model)}: no layer can lose channels ({reasons}); {_FALLBACK}")
+            raise PassError(f"cannot prune {describe(model)}: no layer can lose channels ({reasons}); {_FALLBACK}")
         if work is model and not surgery.pruned:
             _note(ctx, [f"prune: sparsity {cfg.sparsity} removes no whole channel from any layer"])
         return surgery.model, None
@@ -61,7 +57,7 @@ def _unstructured(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) ->
 
     names = unstructured.prunable(model, ctx.signature.output_name)
     if not names:
-        raise PassError(f"cannot prune {_describe(model)}: it has no weight layer besides the output layer; "
+        raise PassError(f"cannot prune {describe(model)}: it has no weight layer besides the output layer; "
                         f"{_FALLBACK}")
 
     def prune_round(work: onnx.ModelProto, share: float) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
@@ -116,4 +112,6 @@ SPEC = PassSpec(
     config=PruneConfig,
     run=run,
     summary="remove small weights or whole channels from the ONNX graph, then fine-tune on MNIST",
+    float_only=True,  # pruning and fine-tuning need float weights
+    reweights=True,  # fine-tuning moves every weight
 )

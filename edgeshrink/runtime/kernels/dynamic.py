@@ -45,7 +45,7 @@ def emit_conv_integer(node, prog) -> str:
     x, w = inputs(node, prog)[:2]
     y = output(node, prog)
     return conv_loops(node, prog, x, w, y, "int32_t", "0", f"(int32_t){{}} - {_zp(prog, node, 2)}",
-                      f"(int32_t){{}} - {_zp(prog, node, 3)}", "ym[o] = acc;")
+                      f"(int32_t){{}} - {_zp(prog, node, 3)}", "ym[o] = acc;", "int16_t")
 
 
 def emit_matmul_integer(node, prog) -> str:
