@@ -116,7 +116,8 @@ def steps_table(report) -> Table:
     rows = [_step_row("0 input", "input", base, base, 0.0)]
     for step in report.steps:
         rows.append(_step_row(f"{step.position} {step.name}", step.status, step.evaluation, base, step.seconds))
-    title = f"{report.model}: recipe '{report.recipe}', budget {report.max_drop:g} pt"
+    floor = f", floor {report.min_accuracy:g}%" if report.min_accuracy is not None else ""
+    title = f"{report.model}: recipe '{report.recipe}', budget {report.max_drop:g} pt{floor}"
     return Table(title, STEP_COLUMNS, rows, set(STEP_COLUMNS[2:]))
 
 

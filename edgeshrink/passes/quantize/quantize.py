@@ -88,7 +88,8 @@ def run(model: onnx.ModelProto, cfg: QuantizeConfig, ctx: PassContext) -> onnx.M
                 if cfg.mode == "dynamic":
                     _quantize_dynamic(source, target, cfg)
                 else:
-                    _quantize_static(source, target, cfg, [] if unquantize else scores, ctx)
+                    _quantize_static(source, target, cfg, [] if unquantize else scores, ctx,
+                                     surgery.shared_grid_overrides(prepared) if cfg.per_channel else {})
         except Exception as exc:  # onnxruntime.quantization raises ValueError, RuntimeError, KeyError...
             raise PassError(f"quantizing {describe(model)} failed: {reason(exc)}") from exc
         quantized = onnx.load(str(target))
@@ -117,7 +118,8 @@ def _preprocess(source: Path, target: Path, ctx: PassContext) -> Path:
     return source
 
 
-def _quantize_static(source: Path, target: Path, cfg: QuantizeConfig, exclude: list[str], ctx: PassContext):
+def _quantize_static(source: Path, target: Path, cfg: QuantizeConfig, exclude: list[str], ctx: PassContext,
+                     overrides: dict[str, list[dict]]):
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
 
     from edgeshrink.passes.quantize.calibration import MnistCalibrationReader
@@ -133,6 +135,7 @@ def _quantize_static(source: Path, target: Path, cfg: QuantizeConfig, exclude: l
             weight_type=_quant_type(cfg.weight_type),
             nodes_to_exclude=exclude,
             calibrate_method=getattr(CalibrationMethod, cfg.calibration),
+            extra_options={"TensorQuantOverrides": overrides} if overrides else {},
         )
 
 
