@@ -14,7 +14,7 @@ fi
 python -m pip install --quiet --upgrade pip
 # torch first and pinned: unpinned, pip would pull the CUDA build (several GB) as a dependency.
 python -m pip install --quiet torch==2.13.0
-python -m pip install --quiet -e ".[browser,test]"
+python -m pip install --quiet -e ".[browser,search,test]"
 
 if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
 # The compiled runtime's toolchain: clang and wasm-ld build C to wasm32, wasm-opt shrinks the module.
@@ -36,5 +36,11 @@ if [ "${EDGESHRINK_SKIP_BROWSER:-0}" != 1 ]; then
   fi
   # npm ci of the page's pinned onnxruntime-web into the user cache (what 'edgeshrink bundle' would do)
   python -c "from edgeshrink.web.runtime import ensure_runtime; print('onnxruntime-web', ensure_runtime().version)"
+fi
+# PostgreSQL: the search tests start a private server from its binaries (no system service is used).
+if [ "${EDGESHRINK_SKIP_POSTGRES:-0}" != 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
 echo "edgeshrink is set up in ${VIRTUAL_ENV}: activate it with '. .venv/bin/activate'"

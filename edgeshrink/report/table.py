@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edgeshrink.evaluate import Evaluation
+from edgeshrink.passes.base import PassSpec, parameters
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ def steps_table(report) -> Table:
     rows = [_step_row("0 input", "input", base, base, 0.0)]
     for step in report.steps:
         rows.append(_step_row(f"{step.position} {step.name}", step.status, step.evaluation, base, step.seconds))
-    title = f"{report.model}: recipe '{report.recipe}', budget {report.max_drop:g} pt"
+    floor = f", floor {report.min_accuracy:g}%" if report.min_accuracy is not None else ""
+    title = f"{report.model}: recipe '{report.recipe}', budget {report.max_drop:g} pt{floor}"
     return Table(title, STEP_COLUMNS, rows, set(STEP_COLUMNS[2:]))
 
 
@@ -126,3 +128,18 @@ def _step_row(label: str, status: str, ev: Evaluation, base: Evaluation, seconds
         ms(ev.latency), edge_ms(ev.edge), str(ev.nodes), ratio(base.size.raw, ev.size.raw),
         ratio(base.size.gzip, ev.size.gzip), _faster(base, ev), _edge_faster(base, ev), f"{seconds:.1f}",
     ]
+
+
+def passes_table(specs: list[PassSpec]) -> Table:
+    """Each registered pass, then one row per parameter: the values it takes, its default and its help."""
+    rows = []
+    for spec in specs:
+        rows.append([spec.name, "", "", "", spec.summary])
+        for p in parameters(spec.config):
+            rows.append(["", p.name, p.values, _yaml(p.default), p.help])
+    return Table("passes", ["pass", "parameter", "values", "default", "what it does"], rows, set())
+
+
+def _yaml(value) -> str:
+    """A default as a recipe would spell it."""
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
