@@ -10,6 +10,7 @@ import onnx
 from onnx import numpy_helper
 
 from edgeshrink.errors import UnsupportedModel
+from edgeshrink.graph import constant_value
 
 _INT8_OPS = {"QuantizeLinear", "QLinearConv", "QLinearMatMul", "QGemm", "DynamicQuantizeLinear",
              "DynamicQuantizeMatMul", "ConvInteger", "MatMulInteger", "MatMulIntegerToFloat"}
@@ -50,7 +51,10 @@ class Program:
             self._add_const(init.name, numpy_helper.to_array(init))
         for node in model.graph.node:
             if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
-                self._add_const(node.output[0], _constant_value(node))
+                value = constant_value(node)
+                if value is None:
+                    raise UnsupportedModel(f"Constant {node.output[0]} holds a kind of value the runtime lacks")
+                self._add_const(node.output[0], value)
         for value in [*model.graph.input, *model.graph.value_info, *model.graph.output]:
             if value.name not in self.tensors:
                 self._add_value(value)
@@ -121,14 +125,3 @@ class Program:
     def buffers(self) -> list[Tensor]:
         """Tensors that need memory of their own: not constants, not aliases."""
         return [t for t in self.tensors.values() if t.const is None and t.name not in self.aliases]
-
-
-def _constant_value(node: onnx.NodeProto) -> np.ndarray:
-    attr = node.attribute[0]
-    if attr.name == "value":
-        return numpy_helper.to_array(attr.t)
-    if attr.name in ("value_float", "value_int"):
-        return np.array(onnx.helper.get_attribute_value(attr), dtype=np.float32 if "float" in attr.name else np.int64)
-    if attr.name in ("value_floats", "value_ints"):
-        return np.array(onnx.helper.get_attribute_value(attr), dtype=np.float32 if "float" in attr.name else np.int64)
-    raise UnsupportedModel(f"Constant with attribute {attr.name} is not supported")
