@@ -11,6 +11,8 @@ typedef uint32_t rt_u32;
 
 static inline int rt_min(int a, int b) { return a < b ? a : b; }
 static inline int rt_max(int a, int b) { return a > b ? a : b; }
+static inline int rt_floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+static inline int rt_ceil_div(int a, int b) { return -rt_floor_div(-a, b); }
 static inline float rt_maxf(float a, float b) { return a > b ? a : b; }
 static inline float rt_minf(float a, float b) { return a < b ? a : b; }
 static inline float rt_relu(float v) { return v > 0.0f ? v : 0.0f; }
@@ -98,10 +100,21 @@ static float rt_logf(float xf) {
   return (float)(r + e * 0.6931471805599453);
 }
 
+/* MlasComputeLogistic (Eigen's rational polynomial), its multiply-adds fused as in the FMA3 kernel. */
 static inline float rt_sigmoid(float x) {
-  if (x >= 0) return 1.0f / (1.0f + rt_expf(-x));
-  float e = rt_expf(x);
-  return e / (1.0f + e);
+  x = rt_minf(18.0f, rt_maxf(-18.0f, x));
+  float x2 = x * x;
+  float p = rt_fmaf(x2, 4.37031012579801e-11f, 1.15627324459942e-07f);
+  p = rt_fmaf(p, x2, 6.08574864600143e-05f);
+  p = rt_fmaf(p, x2, 8.51377133304701e-03f);
+  p = rt_fmaf(p, x2, 2.48287947061529e-01f);
+  p = p * x;
+  float q = rt_fmaf(x2, 6.10247389755681e-13f, 5.76102136993427e-09f);
+  q = rt_fmaf(q, x2, 6.29106785017040e-06f);
+  q = rt_fmaf(q, x2, 1.70198817374094e-03f);
+  q = rt_fmaf(q, x2, 1.16817656904453e-01f);
+  q = rt_fmaf(q, x2, 9.93151921023180e-01f);
+  return rt_minf(rt_maxf(p / q + 0.5f, 0.0f), 1.0f); /* the AVX kernels clamp to [0, 1] */
 }
 
 static inline float rt_tanh(float x) {

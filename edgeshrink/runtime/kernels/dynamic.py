@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeshrink.runtime.kernels.base import array_init, inputs, output, scalar, unsupported
-from edgeshrink.runtime.kernels.conv import conv_loops
+from edgeshrink.runtime.kernels.conv import conv_loops, int16_input
 from edgeshrink.runtime.kernels.gemm import batched_shapes, matmul_loops
 
 
@@ -44,8 +44,9 @@ def _zp(prog, node, pos: int) -> str:
 def emit_conv_integer(node, prog) -> str:
     x, w = inputs(node, prog)[:2]
     y = output(node, prog)
-    return conv_loops(node, prog, x, w, y, "int32_t", "0", f"(int32_t){{}} - {_zp(prog, node, 2)}",
-                      f"(int32_t){{}} - {_zp(prog, node, 3)}", "ym[o] = acc;")
+    shift, buf = int16_input(prog, x, _zp(prog, node, 2))
+    return shift + " " + conv_loops(node, prog, x, w, y, "int32_t", "0", "{}", f"(int32_t){{}} - {_zp(prog, node, 3)}",
+                                    "ym[o] = acc;", "int16_t", x_src=(buf, "int16_t"))
 
 
 def emit_matmul_integer(node, prog) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeshrink.runtime.kernels.base import array_init, attr, flit, inputs, output, scalar, unsupported
-from edgeshrink.runtime.kernels.conv import conv_loops
+from edgeshrink.runtime.kernels.conv import conv_loops, int16_input
 from edgeshrink.runtime.kernels.gemm import batched_shapes, matmul_loops
 
 RANGES = {np.dtype("uint8"): (0, 255), np.dtype("int8"): (-128, 127)}
@@ -42,6 +42,11 @@ def emit_quantize(node, prog) -> str:
 
 def emit_dequantize(node, prog) -> str:
     x = inputs(node, prog)[0]
+    if prog.const(node.input[1]) is None:  # a scale computed at run time (DynamicQuantizeLinear's)
+        y = output(node, prog)
+        zp = f"(int32_t){prog.ptr(node.input[2])}[0]" if len(node.input) > 2 and node.input[2] else "0"
+        return (f"float s = {prog.ptr(node.input[1])}[0]; int32_t z = {zp};"
+                f" for (int i = 0; i < {x.size}; i++) {prog.ptr(y.name)}[i] = (float)((int32_t){prog.ptr(x.name)}[i] - z) * s;")
     scale = scalar(prog, node.input[1], "scale", node).astype(np.float32).reshape(-1)
     y = output(node, prog)
     zp = _zero_point(prog, node, 2, scale.size)
@@ -61,11 +66,6 @@ def output_scales(prog, node, a_scale: int, b_scale: int, y_scale: int | None, a
     return out.astype(np.float32)
 
 
-def _store_quantized(y, zp: int) -> str:
-    lo, hi = RANGES[y.dtype]
-    return f"({y.ctype})rt_requant((float)acc * sc[m % {{n}}], {zp}, {lo}, {hi})"
-
-
 def emit_qlinearconv(node, prog) -> str:
     x, _, _, w = inputs(node, prog)[:4]
     y = output(node, prog)
@@ -77,9 +77,11 @@ def emit_qlinearconv(node, prog) -> str:
     wz = "0" if not w_zp.any() else "wz[m]"
     lo, hi = RANGES[y.dtype]
     finish = f"ym[o] = ({y.ctype})rt_requant((float)acc * sc[{'m' if scales.size > 1 else 0}], {y_zp}, {lo}, {hi});"
-    loops = conv_loops(node, prog, x, w, y, "int32_t", bias, f"(int32_t){{}} - {x_zp}", f"(int32_t){{}} - {wz}", finish)
+    shift, buf = int16_input(prog, x, str(x_zp))
+    loops = conv_loops(node, prog, x, w, y, "int32_t", bias, "{}", f"(int32_t){{}} - {wz}", finish, "int16_t",
+                       x_src=(buf, "int16_t"))
     return (f"static const float sc[] = {array_init(scales)}; static const int32_t wz[] = {array_init(w_zp)};"
-            f" (void)wz; {loops}")
+            f" (void)wz; {shift} {loops}")
 
 
 def _gemm_finish(y, scales, y_zp: int | None, n: int) -> str:
