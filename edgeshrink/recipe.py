@@ -16,7 +16,6 @@ from edgeshrink.passes.base import PassSpec, build_config
 
 # Package data: the recipes ship inside the package, so a wheel install finds them like a checkout does.
 RECIPES_DIR = Path(str(resources.files("edgeshrink") / "recipes"))
-FLOAT_ONLY_PASSES = ("prune", "simplify", "fuse")  # they would unfold or break int8 weights
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,9 @@ def load(name_or_path: str, overrides: list[str] = ()) -> Recipe:
     """Read, override and validate a recipe; every problem is a RecipeError naming the step's position."""
     path = recipe_path(name_or_path)
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RecipeError(f"recipe {path} is not a text file; pass a YAML recipe") from exc
     except yaml.YAMLError as exc:
         raise RecipeError(f"recipe {path} is not valid YAML: {str(exc).splitlines()[0]}; fix the file") from exc
     raw_steps = _raw_steps(doc, path)
@@ -96,7 +97,12 @@ def _apply_override(steps: list[dict[str, Any]], override: str) -> None:
     if len(matches) != 1:
         found = "no" if not matches else "several"
         raise RecipeError(f"override {override!r} matches {found} step(s); name the step by its position, e.g. 2.{param}=...")
-    steps[matches[0]][param] = yaml.safe_load(value)
+    try:
+        steps[matches[0]][param] = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(exc).split())
+        raise RecipeError(f"override {override!r}: the value is not valid YAML ({problem}); quote or fix it, "
+                          "e.g. {param}=200 or {param}=[1, 2]".replace("{param}", param)) from exc
 
 
 def parse(name: str, description: str, raw_steps: list[dict[str, Any]]) -> Recipe:
@@ -116,21 +122,30 @@ def parse(name: str, description: str, raw_steps: list[dict[str, Any]]) -> Recip
 
 
 def check_order(recipe: Recipe) -> None:
-    """Refuse float passes after quantization (onnxsim issue 216) and quantizing twice."""
-    quantized_at = None
+    """Refuse float passes after quantization (onnxsim issue 216), quantizing twice, and passes that
+    change weights after cluster (they would undo the sharing)."""
+    quantized_at = shared_at = None
     for step in recipe.steps:
         if quantized_at and step.spec.quantizes:
             raise RecipeError(
                 f"recipe {recipe.name!r}, step {step.position} ({step.name}): the model is already quantized by "
                 f"step {quantized_at}; quantize once, as the last step"
             )
-        if quantized_at and step.name in FLOAT_ONLY_PASSES:
+        if quantized_at and step.spec.float_only:
             raise RecipeError(
                 f"recipe {recipe.name!r}, step {step.position} ({step.name}) comes after quantize (step {quantized_at}): "
                 f"{step.name} would unfold the int8 weights back to float (onnxsim issue 216); move it before quantize"
             )
+        if shared_at and step.spec.reweights:
+            raise RecipeError(
+                f"recipe {recipe.name!r}, step {step.position} ({step.name}) comes after cluster (step {shared_at}): "
+                f"{step.name} would change the shared weights (fine-tuning, folding) and undo the sharing; "
+                "move it before cluster"
+            )
         if step.spec.quantizes:
             quantized_at = step.position
+        if step.spec.shares:
+            shared_at = step.position
 
 
 def check_input(recipe: Recipe, quantized: bool) -> None:
@@ -138,7 +153,7 @@ def check_input(recipe: Recipe, quantized: bool) -> None:
     if not quantized:
         return
     for step in recipe.steps:
-        if step.name in FLOAT_ONLY_PASSES:
+        if step.spec.float_only:
             raise RecipeError(
                 f"recipe {recipe.name!r}, step {step.position} ({step.name}): the input model is already quantized, "
                 f"and {step.name} would unfold its int8 weights back to float; run it on the float model instead"

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgeshrink import api, atomic, report
+from edgeshrink import api, atomic, outputs, report
 from edgeshrink.cli.console import console, progress, show
 from edgeshrink.cli.options import DataDir, Json, Preprocess
 from edgeshrink.errors import EdgeshrinkError
@@ -48,6 +48,9 @@ def compare(
     data_dir: DataDir = None,
 ) -> None:
     """Evaluate models side by side on the same measurements, each fed the preprocessing it expects."""
+    for target, kind in ((markdown, "md"), (csv, "csv")):
+        if target:
+            outputs.check_file(target, kind)  # before the evaluations, not after
     with progress() as track:
         results = api.compare(models, preprocess, data_dir, track=track)
     table = report.compare_table(results)

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from edgeshrink import api, report
+from edgeshrink.cli import codes
 from edgeshrink.cli.console import console, progress, show
 from edgeshrink.cli.options import DataDir, Preprocess
 
@@ -26,17 +27,23 @@ def optimize(
                       "(e.g. --set quantize.calibration_images=200). Repeatable.")] = None,
     max_drop: Annotated[float, typer.Option(
         "--max-drop", min=0, help="Accuracy budget in percentage points against the input model.")] = 0.5,
+    min_accuracy: Annotated[Optional[float], typer.Option(
+        "--min-accuracy", min=0, max=100,
+        help="Also an absolute floor: test accuracy in percent no step may fall below (e.g. 99.0).")] = None,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Output folder (default: MODEL_STEM.RECIPE next to the model).")] = None,
     bundle: Annotated[Optional[Path], typer.Option(
         help="Also build a browser bundle of the input and optimized models into this folder.")] = None,
     preprocess: Preprocess = None,
     data_dir: DataDir = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write into a folder that holds other files: edgeshrink's files there are replaced, "
+                        "the others kept.")] = False,
 ) -> None:
     """Shrink a model with a recipe, measuring accuracy, size and latency after every step."""
     with progress() as track:
-        result = api.optimize(model, recipe, overrides or [], output=output, max_drop=max_drop,
-                              preprocess=preprocess, data_dir=data_dir, track=track)
+        result = api.optimize(model, recipe, overrides or [], output=output, max_drop=max_drop, min_accuracy=min_accuracy,
+                              preprocess=preprocess, data_dir=data_dir, track=track, force=force)
     show(report.steps_table(result))
     for step in result.steps:
         for note in step.notes:
@@ -45,17 +52,16 @@ def optimize(
     if bundle:
         from edgeshrink.cli.web import bundle_report
 
-        bundle_report(Path(result.folder), bundle, verify=False)
+        bundle_report(Path(result.folder), bundle, None)
     if not result.completed:
-        raise typer.Exit(2)  # the recipe did not complete within the accuracy budget
+        raise typer.Exit(codes.OVER_BUDGET)
 
 
 def passes() -> None:
     """List the registered passes that recipes can use."""
     from edgeshrink.passes import REGISTRY
 
-    rows = [[spec.name, spec.summary, ", ".join(spec.config.__dataclass_fields__)] for spec in REGISTRY]
-    show(report.Table("passes", ["pass", "what it does", "parameters"], rows, set()))
+    show(report.passes_table(list(REGISTRY)))
 
 
 def recipes() -> None:

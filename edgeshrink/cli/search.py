@@ -43,7 +43,9 @@ def search(
     max_finetune_epochs: Annotated[float, typer.Option(help="Largest fine-tuning choice, in epochs.")] = 2.0,
     references: Annotated[str, typer.Option(
         help="Shipped recipes run on the input model as landmarks in the plots ('' for none).")] = "fast,default,max",
-    networks: Annotated[str, typer.Option(help="Profiles for the time to first prediction.")] = "localhost,4g,slow-4g",
+    networks: Annotated[str, typer.Option(
+        help="Profiles for the time to first prediction: localhost, 4g, slow-4g, cpu4x.")] = "localhost,4g,slow-4g",
+    contexts: Annotated[int, typer.Option(min=1, help="Fresh page loads per profile (their median counts).")] = 1,
     budget_ms: Annotated[Optional[float], typer.Option(
         help="Answer: the most accurate model whose first prediction comes within this many ms on --network.")] = None,
     network: Annotated[str, typer.Option(help="The network profile of --budget-ms: localhost, 4g, slow-4g.")] = "4g",
@@ -58,7 +60,7 @@ def search(
     opts = Options(trials=trials, workers=workers, storage=storage, study=study, space=_names(space),
                    archs=_names(arch), arch_epochs=arch_epochs, seed=seed, timeout_s=timeout, heartbeat_s=heartbeat,
                    val_images=val_images, max_finetune_epochs=max_finetune_epochs, references=_names(references),
-                   networks=_names(networks), budget_ms=budget_ms, network=network, remeasure=remeasure,
+                   networks=_names(networks), contexts=contexts, budget_ms=budget_ms, network=network, remeasure=remeasure,
                    preprocess=preprocess)
     with progress() as track:
         result = run_search(model, output, opts, data_dir=data_dir, track=track)

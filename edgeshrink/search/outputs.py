@@ -35,9 +35,10 @@ def prepare_bases(model, space: Space, output: Path, opts, data_dir, track):
     folder = output / BASES
     digest, name = "archs:" + ",".join(space.archs), "edgeshrink architectures"
     if model:
-        proto, found = api.open_model(model, opts.preprocess, data_dir)
-        path = models.save(models.with_signature(proto, found.signature), folder / "input.onnx")
-        bases[INPUT_ARCH] = (str(path), found.signature)
+        opened = api.open_model(model, opts.preprocess, data_dir)
+        signature = opened.detection.signature
+        path = models.save(models.with_signature(opened.model, signature), folder / "input.onnx")
+        bases[INPUT_ARCH] = (str(path), signature)
         digest, name = studies.file_digest(Path(model)), Path(model).name
     for arch in space.archs:
         if arch != INPUT_ARCH:
@@ -76,7 +77,7 @@ def frontier(study, output: Path, opts, bases: dict, data_dir, track) -> Frontie
         candidates += _references(opts.references, path, sig, output / "references", data_dir, track)
     evaluations = test_evaluations(candidates, data_dir)
     dist = _bundle(candidates, evaluations, folder / "bundle")
-    points = measure_points(candidates, evaluations, dist, opts.networks, data_dir=data_dir)
+    points = measure_points(candidates, evaluations, dist, opts.networks, data_dir=data_dir, contexts=opts.contexts)
     text = answer_text(points, opts.budget_ms, opts.network)
     files = write_all(points, folder, opts.networks, text)
     return Frontier(folder, points, text, files, notes)
