@@ -64,27 +64,34 @@ def test_evaluations(candidates: list[Candidate], data_dir=None) -> dict:
     return {c.name: evaluate(models.load(c.path), c.signature, c.name, test=test, latency=False) for c in candidates}
 
 
-def measure_points(candidates: list[Candidate], evaluations: dict, dist: Path, networks: tuple[str, ...] = NETWORKS,
-                   executable: str | None = None, data_dir=None, images: int = 300, contexts: int = 1) -> list[Point]:
-    """Re-measure every candidate in the bundle `dist` (a variant each, on the runtime the bundle gave it):
+def edges(candidates: list[Candidate], data_dir=None) -> dict:
+    """name -> EdgeMeasurement in Node (which runtime the model gets, and the search's latency, again)."""
+    digits = mnist.load("train", data_dir).images[-50:]
+    return {c.name: measure_edge(models.load(c.path), c.signature, digits) for c in candidates}
+
+
+def measure_points(candidates: list[Candidate], evaluations: dict, node: dict, dists: list[Path],
+                   networks: tuple[str, ...] = NETWORKS, executable: str | None = None, images: int = 300,
+                   contexts: int = 1) -> list[Point]:
+    """Re-measure every candidate in the bundles `dists` (a variant each, on the runtime its bundle gave it):
     `edgeshrink verify` in Chromium for answers, latency and time to first prediction per network, the
-    manifest for the first visit's bytes, Node for the latency the search measured."""
+    manifests for the first visit's bytes."""
     from edgeshrink.web import manifest
     from edgeshrink.web.verify import verify
 
-    checks = {c.name: c for c in verify(dist, images=images, profiles=tuple(networks), contexts=contexts,
-                                        executable=executable).variants}
-    entries = {e["name"]: e for e in manifest.read(dist)["variants"]}
-    digits = mnist.load("train", data_dir).images[-50:]
+    checks, entries = {}, {}
+    for dist in dists:
+        result = verify(dist, images=images, profiles=tuple(networks), contexts=contexts, executable=executable)
+        checks.update({c.name: c for c in result.variants})
+        entries.update({e["name"]: e for e in manifest.read(dist)["variants"]})
     points = []
     for cand in candidates:
         ev, check, visit = evaluations[cand.name], checks[cand.name], entries[cand.name]["first_visit"]
-        edge = measure_edge(models.load(cand.path), cand.signature, digits)
         runtime, model = visit["runtime"]["brotli"], visit["models"]["brotli"]
         points.append(Point(cand.name, cand.kind, cand.arch, ev.accuracy, ev.params_total, ev.params_nonzero, model,
-                            check.runtime, runtime, runtime + model, round(edge.latency_ms, 4), check.latency_ms,
-                            dict(check.first_prediction_by_profile), check.first_visit_bytes, str(cand.path),
-                            cand.recipe_file, cand.search))
+                            check.runtime, runtime, runtime + model, round(node[cand.name].latency_ms, 4),
+                            check.latency_ms, dict(check.first_prediction_by_profile), check.first_visit_bytes,
+                            str(cand.path), cand.recipe_file, cand.search))
     return points
 
 

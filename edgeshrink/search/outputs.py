@@ -10,7 +10,7 @@ from pathlib import Path
 from edgeshrink import model as models
 from edgeshrink.errors import SearchError
 from edgeshrink.search import study as studies
-from edgeshrink.search.frontier import Candidate, Point, answer, measure_points, test_evaluations
+from edgeshrink.search.frontier import Candidate, Point, answer, edges, measure_points, test_evaluations
 from edgeshrink.search.space import INPUT_ARCH, Space
 from edgeshrink.search.trial import MODEL_FILE, RECIPE_FILE
 
@@ -76,8 +76,14 @@ def frontier(study, output: Path, opts, bases: dict, data_dir, track) -> Frontie
         candidates.append(Candidate("input", "input", INPUT_ARCH, Path(path), sig))
         candidates += _references(opts.references, path, sig, output / "references", data_dir, track)
     evaluations = test_evaluations(candidates, data_dir)
-    dist = _bundle(candidates, evaluations, folder / "bundle")
-    points = measure_points(candidates, evaluations, dist, opts.networks, data_dir=data_dir, contexts=opts.contexts)
+    node = edges(candidates, data_dir)
+    # The compiled runtime where it reproduces onnxruntime; where it compiles but does not, onnxruntime-web.
+    refused = [c for c in candidates if node[c.name].compiled_disagrees]
+    dists = [_bundle([c for c in candidates if c not in refused], evaluations, folder / "bundle", "compiled")]
+    if refused:
+        dists.append(_bundle(refused, evaluations, folder / "bundle-ort", "ort"))
+        notes += [f"{c.name}: {node[c.name].note}" for c in refused]
+    points = measure_points(candidates, evaluations, node, dists, opts.networks, contexts=opts.contexts)
     text = answer_text(points, opts.budget_ms, opts.network)
     files = write_all(points, folder, opts.networks, text)
     return Frontier(folder, points, text, files, notes)
@@ -124,7 +130,7 @@ def _references(names, input_path: str, signature, folder: Path, data_dir, track
     return out
 
 
-def _bundle(candidates: list[Candidate], evaluations: dict, dist: Path) -> Path:
+def _bundle(candidates: list[Candidate], evaluations: dict, dist: Path, runtime: str) -> Path:
     from edgeshrink.web import Variant, bundle
 
     variants = []
@@ -134,7 +140,7 @@ def _bundle(candidates: list[Candidate], evaluations: dict, dist: Path) -> Path:
                 "input": "the input model"}[c.kind]
         variants.append(Variant(c.name, c.path, c.signature, ev.accuracy, ev.params_total, ev.params_nonzero,
                                 None, what))
-    bundle(variants, dist)
+    bundle(variants, dist, runtime=runtime)
     return dist
 
 
