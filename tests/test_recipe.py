@@ -102,4 +102,5 @@ def test_cluster_orders_that_make_sense(tmp_path):
     assert [s.name for s in steps] == ["prune", "fuse", "cluster", "simplify", "quantize"]
     with pytest.raises(RecipeError, match=r"step 2 \(cluster\) comes after quantize"):
         recipe.load(write(tmp_path, "steps:\n  - pass: quantize\n  - pass: cluster\n"))
-    assert [s.name for s in recipe.load("max").steps][-2:] == ["cluster", "quantize"]
+    names = [s.name for s in recipe.load("max").steps]
+    assert names.index("cluster") < names.index("quantize")
