@@ -75,3 +75,7 @@ def from_os_error(exc: OSError) -> OSFailure:
     if exc.filename2 is not None:
         subject = f"{exc.filename} -> {exc.filename2}"
     return OSFailure(f"{subject} {what}; {fix}")
+
+
+class SearchError(EdgeshrinkError):
+    """A search cannot start or continue: empty space, unreachable database, a study of another model."""
