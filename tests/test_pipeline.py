@@ -91,7 +91,7 @@ def test_floor_stops_a_step_the_drop_budget_would_allow(small_cnn, tmp_path, cap
     code = main(["optimize", str(small_cnn), "--recipe", str(recipe), "--max-drop", "100", "--min-accuracy", "90",
                  "-o", str(tmp_path / "out")])
     out = " ".join(capsys.readouterr().out.split())
-    assert code == 2 and "below the 90% floor" in out and "floor 90%" in out
+    assert code == 3 and "below the 90% floor" in out and "floor 90%" in out
     doc = json.loads((tmp_path / "out" / "report.json").read_text())
     assert doc["min_accuracy"] == 90 and [s["status"] for s in doc["steps"]] == ["ok", "over budget"]
 
