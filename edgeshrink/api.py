@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import onnx
@@ -18,26 +18,36 @@ from edgeshrink.signature import Preprocess
 PathLike = str | os.PathLike
 
 
-def open_model(path: PathLike, preprocess: str | None = None,
-               data_dir: PathLike | None = None) -> tuple[onnx.ModelProto, detect.Detection]:
+@dataclass(frozen=True)
+class Opened:
+    """A model ready to measure: the (repaired) graph, how to feed it, and what was repaired."""
+
+    model: onnx.ModelProto
+    detection: detect.Detection
+    repairs: list[str]
+
+    def notes(self) -> list[str]:
+        """Sentences for the user: each repair, and how the preprocessing was chosen when it was detected."""
+        notes = [f"repaired: {r}" for r in self.repairs]
+        return notes + ([self.detection.summary()] if self.detection.trial else [])
+
+
+def open_model(path: PathLike, preprocess: str | None = None, data_dir: PathLike | None = None) -> Opened:
     """Load a model and work out how to feed it (explicit preprocess, metadata, or a trial on training images)."""
-    proto = model.load(path)
-    explicit = Preprocess.parse(preprocess) if preprocess else None
-    return proto, detect.detect(proto, explicit, lambda: mnist.load("train", data_dir))
+    explicit = Preprocess.parse(preprocess) if preprocess else None  # a bad value fails before any loading
+    loaded = model.read(path)
+    found = detect.detect(loaded.model, explicit, lambda: mnist.load("train", data_dir))
+    return Opened(loaded.model, found, loaded.repairs)
 
 
 def evaluate_file(path: PathLike, preprocess: str | None = None, data_dir: PathLike | None = None,
                   latency: bool = True, track: Track = no_progress) -> Evaluation:
     """Evaluate one ONNX file on the 10,000 MNIST test images."""
-    proto, found = open_model(path, preprocess, data_dir)
-    result = evaluate(proto, found.signature, Path(path).name, test=mnist.load("test", data_dir),
+    opened = open_model(path, preprocess, data_dir)
+    found = opened.detection
+    result = evaluate(opened.model, found.signature, Path(path).name, test=mnist.load("test", data_dir),
                       latency=latency, track=track, preprocess_source=found.source)
-    if found.trial:
-        tried = ", ".join(f"{k} {100 * v:.1f}%" for k, v in found.trial.items())
-        result.notes.append(
-            f"preprocessing detected on {detect.DETECTION_IMAGES:,} training images: "
-            f"{found.signature.preprocess.name} (tried {tried})"
-        )
+    result.notes.extend(opened.notes())
     return result
 
 
@@ -68,20 +78,26 @@ def recorded(folder: PathLike, with_input: bool = False) -> list[Evaluation]:
 
 def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (), *,
              output: PathLike | None = None, max_drop: float = 0.5, preprocess: str | None = None,
-             data_dir: PathLike | None = None, track: Track = no_progress):
+             data_dir: PathLike | None = None, track: Track = no_progress, force: bool = False):
     """Run a recipe on a model; writes every step, model.opt.onnx and report.{json,md,csv} into `output`.
 
+    The folder appears only once the run is complete and replaces an earlier run there whole; a folder
+    holding files edgeshrink did not write is refused unless `force` (which keeps those files).
     Returns the PipelineReport; `report.completed` is False when a step broke the accuracy budget.
     """
-    from edgeshrink import pipeline, recipe as recipes
+    from edgeshrink import outputs, pipeline, recipe as recipes
 
     plan = recipes.load(recipe, list(overrides))  # validated before any work starts
     if max_drop < 0:
         raise RecipeError(f"--max-drop must be 0 or more percentage points, not {max_drop}")
-    proto, found = open_model(path, preprocess, data_dir)
     path = Path(path)
     folder = Path(output) if output else path.with_name(f"{path.stem}.{plan.name}")
-    result = pipeline.run(proto, found.signature, plan, folder, name=path.name, max_drop=max_drop,
-                          data_dir=data_dir, track=track)
-    result.write(folder)
+    outputs.check_target(folder, "output", force)  # before the minutes of work, not after
+    opened = open_model(path, preprocess, data_dir)
+    with outputs.staged(folder, "output", force) as tmp:
+        result = pipeline.run(opened.model, opened.detection.signature, plan, tmp, name=path.name, max_drop=max_drop,
+                              data_dir=data_dir, track=track)
+        result.folder = str(folder)
+        result.baseline.notes.extend(opened.notes())
+        result.write(tmp)
     return result

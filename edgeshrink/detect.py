@@ -22,16 +22,35 @@ _DTYPES = {
     onnx.TensorProto.UINT8: "uint8",
 }
 DETECTION_IMAGES = 5000  # enough to separate conventions that differ by a few tenths of a point
-TIE_MARGIN = 0.002  # 10 of 5,000 images: closer accuracies are noise, not evidence
+# A less common convention must lower the training loss by more than this factor to win: models that
+# squash their input (a Sigmoid first) barely tell mean/std from (x-0.5)/0.5 apart, and their authors
+# use the common one far more often. Every clear case among the peers differs by 2x or more.
+LOSS_FACTOR = 1.25
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One preprocessing convention tried on training images."""
+
+    accuracy: float
+    loss: float | None  # mean negative log-likelihood of the true digit; None for class-index outputs
 
 
 @dataclass(frozen=True)
 class Detection:
-    """A signature and how its preprocessing was chosen ('metadata', 'option' or 'detected')."""
+    """A signature and how its preprocessing was chosen ('metadata', 'option', 'input dtype' or 'detected')."""
 
     signature: Signature
     source: str
-    trial: dict[str, float]  # preset name -> accuracy on training images, when detected
+    trial: dict[str, Trial]  # preset name -> its trial on training images, when detected
+
+    def summary(self) -> str:
+        """One sentence: what was chosen, by how much, and what else was tried."""
+        chosen = self.signature.preprocess.name
+        tried = ", ".join(f"{name} {100 * t.accuracy:.2f}%" + (f" loss {t.loss:.3f}" if t.loss is not None else "")
+                          for name, t in self.trial.items())
+        return (f"preprocessing detected on {DETECTION_IMAGES:,} training images: {chosen}, "
+                f"{margin(self.trial, chosen)} (tried {tried})")
 
 
 def _dims(value: onnx.ValueInfoProto) -> list[int | None]:
@@ -109,21 +128,67 @@ def detect(model: onnx.ModelProto, preprocess: Preprocess | None = None,
         return Detection(base.with_preprocess(PRESETS["raw"]), "input dtype", {})
     if training_images is None:
         raise ValueError("detect() needs training_images when the preprocessing is unknown")
-    sess = inference.session(model)
     train = training_images()
     images = train.take(DETECTION_IMAGES, start=len(train) - DETECTION_IMAGES)
-    trial = {
-        name: inference.accuracy(sess, base.with_preprocess(pre), images.images, images.labels)
-        for name, pre in PRESETS.items()
-    }
-    return Detection(base.with_preprocess(PRESETS[_preferred(trial)]), "detected", trial)
+    trial = try_presets(model, base, images.images, images.labels)
+    return Detection(base.with_preprocess(PRESETS[choose(trial)]), "detected", trial)
 
 
-def _preferred(trial: dict[str, float]) -> str:
-    """The most common convention (PRESETS order) among those within noise of the best accuracy.
+def try_presets(model: onnx.ModelProto, base: Signature, pixels, labels) -> dict[str, Trial]:
+    """Accuracy and loss of every preset convention on the given (training) images."""
+    import numpy as np
 
-    Some models barely react to the input scale; picking 0..255 for a model trained on 0..1 by a
-    hair would still evaluate right but make fine-tuning after pruning train on the wrong scale.
+    sess = inference.session(model)
+    trial = {}
+    for name, pre in PRESETS.items():
+        signature = base.with_preprocess(pre)
+        if signature.output_kind == "class_index":
+            trial[name] = Trial(inference.accuracy(sess, signature, pixels, labels), None)
+            continue
+        log_p = log_probabilities(inference.scores(sess, signature, pixels), signature.output_kind)
+        accuracy = float((log_p.argmax(axis=1) == labels).mean())
+        trial[name] = Trial(accuracy, float(-log_p[np.arange(len(labels)), labels].mean()))
+    return trial
+
+
+def log_probabilities(scores, kind: str):
+    """(n, 10) log-probabilities from logits, probabilities (sigmoid ones renormalised) or log-probabilities."""
+    import numpy as np
+
+    x = np.asarray(scores, dtype=np.float64)
+    if kind == "probabilities":
+        x = np.log(np.clip(x / np.clip(x.sum(axis=1, keepdims=True), 1e-30, None), 1e-12, None))
+    x = np.where(np.isfinite(x), x, -1e9)  # a model's inf/nan answer counts as certainly wrong, not as an error
+    x = x - x.max(axis=1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+
+
+def choose(trial: dict[str, Trial]) -> str:
+    """The convention that fits the model best, keeping every measured difference:
+
+    1. accuracy: conventions more than two standard errors below the best are out;
+    2. loss: among the rest, the lowest training loss wins, unless a more common convention (PRESETS
+       order) comes within LOSS_FACTOR of it; class-index outputs have no loss, so the most common
+       remaining convention wins.
     """
-    best = max(trial.values())
-    return next(name for name, acc in trial.items() if acc >= best - TIE_MARGIN)
+    best = max(t.accuracy for t in trial.values())
+    noise = 2 * (best * (1 - best) / DETECTION_IMAGES) ** 0.5
+    close = [name for name, t in trial.items() if t.accuracy >= best - noise]
+    if any(trial[name].loss is None for name in close):
+        return close[0]
+    lowest = min(trial[name].loss for name in close)
+    return next(name for name in close if trial[name].loss <= LOSS_FACTOR * lowest)
+
+
+def margin(trial: dict[str, Trial], chosen: str) -> str:
+    """How far the chosen convention is ahead of the runner-up, in the measure that decided."""
+    others = {name: t for name, t in trial.items() if name != chosen}
+    if not others:
+        return "the only convention tried"
+    pick = trial[chosen]
+    if pick.loss is None:
+        runner = max(others, key=lambda n: others[n].accuracy)
+        return f"{100 * (pick.accuracy - others[runner].accuracy):+.2f} pt accuracy over {runner}"
+    runner = min(others, key=lambda n: others[n].loss)
+    ratio = others[runner].loss / pick.loss if pick.loss > 0 else float("inf")
+    return f"training loss {pick.loss:.3f} vs {others[runner].loss:.3f} for {runner} ({ratio:.2f}x)"

@@ -4,33 +4,86 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import onnx
 from onnx import numpy_helper
 
+from edgeshrink import repair
 from edgeshrink.atomic import atomic_path
 from edgeshrink.errors import ModelError
 from edgeshrink.signature import METADATA_KEY, Signature
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A model as onnxruntime sees it, and what edgeshrink repaired to make onnx.checker accept it."""
+
+    model: onnx.ModelProto
+    repairs: list[str] = field(default_factory=list)
+
+
 def load(path: str | os.PathLike) -> onnx.ModelProto:
-    """Read an ONNX file (external data included) or raise ModelError saying what is wrong."""
+    """Read an ONNX file (external data included, repairable defects repaired) or raise ModelError."""
+    return read(path).model
+
+
+def read(path: str | os.PathLike) -> Loaded:
+    """Read an ONNX file as `load` does, keeping the list of repairs for the user to see."""
     path = Path(path)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.onnx"))[:3]
+        hint = f" (it holds {', '.join(inside)})" if inside else ""
+        raise ModelError(f"{path} is a folder, not a model file{hint}; pass the .onnx file itself")
     if not path.is_file():
         raise ModelError(f"model file {path} does not exist; check the path")
     try:
-        model = onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # protobuf raises several unrelated types for garbage input
         raise ModelError(f"{path} is not an ONNX model ({type(exc).__name__}); pass a .onnx file") from exc
     if not model.graph.node or not model.graph.output:
         raise ModelError(f"{path} is not an ONNX model (no graph nodes or outputs); pass a .onnx file")
+    _load_external_data(model, path)
+    model, repairs = repair.repair(model)
+    repair.check_finite(model, str(path))
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:
+        reason = str(exc).strip().splitlines()[0]
+        _runs_anyway(model, path, reason)
+        repairs.append(f"onnx.checker rejects it ({reason}), but onnxruntime runs it")
+    return Loaded(model, repairs)
+
+
+def _load_external_data(model: onnx.ModelProto, path: Path) -> None:
+    """Read weights stored beside the model, naming a missing file instead of failing on it."""
+    from onnx.external_data_helper import ExternalDataInfo, load_external_data_for_model, uses_external_data
+
+    tensors = list(model.graph.initializer) + [a.t for n in model.graph.node for a in n.attribute if a.HasField("t")]
+    locations = sorted({ExternalDataInfo(t).location for t in tensors if uses_external_data(t)})
+    if not locations:
+        return
+    missing = [loc for loc in locations if not (path.parent / loc).is_file()]
+    if missing:
+        raise ModelError(f"{path} keeps its weights in {', '.join(missing)}, which is missing beside it; copy "
+                         f"{missing[0]} into {path.parent}")
+    try:
+        load_external_data_for_model(model, str(path.parent))
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0]
-        raise ModelError(f"{path} is not a valid ONNX model: {first}; re-export it") from exc
-    return model
+        raise ModelError(f"{path}: its external weights in {', '.join(locations)} cannot be read ({first}); "
+                         "copy the files again from where the model came from") from exc
+
+
+def _runs_anyway(model: onnx.ModelProto, path: Path, reason: str) -> None:
+    """Accept what onnx.checker rejects only if onnxruntime can run it."""
+    from edgeshrink import inference
+
+    try:
+        inference.session(model)
+    except ModelError as exc:
+        raise ModelError(f"{path} is not a valid ONNX model ({reason}) and {exc}; re-export it") from exc
 
 
 def save(model: onnx.ModelProto, path: str | os.PathLike) -> Path:
@@ -54,7 +107,11 @@ def describe(model: onnx.ModelProto) -> str:
 def stored_signature(model: onnx.ModelProto) -> Signature | None:
     for prop in model.metadata_props:
         if prop.key == METADATA_KEY:
-            return Signature.from_json(prop.value)
+            try:
+                return Signature.from_json(prop.value)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise ModelError(f"the model's metadata {METADATA_KEY} is unreadable ({type(exc).__name__}); "
+                                 "remove it, or pass --preprocess to say how to feed the model") from exc
     return None
 
 

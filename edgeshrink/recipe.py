@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from edgeshrink.errors import RecipeError
 from edgeshrink.passes import REGISTRY
 from edgeshrink.passes.base import PassSpec, build_config
 
-RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
+# Package data: the recipes ship inside the package, so a wheel install finds them like a checkout does.
+RECIPES_DIR = Path(str(resources.files("edgeshrink") / "recipes"))
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Recipe:
 
 
 def recipe_path(name_or_path: str) -> Path:
-    """A shipped recipe name (recipes/NAME.yaml) or a path to a YAML file."""
+    """A shipped recipe name (edgeshrink/recipes/NAME.yaml) or a path to a YAML file."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
@@ -60,7 +62,9 @@ def load(name_or_path: str, overrides: list[str] = ()) -> Recipe:
     """Read, override and validate a recipe; every problem is a RecipeError naming the step's position."""
     path = recipe_path(name_or_path)
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RecipeError(f"recipe {path} is not a text file; pass a YAML recipe") from exc
     except yaml.YAMLError as exc:
         raise RecipeError(f"recipe {path} is not valid YAML: {str(exc).splitlines()[0]}; fix the file") from exc
     raw_steps = _raw_steps(doc, path)
@@ -71,7 +75,7 @@ def load(name_or_path: str, overrides: list[str] = ()) -> Recipe:
 
 def _raw_steps(doc: Any, path: Path) -> list[dict[str, Any]]:
     if not isinstance(doc, dict) or not isinstance(doc.get("steps"), list) or not doc["steps"]:
-        raise RecipeError(f"recipe {path} needs a non-empty 'steps:' list; see recipes/default.yaml")
+        raise RecipeError(f"recipe {path} needs a non-empty 'steps:' list; see 'edgeshrink recipes' and edgeshrink/recipes/default.yaml")
     steps = []
     for i, step in enumerate(doc["steps"], 1):
         if not isinstance(step, dict) or "pass" not in step:
@@ -93,7 +97,12 @@ def _apply_override(steps: list[dict[str, Any]], override: str) -> None:
     if len(matches) != 1:
         found = "no" if not matches else "several"
         raise RecipeError(f"override {override!r} matches {found} step(s); name the step by its position, e.g. 2.{param}=...")
-    steps[matches[0]][param] = yaml.safe_load(value)
+    try:
+        steps[matches[0]][param] = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(exc).split())
+        raise RecipeError(f"override {override!r}: the value is not valid YAML ({problem}); quote or fix it, "
+                          "e.g. {param}=200 or {param}=[1, 2]".replace("{param}", param)) from exc
 
 
 def parse(name: str, description: str, raw_steps: list[dict[str, Any]]) -> Recipe:

@@ -49,12 +49,25 @@ class Preprocess:
         try:
             fields = dict(part.split("=", 1) for part in text.replace(";", ",").split(",") if part)
             values = {key.strip(): float(eval_fraction(val)) for key, val in fields.items()}
-            return cls(**values)
-        except (ValueError, TypeError) as exc:
+            parsed = cls(**values)
+        except (ValueError, TypeError, ZeroDivisionError) as exc:
             raise ModelError(
                 f"cannot read preprocessing {text!r}; use one of {', '.join(PRESETS)} "
                 "or 'scale=1/255,mean=0.1307,std=0.3081'"
             ) from exc
+        return parsed.checked(text)
+
+    def checked(self, text: str = "") -> "Preprocess":
+        """Self, if every value is finite and scale and std are non-zero (else no pixel survives)."""
+        values = {"scale": self.scale, "mean": self.mean, "std": self.std}
+        bad = [f"{key}={value:g}" for key, value in values.items() if not np.isfinite(value)]
+        bad += [f"{key}=0" for key in ("scale", "std") if values[key] == 0]
+        if bad:
+            raise ModelError(
+                f"preprocessing {text or self.name!r} has {', '.join(bad)}: every pixel would become the same "
+                "or not a number; scale and std must be finite and non-zero, e.g. 'scale=1/255,mean=0.1307,std=0.3081'"
+            )
+        return self
 
 
 def eval_fraction(text: str) -> float:
@@ -128,4 +141,4 @@ class Signature:
     @classmethod
     def from_dict(cls, data: dict) -> "Signature":
         """The signature `dataclasses.asdict` (or `to_json`) wrote."""
-        return cls(**{**data, "preprocess": Preprocess(**data["preprocess"])})
+        return cls(**{**data, "preprocess": Preprocess(**data["preprocess"]).checked()})

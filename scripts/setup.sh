@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up edgeshrink on a fresh machine (Python 3.11, Node 20): a virtual environment in .venv with the
-# CPU build of torch, the package and its test tools, Debian's Chromium, and onnxruntime-web from npm.
+# CPU build of torch, the package with its browser extra and test tools, Debian's Chromium, and
+# onnxruntime-web from npm in the user cache (~/.cache/edgeshrink/onnxruntime-web/<version>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,7 @@ fi
 python -m pip install --quiet --upgrade pip
 # torch first and pinned: unpinned, pip would pull the CUDA build (several GB) as a dependency.
 python -m pip install --quiet torch==2.13.0
-python -m pip install --quiet -e ".[test]"
+python -m pip install --quiet -e ".[browser,search,test]"
 
 if [ "${EDGESHRINK_SKIP_BROWSER:-0}" != 1 ]; then
   if ! command -v chromium >/dev/null 2>&1; then
@@ -20,6 +21,13 @@ if [ "${EDGESHRINK_SKIP_BROWSER:-0}" != 1 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
   fi
-  npm ci --prefix examples/web --no-audit --no-fund --silent
+  # npm ci of the page's pinned onnxruntime-web into the user cache (what 'edgeshrink bundle' would do)
+  python -c "from edgeshrink.web.runtime import ensure_runtime; print('onnxruntime-web', ensure_runtime().version)"
+fi
+# PostgreSQL: the search tests start a private server from its binaries (no system service is used).
+if [ "${EDGESHRINK_SKIP_POSTGRES:-0}" != 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
 echo "edgeshrink is set up in ${VIRTUAL_ENV}: activate it with '. .venv/bin/activate'"

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgeshrink import api, atomic, report
+from edgeshrink import api, atomic, outputs, report
 from edgeshrink.cli.console import console, progress, show
 from edgeshrink.cli.options import DataDir, Json, Preprocess
 from edgeshrink.errors import EdgeshrinkError
@@ -50,6 +50,9 @@ def compare(
     data_dir: DataDir = None,
 ) -> None:
     """Evaluate models side by side on the same measurements, each fed the preprocessing it expects."""
+    for target, kind in ((markdown, "md"), (csv, "csv")):
+        if target:
+            outputs.check_file(target, kind)  # before the evaluations, not after
     with progress() as track:
         results = api.compare(models, preprocess, data_dir, track=track)
     table = report.compare_table(results)
@@ -65,7 +68,9 @@ def compare(
 
 def train(
     arch: Annotated[str, typer.Option("--arch", "-a", help="lenet5, lenet300, zoo8 or tiny.")] = "lenet5",
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for ARCH.onnx and ARCH.pt.")] = Path("out"),
+    output: Annotated[Path, typer.Option("--output", "-o", help=(
+        "A file ending in .onnx (its checkpoint goes beside it, as .pt), or else a folder that gets "
+        "ARCH.onnx and ARCH.pt."))] = Path("out"),
     epochs: Annotated[Optional[int], typer.Option(help="Training epochs (default: per architecture).")] = None,
     lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: per architecture).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (training is deterministic for a seed).")] = 0,
@@ -80,11 +85,22 @@ def train(
         cfg = dataclasses.replace(zoo.default_config(arch), **overrides)
     except ValueError as exc:
         raise EdgeshrinkError(f"bad training option: {exc}") from exc
+    onnx_path, pt_path = _train_outputs(output, arch)  # before training: a bad -o fails at once
     with progress() as track:
         result = zoo.train(arch, cfg, data_dir=data_dir, track=track)
-        onnx_path = output / f"{arch}.onnx"
-        zoo.export(result, onnx_path, output / f"{arch}.pt")
+        zoo.export(result, onnx_path, pt_path)
         evaluation = api.evaluate_file(onnx_path, data_dir=data_dir, track=track)
     console.print(f"trained {arch} in {result.seconds:.0f} s; validation accuracy {100 * result.val_accuracy:.2f}%")
     show(report.evaluation_table(evaluation))
-    console.print(f"wrote {onnx_path} and {output / f'{arch}.pt'}")
+    console.print(f"wrote {onnx_path} and {pt_path}", highlight=False)
+
+
+def _train_outputs(output: Path, arch: str) -> tuple[Path, Path]:
+    """-o x.onnx names the model file (x.pt beside it), as exporters do; any other -o is a folder."""
+    if output.suffix.lower() == ".onnx":
+        if output.is_dir():
+            raise EdgeshrinkError(f"{output} is a folder; pass a file name ending in .onnx or a folder without the suffix")
+        return output, output.with_suffix(".pt")
+    if output.is_file():
+        raise EdgeshrinkError(f"{output} is a file, not a folder; pass NAME.onnx to name the model file")
+    return output / f"{arch}.onnx", output / f"{arch}.pt"

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from edgeshrink import api, report
+from edgeshrink.cli import codes
 from edgeshrink.cli.console import console, progress, show
 from edgeshrink.cli.options import DataDir, Preprocess
 
@@ -32,11 +33,14 @@ def optimize(
         help="Also build a browser bundle of the input and optimized models into this folder.")] = None,
     preprocess: Preprocess = None,
     data_dir: DataDir = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write into a folder that holds other files: edgeshrink's files there are replaced, "
+                        "the others kept.")] = False,
 ) -> None:
     """Shrink a model with a recipe, measuring accuracy, size and latency after every step."""
     with progress() as track:
         result = api.optimize(model, recipe, overrides or [], output=output, max_drop=max_drop,
-                              preprocess=preprocess, data_dir=data_dir, track=track)
+                              preprocess=preprocess, data_dir=data_dir, track=track, force=force)
     show(report.steps_table(result))
     for step in result.steps:
         for note in step.notes:
@@ -45,9 +49,9 @@ def optimize(
     if bundle:
         from edgeshrink.cli.web import bundle_report
 
-        bundle_report(Path(result.folder), bundle, verify=False)
+        bundle_report(Path(result.folder), bundle, None)
     if not result.completed:
-        raise typer.Exit(2)  # the recipe did not complete within the accuracy budget
+        raise typer.Exit(codes.OVER_BUDGET)
 
 
 def passes() -> None:

@@ -87,9 +87,9 @@ class PipelineReport:
         if not path.is_file():
             raise ReportError(f"{folder} has no {REPORT_FILE}; pass the output folder of 'edgeshrink optimize'")
         try:
-            doc = json.loads(path.read_text())
+            doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ReportError(f"{path} is not readable JSON ({reason(exc)}); run 'edgeshrink optimize' again") from exc
+            raise ReportError(_invalid(path, exc)) from exc
         schema = doc.get("schema", 1) if isinstance(doc, dict) else None
         if isinstance(schema, int) and schema > SCHEMA:
             raise ReportError(f"{path} has report schema {schema}, newer than this edgeshrink reads (up to {SCHEMA}); "
@@ -99,8 +99,7 @@ class PipelineReport:
                 raise ValueError(f"schema {schema!r}")
             return cls.from_dict({**doc, "folder": str(folder)})
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ReportError(f"{path} is not an edgeshrink report ({reason(exc)}); run 'edgeshrink optimize' "
-                              "again") from exc
+            raise ReportError(_invalid(path, exc)) from exc
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "PipelineReport":
@@ -108,6 +107,10 @@ class PipelineReport:
         values["baseline"] = Evaluation.from_dict(data["baseline"])
         values["steps"] = [StepResult.from_dict(step) for step in data["steps"]]
         return cls(**values)
+
+
+def _invalid(path: Path, exc: BaseException) -> str:
+    return f"{path} is not a report of 'edgeshrink optimize' ({reason(exc)}); run 'edgeshrink optimize' again"
 
 
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:

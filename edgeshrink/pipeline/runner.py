@@ -33,7 +33,7 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
     for step in recipe.steps:
         ctx = PassContext(signature, ctx_train, track, seed)
         start = time.perf_counter()
-        candidate = _apply(step, current, ctx, name)
+        candidate = apply_step(step, current, ctx, name)
         seconds = time.perf_counter() - start
         filename = f"{step.position:02d}-{step.name}.onnx"
         models.save(candidate, output / filename)
@@ -54,8 +54,8 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
     return report
 
 
-def _apply(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> onnx.ModelProto:
-    """Run one pass and check its output: onnx.checker, then the signature re-attached."""
+def apply_step(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> onnx.ModelProto:
+    """Run one pass and check its output: onnx.checker, then the signature re-attached (search uses it too)."""
     out = step.spec.run(current, step.config, ctx)
     if out is current or out == current:  # the pass had nothing to do (e.g. quantize on an int8 model)
         return current

@@ -34,7 +34,8 @@ def chromium(executable: str | None = None) -> Iterator:
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError as exc:
-        raise BundleError("Playwright is not installed; pip install 'playwright==1.65.2'") from exc
+        raise BundleError("driving Chromium (bundle --verify, screenshots) needs Playwright, which is not "
+                          "installed; pip install 'edgeshrink[browser]'") from exc
     path = find_chromium(executable)
     try:
         pw = sync_playwright().start()
@@ -93,9 +94,9 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme, parts.netloc
 
 
-def open_page(context, url: str, watch: Watch):
-    """A new page at `url`, once the app's test hook exists."""
-    page = context.new_page()
+def open_page(context, url: str, watch: Watch, page=None):
+    """`page` (else a new page of `context`) at `url`, once the app's test hook exists."""
+    page = page or context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     watch.attach(page)
     page.goto(url)

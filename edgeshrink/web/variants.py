@@ -28,6 +28,12 @@ def from_optimize_output(folder: str | os.PathLike, baseline: bool = True) -> li
 
 def _variant(name: str, path: Path, evaluation: Evaluation, description: str) -> Variant:
     signature = model.stored_signature(model.load(path))
+    if signature is None:  # edgeshrink records it in every model it writes: this file was replaced
+        raise BundleError(f"{path} was not written by 'edgeshrink optimize' (it records no signature); "
+                          "run 'edgeshrink optimize' again into that folder")
+    if path.stat().st_size != evaluation.size.raw:
+        raise BundleError(f"{path} is not the model the report measured ({path.stat().st_size:,} bytes, not "
+                          f"{evaluation.size.raw:,}); run 'edgeshrink optimize' again into that folder")
     latency = evaluation.latency.median_ms if evaluation.latency else None
     return Variant(name, path, signature, evaluation.accuracy, evaluation.params_total,
                    evaluation.params_nonzero, latency, description)

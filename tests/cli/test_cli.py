@@ -86,12 +86,28 @@ def test_usage_error_exits_2_without_traceback(capsys):
     assert "No such option" in err and "Traceback" not in err
 
 
-def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path):
-    code = main(["train", "--arch", "zoo8", "--epochs", "1", "--max-steps", "30", "-o", str(tmp_path)])
+@pytest.mark.parametrize("output, written", [
+    ("runs", ("runs/zoo8.onnx", "runs/zoo8.pt")),  # a folder gets ARCH.onnx
+    ("nets/small.onnx", ("nets/small.onnx", "nets/small.pt")),  # a file name is taken as given
+])
+def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path, output, written):
+    code = main(["train", "--arch", "zoo8", "--epochs", "1", "--max-steps", "30", "-o", str(tmp_path / output)])
     out = " ".join(capsys.readouterr().out.split())
     assert code == 0, out
-    assert (tmp_path / "zoo8.onnx").is_file() and (tmp_path / "zoo8.pt").is_file()
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.*")) == sorted(written)
     assert "/10,000 MNIST test images" in out and "mnist (metadata)" in out
+
+
+def test_train_refuses_a_folder_named_like_a_model(capsys, tmp_path):
+    (tmp_path / "x.onnx").mkdir()
+    assert "x.onnx is a folder" in one_line_error(capsys, ["train", "--arch", "zoo8", "-o", str(tmp_path / "x.onnx")])
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"edgeshrink {version('edgeshrink')}"
 
 
 def test_compare_feeds_each_model_its_own_preprocessing(capsys, tmp_path, peers_dir):

@@ -57,10 +57,10 @@ def test_fields_a_later_version_adds_are_ignored(fast_run, tmp_path):
 @pytest.mark.parametrize("edit, message", [
     (lambda doc: {**doc, "schema": SCHEMA + 1},
      rf"has report schema {SCHEMA + 1}, newer than this edgeshrink reads \(up to {SCHEMA}\); upgrade edgeshrink"),
-    (lambda doc: "{not json", r"report.json is not readable JSON \(JSONDecodeError: .*\); run 'edgeshrink optimize'"),
-    (lambda doc: {"schema": 1, "model": "m"}, r"report.json is not an edgeshrink report \(KeyError: 'baseline'\)"),
-    (lambda doc: {**doc, "schema": "one"}, r"report.json is not an edgeshrink report \(ValueError: schema 'one'\)"),
-    (lambda doc: [1, 2], r"report.json is not an edgeshrink report"),
+    (lambda doc: "{not json", r"report.json is not a report of 'edgeshrink optimize' \(JSONDecodeError: .*\); run 'edgeshrink optimize'"),
+    (lambda doc: {"schema": 1, "model": "m"}, r"report.json is not a report of 'edgeshrink optimize' \(KeyError: 'baseline'\)"),
+    (lambda doc: {**doc, "schema": "one"}, r"report.json is not a report of 'edgeshrink optimize' \(ValueError: schema 'one'\)"),
+    (lambda doc: [1, 2], r"report.json is not a report of 'edgeshrink optimize'"),
 ])
 def test_bad_reports_get_a_one_line_error_naming_the_file(fast_run, tmp_path, edit, message):
     folder = _copy(fast_run, tmp_path, edit)

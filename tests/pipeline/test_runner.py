@@ -3,9 +3,9 @@
 import onnx
 import pytest
 
-from edgeshrink import api, model
+from edgeshrink import api, model, outputs
 from edgeshrink.cli import main
-from edgeshrink.errors import RecipeError
+from edgeshrink.errors import OutputError, RecipeError
 from edgeshrink.pipeline import PipelineReport
 
 
@@ -13,7 +13,7 @@ def test_fast_recipe_writes_every_step_and_reports(fast_run):
     report, out = fast_run
     assert report.completed and [s.name for s in report.steps] == ["simplify", "fuse", "quantize"]
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["00-input.onnx", "01-simplify.onnx", "02-fuse.onnx", "03-quantize.onnx", "model.opt.onnx",
+    assert names == [outputs.MARKER, "00-input.onnx", "01-simplify.onnx", "02-fuse.onnx", "03-quantize.onnx", "model.opt.onnx",
                      "report.csv", "report.json", "report.md"]
     final = model.load(out / "model.opt.onnx")
     assert model.stored_signature(final) is not None  # the page and later runs know how to feed it
@@ -38,7 +38,7 @@ def test_budget_breach_stops_and_keeps_last_good_model(small_cnn, tmp_path, caps
                       "    sparsity: 0.97\n    finetune_epochs: 0\n  - pass: quantize\n")
     code = main(["optimize", str(small_cnn), "--recipe", str(recipe), "-o", str(tmp_path / "out")])
     out = capsys.readouterr().out
-    assert code == 2
+    assert code == 3  # completed over budget: not a usage error (2) nor a failure (1)
     assert "step 2 (prune) lost" in " ".join(out.split())
     saved = PipelineReport.read(tmp_path / "out")
     assert saved.stopped_at == 2 and [s.status for s in saved.steps] == ["ok", "over budget"]
@@ -55,3 +55,29 @@ def test_quantized_input_skips_quantize_and_refuses_float_passes(fast_run, tmp_p
     assert report.steps[0].status == "unchanged" and "already quantized" in " ".join(report.steps[0].notes)
     with pytest.raises(RecipeError, match=r"step 1 \(simplify\): the input model is already quantized"):
         api.optimize(quantized, "fast", output=tmp_path / "refused")
+
+
+def test_rerun_into_a_run_folder_replaces_it_whole(small_cnn, tmp_path):
+    simplify_only, prune_then_simplify = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    simplify_only.write_text("steps:\n  - pass: simplify\n")
+    prune_then_simplify.write_text("steps:\n  - pass: prune\n    sparsity: 0.1\n    finetune_epochs: 0\n"
+                                   "  - pass: simplify\n")
+    out = tmp_path / "run"
+    api.optimize(small_cnn, str(prune_then_simplify), output=out)
+    (out / "my-notes.txt").write_text("mine")
+    api.optimize(small_cnn, str(simplify_only), output=out)
+    names = {p.name for p in out.iterdir()}
+    assert "02-simplify.onnx" not in names and "01-simplify.onnx" in names  # no stale step of the first run
+    assert (out / "my-notes.txt").read_text() == "mine"
+    assert PipelineReport.read(out).recipe == "a"
+
+
+def test_folder_with_the_users_files_is_refused_before_any_work(small_cnn, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "report.md").write_text("my report")
+    (out / "04-prune.onnx").write_bytes(b"stale")
+    with pytest.raises(OutputError, match="holds files edgeshrink did not write"):
+        api.optimize(small_cnn, "fast", output=out)
+    assert (out / "report.md").read_text() == "my report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # nothing half-written beside it

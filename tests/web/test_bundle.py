@@ -13,11 +13,16 @@ import pytest
 from edgeshrink.errors import BundleError
 from edgeshrink.web import bundle
 from edgeshrink.web.manifest import entry_signature
-from edgeshrink.web.runtime import default_app_dir, ensure_runtime
+from edgeshrink.web.runtime import ENV_VAR, cache_root, default_app_dir, ensure_runtime
+
+
+def _files(folder) -> set[str]:
+    """The bundle's files, without the .gz and .br beside them."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.suffix not in (".gz", ".br")}
 
 
 def test_bundle_holds_app_models_runtime_and_samples(dist, web_variants):
-    names = {p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file()}
+    names = _files(dist)
     assert {"index.html", "style.css", "js/app.js", "manifest.json", "samples.bin"} <= names
     assert {f"models/{v.name}.onnx" for v in web_variants} <= names
     # only the WebAssembly build of the runtime: no WebGPU/JSEP/asyncify/JSPI files, no npm metadata
@@ -28,12 +33,24 @@ def test_bundle_holds_app_models_runtime_and_samples(dist, web_variants):
         assert (dist / "models" / f"{v.name}.onnx").read_bytes() == v.model_path.read_bytes()
 
 
+def test_every_file_has_its_gzip_and_brotli_beside_it(dist):
+    import gzip
+
+    import brotli
+
+    for name in _files(dist):
+        raw = (dist / name).read_bytes()
+        assert gzip.decompress((dist / f"{name}.gz").read_bytes()) == raw, name
+        assert brotli.decompress((dist / f"{name}.br").read_bytes()) == raw, name
+
+
 def test_manifest_describes_every_variant(dist, web_variants):
     doc = json.loads((dist / "manifest.json").read_text())
-    assert doc["format"] == 1 and doc["default"] == web_variants[0].name
-    assert doc["runtime"]["version"].startswith("1.30.") and (dist / doc["runtime"]["entry"]).is_file()
+    assert doc["format"] == 2 and doc["default"] == web_variants[0].name
+    assert doc["ort"]["version"].startswith("1.30.") and (dist / doc["ort"]["entry"]).is_file()
     for v, entry in zip(web_variants, doc["variants"]):
         assert entry["name"] == v.name and (dist / entry["file"]).is_file()
+        assert (entry["runtime"], entry["runtime_reason"], entry["compiled"]) == ("ort", None, None)
         assert entry["bytes"] == v.model_path.stat().st_size
         assert 0 < entry["brotli_bytes"] <= entry["gzip_bytes"] < entry["bytes"]
         assert (entry["accuracy"], entry["params"], entry["nonzero_params"]) == (
@@ -55,8 +72,8 @@ def test_samples_are_the_first_real_test_digits(dist, test_split):
 def test_sizes_add_up_by_part(dist):
     doc = json.loads((dist / "manifest.json").read_text())
     sizes = doc["sizes"]
-    runtime_raw = sum(p.stat().st_size for p in (dist / "ort").iterdir())
-    models_raw = sum(p.stat().st_size for p in (dist / "models").iterdir())
+    runtime_raw = sum((dist / n).stat().st_size for n in _files(dist) if n.startswith("ort/"))
+    models_raw = sum((dist / n).stat().st_size for n in _files(dist) if n.startswith("models/"))
     assert sizes["runtime"]["raw"] == runtime_raw and sizes["models"]["raw"] == models_raw
     for key in ("raw", "gzip", "brotli", "files"):
         assert sizes["total"][key] == sum(sizes[part][key] for part in ("runtime", "models", "app"))
@@ -68,14 +85,14 @@ def test_rows_are_plain_data(web_variants, tmp_path):
     rows = result.rows()
     assert [r["part"] for r in rows] == ["runtime", "models", "app", "total"]
     assert rows[1]["files"] == 2 and rows[-1]["raw"] == result.total.raw
-    assert result.total.raw == sum(p.stat().st_size for p in result.out_dir.rglob("*") if p.is_file())
+    assert result.total.raw == sum((result.out_dir / n).stat().st_size for n in _files(result.out_dir))
 
 
 def test_rebuilding_replaces_the_old_bundle_whole(web_variants, tmp_path):
     out = tmp_path / "site"
     bundle(web_variants, out, samples=3)
     bundle(web_variants[:1], out, samples=3)
-    assert [p.name for p in (out / "models").iterdir()] == ["fp32.onnx"]
+    assert sorted(p.name for p in (out / "models").iterdir()) == ["fp32.onnx", "fp32.onnx.br", "fp32.onnx.gz"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temporary folders left behind
     assert oct(out.stat().st_mode & 0o777) == "0o755"
 
@@ -112,7 +129,7 @@ def test_missing_npm_is_a_clear_error(tmp_path, monkeypatch):
     app = _app_copy(tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(BundleError, match="npm is not installed.*install Node.js"):
-        ensure_runtime(app)
+        ensure_runtime(app, tmp_path / "cache")
 
 
 def test_failing_npm_is_a_clear_error(tmp_path, monkeypatch):
@@ -122,5 +139,17 @@ def test_failing_npm_is_a_clear_error(tmp_path, monkeypatch):
     (fake / "npm").write_text("#!/bin/sh\necho 'npm error code E404' >&2\nexit 1\n")
     (fake / "npm").chmod(0o755)
     monkeypatch.setenv("PATH", str(fake) + os.pathsep + os.environ["PATH"])
-    with pytest.raises(BundleError, match="npm ci in .* failed: npm error code E404; run it there by hand"):
-        ensure_runtime(app)
+    with pytest.raises(BundleError, match="npm ci of onnxruntime-web failed: npm error code E404; check the network"):
+        ensure_runtime(app, tmp_path / "cache")
+    assert os.listdir(tmp_path / "cache") == []  # no half-installed version left to be taken for a whole one
+
+
+def test_runtime_lives_in_the_user_cache_not_the_package(dist, tmp_path, monkeypatch):
+    runtime = ensure_runtime()
+    assert runtime.folder == cache_root() / runtime.version and all(f.is_file() for f in runtime.files)
+    assert not (default_app_dir() / "node_modules").exists()
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_root() == tmp_path / "edgeshrink" / "onnxruntime-web"
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "ort"))
+    assert cache_root() == tmp_path / "ort" and cache_root(tmp_path / "given") == tmp_path / "given"

@@ -1,0 +1,39 @@
+// edgeshrink compiled runtime: loads model.wasm (no other dependency) and runs one image at a time.
+const SHAPE = __SHAPE__; // input: { type, length } of one image; output: { type, length } of its scores
+const ARRAYS = { float32: Float32Array, float64: Float64Array, uint8: Uint8Array, int8: Int8Array,
+  int32: Int32Array, int64: BigInt64Array };
+
+async function bytesOf(source) {
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source;
+  const base = typeof location !== "undefined" ? location.href : import.meta.url;
+  const url = new URL(String(source), base);
+  if (url.protocol === "file:") {
+    const fs = await import("node:fs/promises");
+    return fs.readFile(url);
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
+  return response.arrayBuffer();
+}
+
+export async function load(source = new URL("./__WASM__", import.meta.url)) {
+  const { instance } = await WebAssembly.instantiate(await bytesOf(source), {});
+  const { memory, input, output, run } = instance.exports;
+  const In = ARRAYS[SHAPE.input.type];
+  const Out = ARRAYS[SHAPE.output.type];
+  return {
+    inputLength: SHAPE.input.length,
+    inputType: SHAPE.input.type,
+    run(image) {
+      if (image.length !== SHAPE.input.length) {
+        throw new Error(`expected ${SHAPE.input.length} input values, got ${image.length}`);
+      }
+      // a graph compiled at a fixed batch gets the image in every slot (dynamic quantization reads them all)
+      const slots = new In(memory.buffer, input(), SHAPE.input.length * SHAPE.batch);
+      for (let b = 0; b < SHAPE.batch; b++) slots.set(image, b * SHAPE.input.length);
+      run();
+      const scores = new Out(memory.buffer, output(), SHAPE.output.length);
+      return Out === BigInt64Array ? Float32Array.from(scores, Number) : Float32Array.from(scores);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+"""Run a compiled model in Node 20 (the same wasm the browser loads): scores for many images, and
+per-digit latency. One Node process per call; images go through a temporary file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from edgeshrink.errors import UnsupportedModel
+from edgeshrink.runtime.compiler import Compiled
+from edgeshrink.signature import Signature
+
+
+def node() -> str:
+    path = shutil.which("node")
+    if not path:
+        raise UnsupportedModel("Node.js is missing: install Node 20 to run the compiled runtime outside a browser")
+    return path
+
+
+def _call(compiled: Compiled, inputs: np.ndarray, mode: str, runs: int = 0) -> tuple[str, Path, Path]:
+    """Write the module and the images, run the Node runner; returns stdout and the output file."""
+    tmp = Path(tempfile.mkdtemp(prefix="edgeshrink-node-"))
+    for name, data in compiled.files.items():
+        (tmp / name).write_bytes(data)
+    runner = tmp / "runner.mjs"
+    runner.write_text(resources.files("edgeshrink.runtime").joinpath("js/node_runner.mjs").read_text())
+    images = tmp / "inputs.bin"
+    images.write_bytes(np.ascontiguousarray(inputs).tobytes())
+    out = tmp / "scores.bin"
+    wasm = next(n for n in compiled.files if n.endswith(".wasm"))
+    cmd = [node(), str(runner), mode, str(tmp / compiled.entry), str(tmp / wasm), str(images), str(out),
+           str(len(inputs)), str(runs)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        lines = result.stderr.strip().splitlines()
+        raise UnsupportedModel(f"the compiled model failed in Node: {lines[-1] if lines else result.returncode}")
+    return result.stdout, out, tmp
+
+
+def run_images(compiled: Compiled, inputs: np.ndarray) -> np.ndarray:
+    """Scores (n, k) for `inputs` (n, *one image as the model's input at batch 1*), run one by one."""
+    _, out, tmp = _call(compiled, inputs, "scores")
+    try:
+        return np.fromfile(out, dtype=np.float32).reshape(len(inputs), -1)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def node_latency_ms(compiled: Compiled, signature: Signature, pixels: np.ndarray, runs: int = 300) -> list[float]:
+    """Per-digit wall times (ms) of `runs` runs in Node, after warm-up, cycling through `pixels`."""
+    inputs = feed_images(signature, pixels[:50])
+    stdout, _, tmp = _call(compiled, inputs, "latency", runs)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return [float(t) for t in json.loads(stdout)]
+
+
+def feed_images(signature: Signature, pixels: np.ndarray) -> np.ndarray:
+    """(n, elements of one image) in the model's input dtype, for run_images."""
+    if signature.batch == 0:  # no batch dimension: the signature feeds one image at a time
+        return np.stack([signature.feed(pixels[i:i + 1]).reshape(-1) for i in range(len(pixels))])
+    return signature.feed(pixels).reshape(len(pixels), -1)

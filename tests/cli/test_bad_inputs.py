@@ -1,0 +1,192 @@
+"""Bad inputs, as a new user and a hostile one would try them: each gets one line and the right exit code.
+
+Every case runs the real command in a subprocess and fails on any traceback in its output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from edgeshrink.cli import codes
+from tests import defects
+from tests.peers import peer_path
+
+TINY = "torch_tiny_cnn_pad_avgpool"  # the smallest peer: evaluations take a second
+
+
+def edgeshrink(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "80"}  # a narrow terminal must still give one line
+    return subprocess.run([sys.executable, "-m", "edgeshrink", *args], capture_output=True, text=True, cwd=cwd,
+                          env=env, timeout=timeout)
+
+
+def assert_one_line(proc: subprocess.CompletedProcess, code: int, *fragments: str) -> str:
+    output = proc.stdout + proc.stderr
+    assert "Traceback" not in output, output
+    assert proc.returncode == code, output
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    if code == codes.FAILURE:
+        assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+        assert "bug in edgeshrink" not in lines[0], lines[0]  # a known class of bad input, not the last resort
+    for fragment in fragments:
+        assert fragment in proc.stderr, proc.stderr
+    return proc.stderr
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory) -> Path:
+    """A folder of bad inputs, all made from the tiny peer's real weights."""
+    root = tmp_path_factory.mktemp("bad")
+    shutil.copy(peer_path(TINY), root / "good.onnx")
+    (root / "garbage.onnx").write_bytes(b"\x00\xffnot a protobuf" * 20)
+    (root / "empty.onnx").write_bytes(b"")
+    defects.save(defects.non_finite_weight(), root / "nan.onnx")
+    defects.save(defects.bad_metadata(), root / "badmeta.onnx")
+    (root / "ext").mkdir()
+    defects.external_data_without_its_file(root / "ext")
+    defects.folder_named_like_a_model(root)
+    (root / "afile").write_text("a file, not a folder")
+    (root / "theirs").mkdir()
+    (root / "theirs" / "report.md").write_text("my own report")
+    (root / "theirs" / "04-prune.onnx").write_bytes(b"stale")
+    (root / "binary.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    (root / "unknown-pass.yaml").write_text("steps:\n  - pass: sharpen\n")
+    (root / "not-a-list.yaml").write_text("steps: simplify\n")
+    for name, text in {"notjson": "{not json", "empty": "{}", "list": "[1, 2]"}.items():
+        (root / f"report-{name}").mkdir()
+        (root / f"report-{name}" / "report.json").write_text(text)
+    (root / "nobundle").mkdir()
+    return root
+
+
+CASES = [  # (id, arguments with {d} for the bad-inputs folder, exit code, what stderr must say)
+    ("missing model", ["evaluate", "{d}/missing.onnx"], 1, "does not exist"),
+    ("folder named x.onnx", ["evaluate", "{d}/x.onnx"], 1, "is a folder, not a model file"),
+    ("garbage bytes", ["evaluate", "{d}/garbage.onnx"], 1, "is not an ONNX model"),
+    ("empty file", ["evaluate", "{d}/empty.onnx"], 1, "is not an ONNX model"),
+    ("NaN weights", ["evaluate", "{d}/nan.onnx"], 1, "NaN or infinite"),
+    ("external data lost", ["evaluate", "{d}/ext/model.onnx"], 1, "model.onnx.data, which is missing"),
+    ("unreadable metadata", ["evaluate", "{d}/badmeta.onnx"], 1, "is unreadable"),
+    ("std=0", ["evaluate", "{d}/good.onnx", "--preprocess", "std=0"], 1, "non-zero"),
+    ("scale=1/0", ["evaluate", "{d}/good.onnx", "--preprocess", "scale=1/0"], 1, "cannot read preprocessing"),
+    ("optimize -o a file", ["optimize", "{d}/good.onnx", "-o", "{d}/afile"], 1, "is a file, not a folder"),
+    ("optimize -o FILE/sub", ["optimize", "{d}/good.onnx", "-o", "{d}/afile/sub"], 1, "afile is a file"),
+    ("optimize -o someone's folder", ["optimize", "{d}/good.onnx", "-o", "{d}/theirs"], 1, "did not write"),
+    ("--set unclosed list", ["optimize", "{d}/good.onnx", "--set", "quantize.calibration_images=[1,2"], 1,
+     "is not valid YAML"),
+    ("--set without a step", ["optimize", "{d}/good.onnx", "--set", "sparsity=0.5"], 1, "STEP.PARAM=VALUE"),
+    ("--set unknown parameter", ["optimize", "{d}/good.onnx", "--set", "quantize.colour=red"], 1, "colour"),
+    ("binary recipe", ["optimize", "{d}/good.onnx", "--recipe", "{d}/binary.yaml"], 1, "not a text file"),
+    ("unknown pass", ["optimize", "{d}/good.onnx", "--recipe", "{d}/unknown-pass.yaml"], 1, "sharpen"),
+    ("steps not a list", ["optimize", "{d}/good.onnx", "--recipe", "{d}/not-a-list.yaml"], 1, "steps"),
+    ("missing recipe", ["optimize", "{d}/good.onnx", "--recipe", "{d}/nope.yaml"], 1, "does not exist"),
+    ("negative budget", ["optimize", "{d}/good.onnx", "--max-drop", "-1"], 2, ""),
+    ("compare --markdown folder", ["compare", "{d}/good.onnx", "{d}/good.onnx", "--markdown", "{d}"], 1,
+     "is a folder"),
+    ("compare --csv under a file", ["compare", "{d}/good.onnx", "{d}/good.onnx", "--csv", "{d}/afile/t.csv"], 1,
+     "afile is a file"),
+    ("bundle without report", ["bundle", "{d}/nobundle", "-o", "{d}/dist"], 1, "no report.json"),
+    ("bundle report not JSON", ["bundle", "{d}/report-notjson", "-o", "{d}/dist"], 1, "is not a report"),
+    ("bundle report {}", ["bundle", "{d}/report-empty", "-o", "{d}/dist"], 1, "is not a report"),
+    ("bundle report a list", ["bundle", "{d}/report-list", "-o", "{d}/dist"], 1, "is not a report"),
+    ("serve --port 99999", ["serve", "{d}/nobundle", "--port", "99999"], 2, "65535"),
+    ("serve a non-bundle", ["serve", "{d}/nobundle", "--port", "0"], 1, "is not a web bundle"),
+    ("unknown option", ["evaluate", "--no-such-option"], 2, "No such option"),
+    ("unknown architecture", ["train", "--arch", "resnet50", "-o", "{d}/t"], 1, "unknown architecture"),
+    ("data dir is a file", ["data", "info", "--data-dir", "{d}/afile"], 1, ""),
+]
+
+
+@pytest.mark.parametrize("args,code,said", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_gets_one_line_and_its_exit_code(bad, args, code, said):
+    before = {p: p.stat().st_mtime_ns for p in bad.rglob("*")}
+    assert_one_line(edgeshrink(*[a.format(d=bad) for a in args]), code, said)
+    assert {p: p.stat().st_mtime_ns for p in before if p.exists()} == before  # nothing of the user's touched
+    assert not [p for p in bad.rglob("*") if p.name.endswith((".partial", ".tmp"))]
+
+
+def test_port_in_use(bad, built_bundle):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert_one_line(edgeshrink("serve", str(built_bundle), "--port", str(port)), 1, "already in use")
+
+
+@pytest.fixture(scope="module")
+def built_bundle(bad) -> Path:
+    """A folder that passes serve's bundle check (index.html and manifest.json) without building one."""
+    folder = bad / "fake-dist"
+    folder.mkdir()
+    (folder / "index.html").write_text("<!doctype html>")
+    (folder / "manifest.json").write_text(json.dumps({"generator": "edgeshrink test"}))
+    return folder
+
+
+def test_ctrl_c_says_so_and_leaves_nothing(bad):
+    out = bad / "interrupted"
+    env = {**os.environ, "COLUMNS": "80"}
+    proc = subprocess.Popen([sys.executable, "-m", "edgeshrink", "optimize", str(bad / "good.onnx"), "-r", "fast",
+                             "-p", "symmetric", "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    deadline = time.monotonic() + 240
+    while not list(bad.glob(".interrupted.*.partial")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert "Traceback" not in stdout + stderr and proc.returncode == codes.INTERRUPTED, stderr
+    assert "interrupted (Ctrl-C)" in stderr
+    assert not out.exists() and not list(bad.glob(".interrupted.*"))  # the same command starts clean
+
+
+def _mount_tmpfs(path: Path, options: str) -> bool:
+    path.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                          capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 600 KB file system: too small for a bundle or an optimize run of the tiny model."""
+    disk = tmp_path / "disk"
+    if not _mount_tmpfs(disk, "size=600k"):
+        pytest.skip("mounting a small tmpfs needs root; the disk-full path is then untested here")
+    yield disk
+    subprocess.run(["umount", str(disk)], check=True)
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    folder = tmp_path / "ro"
+    if not _mount_tmpfs(folder, "size=64k,ro"):
+        pytest.skip("mounting a read-only tmpfs needs root")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_disk_full_while_optimizing(bad, small_disk):
+    (small_disk / "keep.txt").write_text("the user's")
+    filler = small_disk / "filler"
+    filler.write_bytes(b"\0" * 580_000)  # leaves ~20 KB: the input model fits, the run does not
+    proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "symmetric",
+                      "-o", str(small_disk / "run"))
+    assert_one_line(proc, 1, "no space left on the device", "free some disk space")
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "keep.txt"]
+
+
+def test_read_only_output(bad, read_only):
+    proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "symmetric", "-o", str(read_only / "run"))
+    assert_one_line(proc, 1, "read-only file system")

@@ -1,0 +1,85 @@
+"""The wheel as a new user gets it: built, installed into a fresh virtual environment outside the checkout,
+and used from a folder that is not the checkout (recipes, train, optimize, bundle --verify)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from edgeshrink.errors import BundleError
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 900
+
+
+def _run(command: list, cwd: Path, env: dict | None = None) -> str:
+    done = subprocess.run([str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=TIMEOUT)
+    assert done.returncode == 0, f"{' '.join(map(str, command))} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def _clean_env(bin_dir: Path) -> dict:
+    """The user's environment with the fresh venv first on PATH and nothing pointing at the checkout."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    env["COLUMNS"] = "200"
+    return env
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheels")
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, ROOT], cwd=out)
+    (found,) = out.glob("edgeshrink-*.whl")
+    return found
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """bin/ of a fresh venv with the wheel and its browser extra (torch first: the CPU build, pinned)."""
+    venv = tmp_path_factory.mktemp("venv")
+    assert ROOT not in venv.parents
+    _run([sys.executable, "-m", "venv", venv], cwd=venv)
+    pip = [venv / "bin" / "python", "-m", "pip", "install", "--quiet"]
+    _run([*pip, "torch==2.13.0"], cwd=venv)
+    _run([*pip, f"edgeshrink[browser] @ {wheel.as_uri()}"], cwd=venv)
+    return venv / "bin"
+
+
+def test_wheel_holds_the_recipes_and_the_page_but_no_runtime(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"edgeshrink/recipes/{r}.yaml" for r in ("default", "fast", "dynamic", "max")} <= names
+    assert {"edgeshrink/web/app/index.html", "edgeshrink/web/app/js/app.js",
+            "edgeshrink/web/app/package-lock.json"} <= names
+    assert not any("node_modules" in n or n.endswith(".wasm") for n in names)
+
+
+def test_installed_wheel_runs_the_whole_job_outside_the_checkout(installed, tmp_path):
+    try:
+        from edgeshrink.web import find_chromium
+
+        find_chromium()
+    except BundleError as exc:
+        pytest.skip(f"bundle --verify needs Chromium: {exc}")
+    env = _clean_env(installed)
+    work = tmp_path / "project"
+    work.mkdir()
+    where = _run([installed / "python", "-c", "import edgeshrink; print(edgeshrink.__file__)"], work, env)
+    assert Path(where.strip()).is_relative_to(installed.parent)  # the wheel's copy, not the checkout's
+    cli = installed / "edgeshrink"
+    assert _run([cli, "--version"], work, env).strip() == "edgeshrink 0.1.0"
+    assert "fast" in _run([cli, "recipes"], work, env)
+    _run([cli, "train", "--arch", "zoo8", "--epochs", "1", "--max-steps", "40", "-o", "zoo8.onnx"], work, env)
+    assert (work / "zoo8.onnx").is_file() and (work / "zoo8.pt").is_file()
+    _run([cli, "optimize", "zoo8.onnx", "--recipe", "fast", "-o", "opt"], work, env)
+    _run([cli, "bundle", "opt", "-o", "dist", "--verify", "--images", "50"], work, env)
+    doc = json.loads((work / "dist" / "manifest.json").read_text())
+    assert [v["browser"]["images"] for v in doc["variants"]] == [50, 50]  # baseline and optimized, checked
+    assert sorted(p.name for p in work.iterdir()) == ["dist", "opt", "zoo8.onnx", "zoo8.pt"]
