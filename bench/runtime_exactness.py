@@ -78,7 +78,8 @@ def lenet(train) -> tuple[onnx.ModelProto, object]:
 
     path = Path("/tmp/edgeshrink-bench-lenet5.onnx")
     zoo.export(zoo.train("lenet5", replace(zoo.default_config("lenet5"), epochs=LENET_EPOCHS)), path)
-    return api.open_model(path)
+    opened = api.open_model(path)
+    return opened.model, opened.detection
 
 
 def main() -> None:
@@ -88,7 +89,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "bench" / "runtime_exactness.md"))
     args = parser.parse_args()
     test, train = mnist.load("test"), mnist.load("train")
-    models = [(p.stem, *api.open_model(p)) for p in sorted(PEERS.glob("*.onnx"))]
+    models = [(p.stem, opened.model, opened.detection) for p in sorted(PEERS.glob("*.onnx"))
+              for opened in [api.open_model(p)]]
     runs = [(name, r, proto, found.signature) for name, proto, found in models for r in ["input", *args.recipes.split(",")]]
     lines = [f"# Compiled runtime vs onnxruntime on all {len(test):,} MNIST test images", "",
              f"`python bench/runtime_exactness.py --recipes {args.recipes}{' --lenet' if args.lenet else ''}`"

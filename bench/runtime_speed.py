@@ -28,7 +28,8 @@ from edgeshrink.web.runtime import ensure_runtime  # noqa: E402
 
 
 def measure(path: Path, ort_dist: Path) -> list[list[float]]:
-    proto, found = api.open_model(path)
+    opened = api.open_model(path)
+    proto, found = opened.model, opened.detection
     sig = found.signature
     compiled = compile_model(proto, sig)
     with tempfile.TemporaryDirectory() as tmp:
