@@ -18,7 +18,7 @@ CHILDREN=${MUTATION_CHILDREN:-2}
 # every mutant re-runs the tests that reach the mutated function)
 MODULES=(
   "budget|edgeshrink/budget.py|tests/test_budget.py tests/test_budget_edges.py"
-  "recipe|edgeshrink/recipe.py|tests/test_recipe.py tests/test_recipe_rules.py"
+  "recipe|edgeshrink/recipe.py|tests/test_recipe.py tests/test_recipe_rules.py tests/test_recipe_messages.py"
   "report|edgeshrink/report/table.py edgeshrink/report/files.py edgeshrink/report/render.py|tests/report"
   "signature|edgeshrink/signature.py|tests/test_signature.py tests/test_detect.py -k not_peer"
   "detect|edgeshrink/detect.py|tests/test_detect.py -k not_peer"
