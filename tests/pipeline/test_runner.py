@@ -1,5 +1,7 @@
 """The pipeline runs a recipe step by step, measures after each, and enforces the accuracy budget."""
 
+import json
+
 import onnx
 import pytest
 
