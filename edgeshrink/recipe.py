@@ -122,8 +122,9 @@ def parse(name: str, description: str, raw_steps: list[dict[str, Any]]) -> Recip
 
 
 def check_order(recipe: Recipe) -> None:
-    """Refuse float passes after quantization (onnxsim issue 216) and quantizing twice."""
-    quantized_at = None
+    """Refuse float passes after quantization (onnxsim issue 216), quantizing twice, and passes that
+    change weights after cluster (they would undo the sharing)."""
+    quantized_at = shared_at = None
     for step in recipe.steps:
         if quantized_at and step.spec.quantizes:
             raise RecipeError(
@@ -135,8 +136,16 @@ def check_order(recipe: Recipe) -> None:
                 f"recipe {recipe.name!r}, step {step.position} ({step.name}) comes after quantize (step {quantized_at}): "
                 f"{step.name} would unfold the int8 weights back to float (onnxsim issue 216); move it before quantize"
             )
+        if shared_at and step.spec.reweights:
+            raise RecipeError(
+                f"recipe {recipe.name!r}, step {step.position} ({step.name}) comes after cluster (step {shared_at}): "
+                f"{step.name} would change the shared weights (fine-tuning, folding) and undo the sharing; "
+                "move it before cluster"
+            )
         if step.spec.quantizes:
             quantized_at = step.position
+        if step.spec.shares:
+            shared_at = step.position
 
 
 def check_input(recipe: Recipe, quantized: bool) -> None:

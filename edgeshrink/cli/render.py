@@ -45,18 +45,17 @@ def _ms(value: float | None, digits: int = 0) -> str:
 
 def verify_table(checked) -> Table:
     profiles = list(checked.variants[0].first_prediction_by_profile) if checked.variants else []
-    columns = ["variant", "runtime", "images", "scores vs ORT", "accuracy", "per digit", "per digit cpu4x",
-               *[f"first prediction {p}" for p in profiles], "first visit bytes"]
+    columns = ["variant", "runtime", "images", "vs onnxruntime", "accuracy", "ms/digit", "ms/digit cpu4x",
+               *[f"first {p}" for p in profiles], "wire bytes"]
     rows = []
     for c in checked.variants:
         if c.identical_scores is None:
             scores = "same classes"
         else:
-            scores = "bit-identical" if c.identical_scores else f"same classes, max diff {c.max_score_diff:.2g}"
-        rows.append([c.name, c.runtime, f"{c.images:,}", scores, f"{100 * c.accuracy:.2f}%", _ms(c.latency_ms, 3),
-                     _ms(c.latency_ms_cpu4x, 3), *[_ms(c.first_prediction_by_profile[p]) for p in profiles],
-                     _bytes(c.first_visit_bytes)])
-    numeric = {"images", "accuracy", "per digit", "per digit cpu4x", "first visit bytes",
-               *[f"first prediction {p}" for p in profiles]}
-    return Table(f"verified in {checked.browser}, 1 thread, median of {checked.contexts} fresh contexts",
-                 columns, rows, numeric)
+            scores = "bit-identical" if c.identical_scores else f"same classes, Δ≤{c.max_score_diff:.1g}"
+        rows.append([c.name, c.runtime, f"{c.images:,}", scores, f"{100 * c.accuracy:.2f}%", f"{c.latency_ms:.3f}",
+                     "-" if c.latency_ms_cpu4x is None else f"{c.latency_ms_cpu4x:.3f}",
+                     *[_ms(c.first_prediction_by_profile[p]) for p in profiles], _bytes(c.first_visit_bytes)])
+    numeric = {"images", "accuracy", "ms/digit", "ms/digit cpu4x", "wire bytes", *[f"first {p}" for p in profiles]}
+    return Table(f"verified in {checked.browser}, 1 thread; first prediction: median of {checked.contexts} fresh "
+                 "contexts; wire bytes: a first visit, as served", columns, rows, numeric)

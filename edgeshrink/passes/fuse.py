@@ -203,4 +203,5 @@ SPEC = PassSpec(
     run=run,
     summary="fold BatchNorm, biases and no-op nodes into their neighbours (onnxoptimizer, onnxruntime basic)",
     float_only=True,  # its constant folding and BatchNorm folding work on float weights
+    reweights=True,  # BatchNorm folding scales each channel's weights
 )

@@ -52,6 +52,7 @@ class PipelineReport:
     max_drop: float  # percentage points
     baseline: Evaluation
     steps: list[StepResult] = field(default_factory=list)
+    min_accuracy: float | None = None  # percent: an absolute floor besides max_drop
     folder: str = ""  # where every file of the run was written
     final: str = ""  # file of the last model within budget
     stopped_at: int | None = None  # position of the step that broke the budget

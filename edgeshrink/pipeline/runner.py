@@ -9,7 +9,8 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import model as models
-from edgeshrink.errors import ModelError, PassError
+from edgeshrink.budget import Budget
+from edgeshrink.errors import ModelError, PassError, RecipeError
 from edgeshrink.evaluate import evaluate
 from edgeshrink.passes.base import PassContext
 from edgeshrink.pipeline.report import FINAL_FILE, INPUT_FILE, PipelineReport, StepResult
@@ -17,21 +18,34 @@ from edgeshrink.progress import Track, no_progress
 from edgeshrink.recipe import Recipe, check_input
 from edgeshrink.signature import Signature
 
+VALIDATION_IMAGES = 5000  # the last training images: held out of fine-tuning, for passes' own checks
+
 
 def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Path, *,
-        name: str = "model", max_drop: float = 0.5, data_dir=None, track: Track = no_progress,
-        seed: int = 0) -> PipelineReport:
-    """Apply `recipe` to `proto`, writing NN-pass.onnx per step and model.opt.onnx into `output`."""
+        name: str = "model", max_drop: float = 0.5, min_accuracy: float | None = None, data_dir=None,
+        track: Track = no_progress, seed: int = 0) -> PipelineReport:
+    """Apply `recipe` to `proto`, writing NN-pass.onnx per step and model.opt.onnx into `output`.
+
+    A step is over budget when it loses more than `max_drop` points against the input, or measures
+    below `min_accuracy` percent, on the test images.
+    """
     check_input(recipe, models.is_quantized(proto))
+    budget = Budget(max_drop, min_accuracy)
     test = mnist.load("test", data_dir)
-    ctx_train = mnist.load("train", data_dir)
-    current = models.with_signature(proto, signature)
+    train = mnist.load("train", data_dir)
+    held_out = len(train) - VALIDATION_IMAGES
+    fit, validation = train.take(held_out), train.take(VALIDATION_IMAGES, held_out)
+    current = reference = models.with_signature(proto, signature)
     models.save(current, output / INPUT_FILE)  # the baseline, with its signature, for bundles and comparisons
     baseline = evaluate(current, signature, "input", test=test, track=track)
-    report = PipelineReport(name, recipe.name, max_drop, baseline, folder=str(output))
+    if budget.allowed_drop(baseline.accuracy) < 0:
+        raise RecipeError(f"{name} measures {100 * baseline.accuracy:.2f}% on the test images, already below "
+                          f"--min-accuracy {min_accuracy:g}; lower the floor or start from a better model")
+    report = PipelineReport(name, recipe.name, max_drop, baseline, folder=str(output), min_accuracy=min_accuracy)
     final_model = current
     for step in recipe.steps:
-        ctx = PassContext(signature, ctx_train, track, seed)
+        ctx = PassContext(signature, fit, track, seed, validation=validation, reference=reference,
+                          allowed_drop=budget.allowed_drop(baseline.accuracy))
         start = time.perf_counter()
         candidate = apply_step(step, current, ctx, name)
         seconds = time.perf_counter() - start
@@ -41,8 +55,8 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
             result = evaluate(candidate, signature, filename, test=test, track=track)
         except ModelError as exc:
             raise PassError(f"step {step.position} ({step.name}) made a model that does not run: {exc}") from exc
-        drop = 100 * (baseline.accuracy - result.accuracy)
-        status = "over budget" if drop > max_drop else ("unchanged" if candidate is current else "ok")
+        within = budget.within(baseline.accuracy, result.accuracy)
+        status = "over budget" if not within else ("unchanged" if candidate is current else "ok")
         report.steps.append(StepResult(step.position, step.name, step.params(), result, seconds, filename,
                                        status, list(ctx.notes)))
         if status == "over budget":

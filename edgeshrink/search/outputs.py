@@ -35,9 +35,10 @@ def prepare_bases(model, space: Space, output: Path, opts, data_dir, track):
     folder = output / BASES
     digest, name = "archs:" + ",".join(space.archs), "edgeshrink architectures"
     if model:
-        proto, found = api.open_model(model, opts.preprocess, data_dir)
-        path = models.save(models.with_signature(proto, found.signature), folder / "input.onnx")
-        bases[INPUT_ARCH] = (str(path), found.signature)
+        opened = api.open_model(model, opts.preprocess, data_dir)
+        signature = opened.detection.signature
+        path = models.save(models.with_signature(opened.model, signature), folder / "input.onnx")
+        bases[INPUT_ARCH] = (str(path), signature)
         digest, name = studies.file_digest(Path(model)), Path(model).name
     for arch in space.archs:
         if arch != INPUT_ARCH:

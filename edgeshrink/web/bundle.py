@@ -80,6 +80,8 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
         writer = Compressor(cache_root(ort_dir) / "compressed")
         files = _write_files(tmp, writer, app_dir, app_files, placements, ort, gallery[0])
         doc = _manifest(placements, files, ort, gallery, default)
+        index = transfer.with_preloads((app_dir / "index.html").read_text(), doc["variants"], default)
+        files["index.html"] = writer.write(index.encode(), tmp / "index.html")
         _write_manifest(tmp, writer, doc, files)
         tmp.chmod(0o755)  # mkdtemp made it private; the bundle is meant to be served
         _replace(tmp, out_dir)

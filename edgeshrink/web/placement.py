@@ -32,10 +32,8 @@ def place(variant: Variant, wanted: str) -> Placement:
     quantized = model_io.is_quantized(proto)
     if wanted == "ort":
         return Placement(variant, "ort", quantized=quantized)
-    try:  # until edgeshrink.runtime lands on main, every variant falls back, saying so
-        from edgeshrink.runtime import UnsupportedModel, compile_model
-    except ImportError:
-        return Placement(variant, "ort", reason="this edgeshrink has no compiled runtime yet", quantized=quantized)
+    from edgeshrink.runtime import UnsupportedModel, compile_model
+
     try:
         compiled = compile_model(proto, variant.signature)
     except UnsupportedModel as exc:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from edgeshrink.size import Size
+from edgeshrink.web.runtime import ENTRY
 
 PARTS = ("runtime", "models", "app")
 BACKENDS_DIR = "js/backends/"
@@ -47,3 +50,22 @@ def first_visit(files: dict[str, Size], entry: dict) -> dict:
     table["total"] = sum((size for _, size in parts.values()), Size()).to_dict()
     table["files"] = loaded
     return table
+
+
+PRELOAD_MARK = '/*edgeshrink:preload*/{}, ""'
+
+
+def preloads(entry: dict) -> list[list[str]]:
+    """What index.html asks for at once when it shows variant `entry`: its backend, runtime and model, as
+    [file, 'module' | 'fetch']. onnxruntime-web's wasm is left out: ort fetches it its own way, and a
+    preload that does not match that request would download 14 MB twice."""
+    backend = [f"{BACKENDS_DIR}{entry['runtime']}.js", "module"]
+    if entry["runtime"] == "compiled":
+        return [backend, [entry["compiled"]["entry"], "module"], [entry["compiled"]["wasm"], "fetch"]]
+    return [backend, [f"ort/{ENTRY}", "module"], [entry["file"], "fetch"]]
+
+
+def with_preloads(index_html: str, entries: list[dict], default: str) -> str:
+    """index.html with its preload table filled in for every variant."""
+    table = json.dumps({e["name"]: preloads(e) for e in entries}, separators=(",", ":"))
+    return index_html.replace(PRELOAD_MARK, f"{table}, {json.dumps(default)}")

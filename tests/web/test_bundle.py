@@ -81,7 +81,7 @@ def test_sizes_add_up_by_part(dist):
 
 
 def test_rows_are_plain_data(web_variants, tmp_path):
-    result = bundle(web_variants[:2], tmp_path / "two", samples=5)
+    result = bundle(web_variants[:2], tmp_path / "two", samples=5, runtime="ort")
     rows = result.rows()
     assert [r["part"] for r in rows] == ["runtime", "models", "app", "total"]
     assert rows[1]["files"] == 2 and rows[-1]["raw"] == result.total.raw
@@ -92,7 +92,7 @@ def test_rebuilding_replaces_the_old_bundle_whole(web_variants, tmp_path):
     out = tmp_path / "site"
     bundle(web_variants, out, samples=3)
     bundle(web_variants[:1], out, samples=3)
-    assert sorted(p.name for p in (out / "models").iterdir()) == ["fp32.onnx", "fp32.onnx.br", "fp32.onnx.gz"]
+    assert sorted(p.name for p in (out / "models").glob("*.onnx")) == ["fp32.onnx"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temporary folders left behind
     assert oct(out.stat().st_mode & 0o777) == "0o755"
 
@@ -153,3 +153,30 @@ def test_runtime_lives_in_the_user_cache_not_the_package(dist, tmp_path, monkeyp
     assert cache_root() == tmp_path / "edgeshrink" / "onnxruntime-web"
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "ort"))
     assert cache_root() == tmp_path / "ort" and cache_root(tmp_path / "given") == tmp_path / "given"
+
+
+def test_compiled_where_the_compiler_covers_the_model_else_ort_with_the_reason(web_variants, tmp_path):
+    result = bundle(web_variants, tmp_path / "mixed", samples=5)  # runtime="compiled" is the default
+    assert result.runtimes == {
+        "fp32": ("compiled", None), "nhwc-raw-b4": ("compiled", None), "n784-mnist-single": ("compiled", None),
+        "fp16-nchw3-sym": ("ort", "float16 inputs are not supported by the compiled runtime"),
+        "u8-nhw-argmax": ("ort", "operator ArgMax is not supported"),
+    }
+    doc = json.loads((result.out_dir / "manifest.json").read_text())
+    fp32, fp16 = doc["variants"][0], doc["variants"][3]
+    assert fp32["compiled"] == {"entry": "models/fp32/model.mjs", "wasm": "models/fp32/model.wasm"}
+    assert fp16["runtime_reason"] == "float16 inputs are not supported by the compiled runtime"
+    assert doc["ort"]["version"].startswith("1.30.")  # shipped for the two that need it
+
+
+def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path):
+    result = bundle(web_variants[:1], tmp_path / "small", samples=5)
+    names = _files(result.out_dir)
+    assert not any(n.startswith("ort/") for n in names) and result.runtime_version is None
+    visit = result.first_visit
+    assert visit["files"] == sorted([
+        "icon.svg", "index.html", "js/app.js", "js/backends/compiled.js", "js/draw.js", "js/mnist.js",
+        "js/runtime.js", "js/signature.js", "js/ui.js", "manifest.json", "models/fp32/model.mjs",
+        "models/fp32/model.wasm", "samples.bin", "style.css"])
+    assert visit["runtime"]["brotli"] < 2_000 and visit["total"]["brotli"] < 40_000
+    assert '"fp32":[["js/backends/compiled.js","module"]' in (result.out_dir / "index.html").read_text()

@@ -128,3 +128,12 @@ def test_nchwc_model_is_valid_for_python_onnxruntime(web_variants, test_split):
     pixels = test_split.images[:20]
     assert np.array_equal(inference.predict(session, fp32.signature, pixels),
                           inference.predict(base, fp32.signature, pixels))
+
+
+def test_compiled_variants_answer_like_onnxruntime_and_load_no_onnxruntime_web(web_variants, browser, tmp_path):
+    dist = bundle(web_variants[:3], tmp_path / "compiled", samples=5).out_dir  # the three forms it compiles
+    result = verify(dist, images=2000, browser=browser, **LIGHT)
+    assert [c.runtime for c in result.variants] == ["compiled"] * 3
+    for check in result.variants:
+        assert check.agreement == 1 and check.max_score_diff < 1e-3 and check.accuracy > 0.9
+        assert check.first_visit_bytes < 100_000  # no onnxruntime-web (2.4 MB) was requested
