@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import onnx
@@ -53,8 +53,28 @@ def evaluate_file(path: PathLike, preprocess: str | None = None, data_dir: PathL
 
 def compare(paths: list[PathLike], preprocess: str | None = None, data_dir: PathLike | None = None,
             latency: bool = True, track: Track = no_progress) -> list[Evaluation]:
-    """Evaluate several models on the same measurements, each fed what it expects."""
-    return [evaluate_file(p, preprocess, data_dir, latency, track) for p in paths]
+    """Evaluate several models on the same measurements, each fed what it expects; each is named by the
+    shortest end of its path that tells it from the others (run1/model.opt.onnx, run2/model.opt.onnx)."""
+    results = [evaluate_file(p, preprocess, data_dir, latency, track) for p in paths]
+    return [replace(r, name=n) for r, n in zip(results, distinct_names(paths))]
+
+
+def distinct_names(paths: list[PathLike]) -> list[str]:
+    """The shortest trailing part of each path that no other path shares; the same file twice gets '#2'."""
+    parts = [Path(os.path.abspath(p)).parts for p in paths]
+    names = []
+    for mine in parts:
+        others = [p for p in parts if p != mine]
+        depth = 1
+        while depth < len(mine) and any(p[-depth:] == mine[-depth:] for p in others):
+            depth += 1
+        names.append("/".join(mine[-depth:]).lstrip("/") or str(mine))
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[i] = f"{name} #{seen[name]}"
+    return names
 
 
 def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (), *,

@@ -15,7 +15,8 @@ from edgeshrink.errors import ModelError, PassError
 from edgeshrink.evaluate import Evaluation, evaluate
 from edgeshrink.passes.base import PassContext
 from edgeshrink.progress import Track, no_progress
-from edgeshrink.recipe import Recipe, check_input
+from edgeshrink import judge
+from edgeshrink.recipe import NEEDS_FLOAT_WEIGHTS, Recipe
 from edgeshrink.signature import Signature
 
 INPUT_FILE = "00-input.onnx"
@@ -32,8 +33,19 @@ class StepResult:
     evaluation: Evaluation
     seconds: float
     file: str
-    status: str  # "ok", "unchanged" (the pass had nothing to do) or "over budget"
+    status: str  # one of STATUSES
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def kept(self) -> bool:
+        """Whether the next step starts from this step's model."""
+        return self.status in KEPT
+
+
+# "worse": kept, but larger or slower than its input; "skipped": not kept (worse with skip_if_worse, or
+# unsafe on int8 weights), the next step starts from this step's input.
+STATUSES = ("ok", "unchanged", "worse", "skipped", "over budget")
+KEPT = ("ok", "unchanged", "worse")
 
 
 @dataclass
@@ -55,7 +67,7 @@ class PipelineReport:
 
     @property
     def final_evaluation(self) -> Evaluation:
-        ok = [s.evaluation for s in self.steps if s.status != "over budget"]
+        ok = [s.evaluation for s in self.steps if s.kept]
         return ok[-1] if ok else self.baseline
 
 
@@ -63,36 +75,63 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
         name: str = "model", max_drop: float = 0.5, data_dir=None, track: Track = no_progress,
         seed: int = 0) -> PipelineReport:
     """Apply `recipe` to `proto`, writing NN-pass.onnx per step and model.opt.onnx into `output`."""
-    check_input(recipe, models.is_quantized(proto))
     test = mnist.load("test", data_dir)
     ctx_train = mnist.load("train", data_dir)
     current = models.with_signature(proto, signature)
     models.save(current, output / INPUT_FILE)  # the baseline, with its signature, for bundles and comparisons
-    baseline = evaluate(current, signature, "input", test=test, track=track)
+    baseline = previous = evaluate(current, signature, "input", test=test, track=track)
     report = PipelineReport(name, recipe.name, max_drop, baseline, folder=str(output))
-    final_model = current
     for step in recipe.steps:
         ctx = PassContext(signature, ctx_train, track, seed)
         start = time.perf_counter()
-        candidate = _apply(step, current, ctx, name)
+        candidate, unsafe = _apply_safely(step, current, ctx, name)
         seconds = time.perf_counter() - start
+        if unsafe:
+            report.steps.append(StepResult(step.position, step.name, step.params(), previous, seconds, "",
+                                           "skipped", [*ctx.notes, f"skipped: {unsafe}"]))
+            continue
         filename = f"{step.position:02d}-{step.name}.onnx"
         models.save(candidate, output / filename)
         try:
             result = evaluate(candidate, signature, filename, test=test, track=track)
         except ModelError as exc:
             raise PassError(f"step {step.position} ({step.name}) made a model that does not run: {exc}") from exc
-        drop = 100 * (baseline.accuracy - result.accuracy)
-        status = "over budget" if drop > max_drop else ("unchanged" if candidate is current else "ok")
+        status, notes = _verdict(step, baseline, previous, result, candidate is current, max_drop)
         report.steps.append(StepResult(step.position, step.name, step.params(), result, seconds, filename,
-                                       status, list(ctx.notes)))
+                                       status, [*ctx.notes, *notes]))
         if status == "over budget":
             report.stopped_at = step.position
             break
-        current = final_model = candidate
+        if status != "skipped":
+            current, previous = candidate, result
     report.final = FINAL_FILE
-    models.save(final_model, output / report.final)
+    models.save(current, output / report.final)
     return report
+
+
+def _verdict(step, baseline: Evaluation, previous: Evaluation, result: Evaluation, unchanged: bool,
+             max_drop: float) -> tuple[str, list[str]]:
+    """The step's status and what the report should say about it."""
+    if 100 * (baseline.accuracy - result.accuracy) > max_drop:
+        return "over budget", []
+    if unchanged:
+        return "unchanged", []
+    reasons = judge.worse(previous, result)
+    if not reasons:
+        return "ok", []
+    worse = f"worse than its input: {'; '.join(reasons.values())}"
+    if step.skip_if_worse is True or step.skip_if_worse in reasons:
+        return "skipped", [f"skipped (skip_if_worse), {worse}; the next step starts from its input"]
+    return "worse", [f"{worse}; 'skip_if_worse: true' on the step would skip it"]
+
+
+def _apply_safely(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> tuple[onnx.ModelProto, str]:
+    """The step's model, or the input and a reason when the step is not safe on int8 weights."""
+    if models.is_quantized(current) and step.name in NEEDS_FLOAT_WEIGHTS:
+        return current, f"{step.name} needs float weights and the model is already int8"
+    candidate = _apply(step, current, ctx, name)
+    unfolded = judge.int8_unfolded(current, candidate)
+    return (current, f"{step.name}: {unfolded}") if unfolded else (candidate, "")
 
 
 def _apply(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> onnx.ModelProto:

@@ -27,18 +27,23 @@ def bundle(
     ort_dir: Annotated[Optional[Path], typer.Option(
         "--ort-dir", envvar="EDGESHRINK_ORT_DIR",
         help="Where npm installs onnxruntime-web (default: ~/.cache/edgeshrink/onnxruntime-web).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write into a folder that is not a bundle: edgeshrink's files there are replaced, the "
+                        "others kept.")] = False,
 ) -> None:
-    """Write a self-contained static folder: the web app, baseline and optimized models, manifest.json."""
-    bundle_report(optimized, output, verify, images, baseline, ort_dir)
+    """Write a self-contained static folder: the web app, baseline and optimized models, manifest.json.
+
+    Rebuilding into an earlier bundle keeps the files you added there (a CNAME, say)."""
+    bundle_report(optimized, output, verify, images, baseline, ort_dir, force)
 
 
 def bundle_report(optimized: Path, output: Path, verify: bool, images: int = 300, baseline: bool = True,
-                  ort_dir: Path | None = None) -> None:
+                  ort_dir: Path | None = None, force: bool = False) -> None:
     from edgeshrink import web
     from edgeshrink.web.variants import from_optimize_output
 
     with console.status(f"bundling {optimized} into {output}"):
-        result = web.bundle(from_optimize_output(optimized, baseline), output, ort_dir=ort_dir)
+        result = web.bundle(from_optimize_output(optimized, baseline), output, ort_dir=ort_dir, force=force)
     rows = [[r["part"], str(r["files"]), f"{r['raw']:,}", f"{r['gzip']:,}", f"{r['brotli']:,}"] for r in result.rows()]
     show(Table(f"bundle {output} (onnxruntime-web {result.runtime_version})",
                ["part", "files", "bytes", "gzip", "brotli"], rows, {"files", "bytes", "gzip", "brotli"}))

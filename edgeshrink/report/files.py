@@ -31,7 +31,8 @@ def to_dict(report) -> dict:
 
 def write(report, folder: Path) -> list[Path]:
     table = steps_table(report)
-    notes = [f"- step {s.position} ({s.name}): {n}" for s in report.steps for n in s.notes]
+    notes = [f"- input: {n}" for n in report.baseline.notes]
+    notes += [f"- step {s.position} ({s.name}): {n}" for s in report.steps for n in s.notes]
     md = markdown(table) + f"\n{outcome(report)}.\n" + ("\n" + "\n".join(notes) + "\n" if notes else "")
     return [
         write_text(folder / "report.json", json.dumps(to_dict(report), indent=2)),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeshrink import model as model_io
+from edgeshrink import outputs
 from edgeshrink.data import Split
 from edgeshrink.errors import BundleError, ModelError
 from edgeshrink.web import manifest
@@ -49,8 +48,9 @@ class BundleResult:
 
 
 def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | os.PathLike | None = None,
-           samples: int | Split = 100, ort_dir: str | os.PathLike | None = None) -> BundleResult:
-    """Write the web bundle for `variants` to out_dir (replaced whole, never left half-written).
+           samples: int | Split = 100, ort_dir: str | os.PathLike | None = None, force: bool = False) -> BundleResult:
+    """Write the web bundle for `variants` to out_dir, never half-written: an earlier bundle there is replaced,
+    files edgeshrink did not write (a CNAME, a _headers) are kept; any other folder needs `force`.
 
     `samples` is the gallery: a number of digits taken from the start of the MNIST test set, or a Split.
     `ort_dir` is the onnxruntime-web cache (default: see runtime.cache_root).
@@ -58,13 +58,12 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
     out_dir = Path(out_dir)
     app_dir = Path(app_dir) if app_dir else default_app_dir()
     _check_variants(variants)
-    _check_replaceable(out_dir)
+    legacy = _legacy_names(out_dir, app_dir)
+    outputs.check_target(out_dir, "bundle", force, legacy)
     runtime = ensure_runtime(app_dir, ort_dir)
     gallery, source = _gallery(samples)
     cache = SizeCache(runtime.folder.parent / "sizes.json", seeds=(app_dir / "runtime-sizes.json",))
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
+    with outputs.staged(out_dir, "bundle", force, legacy) as tmp:
         runtime_size = sum((_copy(f, tmp / "ort" / f.name, cache) for f in runtime.files), Size())
         model_sizes = {v.name: _copy(v.model_path, tmp / "models" / f"{v.name}.onnx", cache) for v in variants}
         parts = {
@@ -75,11 +74,7 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
         doc = _manifest(variants, model_sizes, runtime.version, (gallery, source), parts)
         _count_manifest(doc, parts)
         manifest.write(tmp, doc)
-        tmp.chmod(0o755)  # mkdtemp made it private; the bundle is meant to be served
         cache.save()
-        _replace(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return BundleResult(out_dir, runtime.version, parts, model_sizes)
 
 
@@ -131,14 +126,12 @@ def _check_model(v: Variant) -> None:
                           "fix the variant's signature")
 
 
-def _check_replaceable(out_dir: Path) -> None:
-    """Only an empty folder or an earlier bundle may be replaced: never someone's other files."""
-    if not out_dir.exists():
-        return
-    if not out_dir.is_dir():
-        raise BundleError(f"{out_dir} is a file; choose a folder for the bundle")
-    if any(out_dir.iterdir()) and not _is_bundle(out_dir):
-        raise BundleError(f"{out_dir} holds files that are not an edgeshrink bundle; choose an empty or new folder")
+def _legacy_names(out_dir: Path, app_dir: Path) -> set[str]:
+    """What a bundle written before folders had a marker holds, if `out_dir` is one (else nothing)."""
+    if not out_dir.is_dir() or not _is_bundle(out_dir):
+        return set()
+    app = {f.relative_to(app_dir).parts[0] for f in _app_files(app_dir)}
+    return {"ort", "models", manifest.NAME, manifest.SAMPLES_FILE} | app
 
 
 def _is_bundle(folder: Path) -> bool:
@@ -203,14 +196,3 @@ def _package_version() -> str:
         return version("edgeshrink")
     except PackageNotFoundError:
         return "(source)"
-
-
-def _replace(tmp: Path, out_dir: Path) -> None:
-    """Swap the finished folder in; the old bundle is removed only once the new one is in place."""
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-        os.replace(out_dir, old / "bundle")
-    os.replace(tmp, out_dir)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from edgeshrink import model
 from edgeshrink.errors import BundleError
-from edgeshrink.pipeline import FINAL_FILE, INPUT_FILE
+from edgeshrink.pipeline import FINAL_FILE, INPUT_FILE, KEPT
 from edgeshrink.web.manifest import Variant
 
 
@@ -21,7 +21,7 @@ def from_optimize_output(folder: str | os.PathLike, baseline: bool = True) -> li
         raise BundleError(f"{folder} has no report.json; pass the output folder of 'edgeshrink optimize'")
     try:
         doc = json.loads(report_path.read_text(encoding="utf-8"))
-        usable = [s for s in doc["steps"] if s["status"] != "over budget"]
+        usable = [s for s in doc["steps"] if s["status"] in KEPT]
         final = usable[-1]["evaluation"] if usable else doc["baseline"]
         recipe, name, base = doc["recipe"], doc["model"], doc["baseline"]
     except (ValueError, KeyError, TypeError, IndexError) as exc:  # not JSON, or not an optimize report
