@@ -10,7 +10,7 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import detect, model
-from edgeshrink.errors import RecipeError
+from edgeshrink.budget import Budget
 from edgeshrink.evaluate import Evaluation, evaluate
 from edgeshrink.progress import Track, no_progress
 from edgeshrink.signature import Preprocess
@@ -78,7 +78,8 @@ def distinct_names(paths: list[PathLike]) -> list[str]:
 
 
 def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (), *,
-             output: PathLike | None = None, max_drop: float = 0.5, preprocess: str | None = None,
+             output: PathLike | None = None, max_drop: float = 0.5, min_accuracy: float | None = None,
+             preprocess: str | None = None,
              data_dir: PathLike | None = None, track: Track = no_progress, force: bool = False):
     """Run a recipe on a model; writes every step, model.opt.onnx and report.{json,md,csv} into `output`.
 
@@ -90,15 +91,14 @@ def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (),
     from edgeshrink.report import files
 
     plan = recipes.load(recipe, list(overrides))  # validated before any work starts
-    if max_drop < 0:
-        raise RecipeError(f"--max-drop must be 0 or more percentage points, not {max_drop}")
+    Budget(max_drop, min_accuracy)  # checked before any work starts too
     path = Path(path)
     folder = Path(output) if output else path.with_name(f"{path.stem}.{plan.name}")
     outputs.check_target(folder, "output", force)  # before the minutes of work, not after
     opened = open_model(path, preprocess, data_dir)
     with outputs.staged(folder, "output", force) as tmp:
         result = pipeline.run(opened.model, opened.detection.signature, plan, tmp, name=path.name, max_drop=max_drop,
-                              data_dir=data_dir, track=track)
+                              min_accuracy=min_accuracy, data_dir=data_dir, track=track)
         result.folder = str(folder)
         result.baseline.notes.extend(opened.notes())
         files.write(result, tmp)

@@ -11,6 +11,7 @@ import onnx
 from edgeshrink import inference
 from edgeshrink.data import Split
 from edgeshrink.errors import ModelError
+from edgeshrink.graph import Graph
 from edgeshrink.model import graph_inputs, stored_signature
 from edgeshrink.signature import LAYOUTS, PRESETS, Preprocess, Signature
 
@@ -20,9 +21,6 @@ _DTYPES = {
     onnx.TensorProto.FLOAT16: "float16",
     onnx.TensorProto.UINT8: "uint8",
 }
-_PASS_THROUGH = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Cast"}
-_KIND_OF_OP = {"Softmax": "probabilities", "Sigmoid": "probabilities",
-               "LogSoftmax": "log_probabilities", "ArgMax": "class_index"}
 DETECTION_IMAGES = 5000  # enough to separate conventions that differ by a few tenths of a point
 # A less common convention must lower the training loss by more than this factor to win: models that
 # squash their input (a Sigmoid first) barely tell mean/std from (x-0.5)/0.5 apart, and their authors
@@ -81,25 +79,14 @@ def _layout(dims: list[int | None], name: str) -> tuple[str, int | None]:
     )
 
 
-def _producer(model: onnx.ModelProto, name: str) -> onnx.NodeProto | None:
-    return next((node for node in model.graph.node if name in node.output), None)
-
-
-def _output_kind(model: onnx.ModelProto, name: str) -> str:
-    node = _producer(model, name)
-    while node is not None and node.op_type in _PASS_THROUGH:
-        node = _producer(model, node.input[0])
-    return _KIND_OF_OP.get(node.op_type, "logits") if node is not None else "logits"
-
-
 def _class_output(model: onnx.ModelProto) -> tuple[int, str, str]:
-    outputs = list(model.graph.output)
+    outputs, graph = list(model.graph.output), Graph(model)
     for index, out in enumerate(outputs):
         dims = _dims(out)
         if dims and dims[-1] == 10 and all(d in (1, None) for d in dims[1:-1]):
-            return index, out.name, _output_kind(model, out.name)
+            return index, out.name, graph.output_kind(out.name)
     for index, out in enumerate(outputs):
-        if _output_kind(model, out.name) == "class_index":
+        if graph.output_kind(out.name) == "class_index":
             return index, out.name, "class_index"
     shapes = ", ".join(f"{o.name}{_dims(o)}" for o in outputs)
     raise ModelError(

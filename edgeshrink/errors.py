@@ -31,6 +31,12 @@ class UnsupportedModel(EdgeshrinkError):
     """The compiled runtime cannot run this model (the reason names the operator or the missing tool)."""
 
 
+def reason(exc: BaseException) -> str:
+    """A third-party exception as one line for a message: its type and the first line of its text."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 class OutputError(EdgeshrinkError):
     """An output path cannot be written without destroying something edgeshrink did not write."""
 
@@ -69,3 +75,7 @@ def from_os_error(exc: OSError) -> OSFailure:
     if exc.filename2 is not None:
         subject = f"{exc.filename} -> {exc.filename2}"
     return OSFailure(f"{subject} {what}; {fix}")
+
+
+class SearchError(EdgeshrinkError):
+    """A search cannot start or continue: empty space, unreachable database, a study of another model."""

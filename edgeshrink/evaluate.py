@@ -17,6 +17,7 @@ from edgeshrink.signature import Signature
 from edgeshrink.size import Size, measure
 
 THROUGHPUT_BATCH = 256
+EDGE_RUNS = 300  # per-digit runs of the compiled wasm in Node: cheap, and enough for a stable median
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,18 @@ class Latency:
     runs: int
     throughput_ips: float  # images per second at `throughput_batch`
     throughput_batch: int
+
+
+@dataclass(frozen=True)
+class EdgeLatency:
+    """Per-digit latency in the compiled runtime (the model's own wasm, run by Node), or why it does not compile."""
+
+    median_ms: float | None
+    p90_ms: float | None
+    runs: int
+    wasm_bytes: int  # the compiled module, weights included
+    wasm_brotli: int
+    reason: str = ""  # why the model does not compile (empty when it does)
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class Evaluation:
     signature: Signature
     preprocess_source: str = "metadata"
     notes: list[str] = field(default_factory=list)
+    edge: EdgeLatency | None = None  # None when latency was not measured
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -83,6 +97,21 @@ def measure_latency(model: onnx.ModelProto, signature: Signature, pixels: np.nda
     return Latency(float(np.median(ms)), float(np.percentile(ms, 90)), batch, len(times), throughput, tp_batch)
 
 
+def measure_edge(model: onnx.ModelProto, signature: Signature, pixels: np.ndarray, runs: int = EDGE_RUNS) -> EdgeLatency:
+    """Compile the model for the browser and time it per digit in Node; a model that does not compile
+    (or a missing toolchain) gives the reason instead of a number."""
+    from edgeshrink.runtime import UnsupportedModel, compile_model
+    from edgeshrink.runtime.node import node_latency_ms
+
+    try:
+        compiled = compile_model(model, signature)
+        ms = np.array(node_latency_ms(compiled, signature, pixels, runs))
+    except UnsupportedModel as exc:
+        return EdgeLatency(None, None, 0, 0, 0, str(exc))
+    wasm = measure(compiled.files["model.wasm"])
+    return EdgeLatency(float(np.median(ms)), float(np.percentile(ms, 90)), len(ms), wasm.raw, wasm.brotli)
+
+
 def evaluate(model: onnx.ModelProto, signature: Signature, name: str = "model", *,
              test: mnist.Split | None = None, latency: bool = True, track: Track = no_progress,
              preprocess_source: str = "metadata") -> Evaluation:
@@ -108,4 +137,5 @@ def evaluate(model: onnx.ModelProto, signature: Signature, name: str = "model", 
         producer=f"{model.producer_name} {model.producer_version}".strip(),
         signature=signature,
         preprocess_source=preprocess_source,
+        edge=measure_edge(model, signature, test.images) if latency else None,
     )

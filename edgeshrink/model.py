@@ -99,6 +99,11 @@ def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
     return [inp for inp in model.graph.input if inp.name not in initializers]
 
 
+def describe(model: onnx.ModelProto) -> str:
+    """How messages name a model: by its graph name when it has one."""
+    return f"model {model.graph.name!r}" if model.graph.name else "the model"
+
+
 def stored_signature(model: onnx.ModelProto) -> Signature | None:
     for prop in model.metadata_props:
         if prop.key == METADATA_KEY:

@@ -11,16 +11,18 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import model as models
-from edgeshrink.errors import ModelError, PassError
+from edgeshrink.budget import Budget
+from edgeshrink.errors import ModelError, PassError, RecipeError
 from edgeshrink.evaluate import Evaluation, evaluate
 from edgeshrink.passes.base import PassContext
-from edgeshrink.progress import Track, no_progress
 from edgeshrink import judge
-from edgeshrink.recipe import NEEDS_FLOAT_WEIGHTS, Recipe
+from edgeshrink.progress import Track, no_progress
+from edgeshrink.recipe import Recipe
 from edgeshrink.signature import Signature
 
 INPUT_FILE = "00-input.onnx"
 FINAL_FILE = "model.opt.onnx"
+VALIDATION_IMAGES = 5000  # the last training images: held out of fine-tuning, for passes' own checks
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class PipelineReport:
     max_drop: float  # percentage points
     baseline: Evaluation
     steps: list[StepResult] = field(default_factory=list)
+    min_accuracy: float | None = None  # percent: an absolute floor besides max_drop
     folder: str = ""  # where every file of the run was written
     final: str = ""  # file of the last model within budget
     stopped_at: int | None = None  # position of the step that broke the budget
@@ -72,17 +75,28 @@ class PipelineReport:
 
 
 def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Path, *,
-        name: str = "model", max_drop: float = 0.5, data_dir=None, track: Track = no_progress,
-        seed: int = 0) -> PipelineReport:
-    """Apply `recipe` to `proto`, writing NN-pass.onnx per step and model.opt.onnx into `output`."""
+        name: str = "model", max_drop: float = 0.5, min_accuracy: float | None = None, data_dir=None,
+        track: Track = no_progress, seed: int = 0) -> PipelineReport:
+    """Apply `recipe` to `proto`, writing NN-pass.onnx per step and model.opt.onnx into `output`.
+
+    A step is over budget when it loses more than `max_drop` points against the input, or measures
+    below `min_accuracy` percent, on the test images.
+    """
+    budget = Budget(max_drop, min_accuracy)
     test = mnist.load("test", data_dir)
-    ctx_train = mnist.load("train", data_dir)
-    current = models.with_signature(proto, signature)
+    train = mnist.load("train", data_dir)
+    held_out = len(train) - VALIDATION_IMAGES
+    fit, validation = train.take(held_out), train.take(VALIDATION_IMAGES, held_out)
+    current = reference = models.with_signature(proto, signature)
     models.save(current, output / INPUT_FILE)  # the baseline, with its signature, for bundles and comparisons
     baseline = previous = evaluate(current, signature, "input", test=test, track=track)
-    report = PipelineReport(name, recipe.name, max_drop, baseline, folder=str(output))
+    if budget.allowed_drop(baseline.accuracy) < 0:
+        raise RecipeError(f"{name} measures {100 * baseline.accuracy:.2f}% on the test images, already below "
+                          f"--min-accuracy {min_accuracy:g}; lower the floor or start from a better model")
+    report = PipelineReport(name, recipe.name, max_drop, baseline, folder=str(output), min_accuracy=min_accuracy)
     for step in recipe.steps:
-        ctx = PassContext(signature, ctx_train, track, seed)
+        ctx = PassContext(signature, fit, track, seed, validation=validation, reference=reference,
+                          allowed_drop=budget.allowed_drop(baseline.accuracy))
         start = time.perf_counter()
         candidate, unsafe = _apply_safely(step, current, ctx, name)
         seconds = time.perf_counter() - start
@@ -96,7 +110,8 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
             result = evaluate(candidate, signature, filename, test=test, track=track)
         except ModelError as exc:
             raise PassError(f"step {step.position} ({step.name}) made a model that does not run: {exc}") from exc
-        status, notes = _verdict(step, baseline, previous, result, candidate is current, max_drop)
+        within = budget.within(baseline.accuracy, result.accuracy)
+        status, notes = _verdict(step, within, previous, result, candidate is current)
         report.steps.append(StepResult(step.position, step.name, step.params(), result, seconds, filename,
                                        status, [*ctx.notes, *notes]))
         if status == "over budget":
@@ -109,10 +124,10 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
     return report
 
 
-def _verdict(step, baseline: Evaluation, previous: Evaluation, result: Evaluation, unchanged: bool,
-             max_drop: float) -> tuple[str, list[str]]:
+def _verdict(step, within: bool, previous: Evaluation, result: Evaluation,
+             unchanged: bool) -> tuple[str, list[str]]:
     """The step's status and what the report should say about it."""
-    if 100 * (baseline.accuracy - result.accuracy) > max_drop:
+    if not within:
         return "over budget", []
     if unchanged:
         return "unchanged", []
@@ -127,15 +142,15 @@ def _verdict(step, baseline: Evaluation, previous: Evaluation, result: Evaluatio
 
 def _apply_safely(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> tuple[onnx.ModelProto, str]:
     """The step's model, or the input and a reason when the step is not safe on int8 weights."""
-    if models.is_quantized(current) and step.name in NEEDS_FLOAT_WEIGHTS:
+    if step.spec.float_only and not step.spec.tried_on_int8 and models.is_quantized(current):
         return current, f"{step.name} needs float weights and the model is already int8"
-    candidate = _apply(step, current, ctx, name)
+    candidate = apply_step(step, current, ctx, name)
     unfolded = judge.int8_unfolded(current, candidate)
     return (current, f"{step.name}: {unfolded}") if unfolded else (candidate, "")
 
 
-def _apply(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> onnx.ModelProto:
-    """Run one pass and check its output: onnx.checker, then the signature re-attached."""
+def apply_step(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> onnx.ModelProto:
+    """Run one pass and check its output: onnx.checker, then the signature re-attached (search uses it too)."""
     out = step.spec.run(current, step.config, ctx)
     if out is current or out == current:  # the pass had nothing to do (e.g. quantize on an int8 model)
         return current

@@ -16,8 +16,6 @@ from edgeshrink.passes.base import PassSpec, build_config
 
 # Package data: the recipes ship inside the package, so a wheel install finds them like a checkout does.
 RECIPES_DIR = Path(str(resources.files("edgeshrink") / "recipes"))
-FLOAT_ONLY_PASSES = ("prune", "simplify", "fuse")  # after quantize in a recipe they would unfold int8 weights
-NEEDS_FLOAT_WEIGHTS = ("prune",)  # skipped on an int8 input; simplify and fuse run there, guarded by the pipeline
 STEP_OPTIONS = ("skip_if_worse",)  # options of the step itself, not of its pass
 SKIP_IF_WORSE = ("larger", "slower")  # besides true (either) and false
 
@@ -130,18 +128,27 @@ def parse(name: str, description: str, raw_steps: list[dict[str, Any]]) -> Recip
 
 
 def check_order(recipe: Recipe) -> None:
-    """Refuse float passes after quantization (onnxsim issue 216) and quantizing twice."""
-    quantized_at = None
+    """Refuse float passes after quantization (onnxsim issue 216), quantizing twice, and passes that
+    change weights after cluster (they would undo the sharing)."""
+    quantized_at = shared_at = None
     for step in recipe.steps:
         if quantized_at and step.spec.quantizes:
             raise RecipeError(
                 f"recipe {recipe.name!r}, step {step.position} ({step.name}): the model is already quantized by "
                 f"step {quantized_at}; quantize once, as the last step"
             )
-        if quantized_at and step.name in FLOAT_ONLY_PASSES:
+        if quantized_at and step.spec.float_only:
             raise RecipeError(
                 f"recipe {recipe.name!r}, step {step.position} ({step.name}) comes after quantize (step {quantized_at}): "
                 f"{step.name} would unfold the int8 weights back to float (onnxsim issue 216); move it before quantize"
             )
+        if shared_at and step.spec.reweights:
+            raise RecipeError(
+                f"recipe {recipe.name!r}, step {step.position} ({step.name}) comes after cluster (step {shared_at}): "
+                f"{step.name} would change the shared weights (fine-tuning, folding) and undo the sharing; "
+                "move it before cluster"
+            )
         if step.spec.quantizes:
             quantized_at = step.position
+        if step.spec.shares:
+            shared_at = step.position

@@ -130,3 +130,21 @@ def test_folder_with_the_users_files_is_refused_before_any_work(small_cnn, tmp_p
         api.optimize(small_cnn, "fast", output=out)
     assert (out / "report.md").read_text() == "my report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # nothing half-written beside it
+
+
+def test_floor_stops_a_step_the_drop_budget_would_allow(small_cnn, tmp_path, capsys):
+    recipe = tmp_path / "brutal.yaml"
+    recipe.write_text("name: brutal\nsteps:\n  - pass: simplify\n  - pass: prune\n    method: unstructured\n"
+                      "    sparsity: 0.97\n    finetune_epochs: 0\n")
+    code = main(["optimize", str(small_cnn), "--recipe", str(recipe), "--max-drop", "100", "--min-accuracy", "90",
+                 "-o", str(tmp_path / "out")])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 3 and "below the 90% floor" in out and "floor 90%" in out
+    doc = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert doc["min_accuracy"] == 90 and [s["status"] for s in doc["steps"]] == ["ok", "over budget"]
+
+
+def test_a_floor_above_the_input_is_refused_before_any_step(small_cnn, tmp_path):
+    with pytest.raises(RecipeError, match=r"already below --min-accuracy 99.9; lower the floor"):
+        api.optimize(small_cnn, "fast", output=tmp_path / "out", min_accuracy=99.9)
+    assert not (tmp_path / "out").exists()

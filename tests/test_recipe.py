@@ -1,5 +1,7 @@
 """Recipes are validated whole before anything runs; each error names the step's position."""
 
+import dataclasses
+
 import pytest
 
 from edgeshrink import recipe
@@ -40,6 +42,17 @@ def test_float_pass_after_quantize_is_refused(tmp_path):
         recipe.load(write(tmp_path, "steps:\n  - pass: quantize\n  - pass: simplify\n"))
 
 
+def test_order_checks_read_the_capabilities_on_each_pass_spec():
+    fuse, quantize = REGISTRY.get("fuse"), REGISTRY.get("quantize")
+    sharpen = dataclasses.replace(fuse, name="sharpen")  # a new float-only pass, in no list in recipe.py
+    plan = recipe.Recipe("r", "", (recipe.Step(1, quantize, quantize.config()), recipe.Step(2, sharpen, fuse.config())))
+    with pytest.raises(RecipeError, match=r"step 2 \(sharpen\) comes after quantize \(step 1\)"):
+        recipe.check_order(plan)
+    lenient = dataclasses.replace(sharpen, float_only=False)
+    recipe.check_order(recipe.Recipe("r", "", (recipe.Step(1, quantize, quantize.config()),
+                                               recipe.Step(2, lenient, fuse.config()))))
+
+
 def test_quantizing_twice_is_refused(tmp_path):
     with pytest.raises(RecipeError, match=r"step 2 \(quantize\): the model is already quantized by step 1"):
         recipe.load(write(tmp_path, "steps:\n  - pass: quantize\n  - pass: quantize\n    mode: dynamic\n"))
@@ -67,7 +80,24 @@ def test_overrides_by_name_and_position():
 
 
 def test_registry_refuses_duplicates_and_lists_every_pass():
-    assert REGISTRY.names() == ["prune", "simplify", "fuse", "quantize"]
+    assert REGISTRY.names() == ["prune", "simplify", "fuse", "cluster", "quantize", "strip"]
     with pytest.raises(ValueError, match="registered twice"):
         Registry([REGISTRY.get("fuse"), REGISTRY.get("fuse")])
     assert all(isinstance(spec, PassSpec) and spec.summary for spec in REGISTRY)
+
+
+@pytest.mark.parametrize("later", ["prune", "fuse", "cluster"])
+def test_nothing_that_changes_weights_may_follow_cluster(tmp_path, later):
+    text = f"name: r\nsteps:\n  - pass: cluster\n  - pass: {later}\n"
+    with pytest.raises(RecipeError, match=rf"step 2 \({later}\) comes after cluster \(step 1\): {later} would "
+                                          "change the shared weights"):
+        recipe.load(write(tmp_path, text))
+
+
+def test_cluster_orders_that_make_sense(tmp_path):
+    steps = recipe.load(write(tmp_path, "steps:\n  - pass: prune\n  - pass: fuse\n  - pass: cluster\n"
+                                         "  - pass: simplify\n  - pass: quantize\n")).steps
+    assert [s.name for s in steps] == ["prune", "fuse", "cluster", "simplify", "quantize"]
+    with pytest.raises(RecipeError, match=r"step 2 \(cluster\) comes after quantize"):
+        recipe.load(write(tmp_path, "steps:\n  - pass: quantize\n  - pass: cluster\n"))
+    assert [s.name for s in recipe.load("max").steps][-2:] == ["cluster", "quantize"]

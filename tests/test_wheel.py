@@ -56,7 +56,7 @@ def installed(wheel, tmp_path_factory) -> Path:
 def test_wheel_holds_the_recipes_and_the_page_but_no_runtime(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"edgeshrink/recipes/{r}.yaml" for r in ("default", "fast", "dynamic", "max")} <= names
-    assert {"edgeshrink/web/app/index.html", "edgeshrink/web/app/js/app.js",
+    assert {"edgeshrink/web/app/index.html", "edgeshrink/web/app/js/app.js", "edgeshrink/web/app/js/backends/compiled.js",
             "edgeshrink/web/app/package-lock.json"} <= names
     assert not any("node_modules" in n or n.endswith(".wasm") for n in names)
 
@@ -79,7 +79,8 @@ def test_installed_wheel_runs_the_whole_job_outside_the_checkout(installed, tmp_
     _run([cli, "train", "--arch", "zoo8", "--epochs", "1", "--max-steps", "40", "-o", "zoo8.onnx"], work, env)
     assert (work / "zoo8.onnx").is_file() and (work / "zoo8.pt").is_file()
     _run([cli, "optimize", "zoo8.onnx", "--recipe", "fast", "-o", "opt"], work, env)
-    _run([cli, "bundle", "opt", "-o", "dist", "--verify", "--images", "50"], work, env)
+    _run([cli, "bundle", "opt", "-o", "dist", "--verify", "--images", "50", "--contexts", "1", "--profiles", "localhost"],
+         work, env)
     doc = json.loads((work / "dist" / "manifest.json").read_text())
     assert [v["browser"]["images"] for v in doc["variants"]] == [50, 50]  # baseline and optimized, checked
     assert sorted(p.name for p in work.iterdir()) == ["dist", "opt", "zoo8.onnx", "zoo8.pt"]

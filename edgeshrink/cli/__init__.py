@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from edgeshrink.cli import codes, data, help, models, optimize, web
+from edgeshrink.cli import codes, data, help, models, optimize, search, web
 from edgeshrink.cli.console import console, err_console
 from edgeshrink.errors import EdgeshrinkError, from_os_error
 
@@ -44,6 +44,7 @@ def _root(
 app.add_typer(data.app, name="data")
 models.register(app)
 optimize.register(app)
+search.register(app)
 web.register(app)
 help.quiet(app)
 

@@ -27,6 +27,9 @@ def optimize(
                       "(e.g. --set quantize.calibration_images=200). Repeatable.")] = None,
     max_drop: Annotated[float, typer.Option(
         "--max-drop", min=0, help="Accuracy budget in percentage points against the input model.")] = 0.5,
+    min_accuracy: Annotated[Optional[float], typer.Option(
+        "--min-accuracy", min=0, max=100,
+        help="Also an absolute floor: test accuracy in percent no step may fall below (e.g. 99.0).")] = None,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Output folder (default: MODEL_STEM.RECIPE next to the model).")] = None,
     bundle: Annotated[Optional[Path], typer.Option(
@@ -39,7 +42,7 @@ def optimize(
 ) -> None:
     """Shrink a model with a recipe, measuring accuracy, size and latency after every step."""
     with progress() as track:
-        result = api.optimize(model, recipe, overrides or [], output=output, max_drop=max_drop,
+        result = api.optimize(model, recipe, overrides or [], output=output, max_drop=max_drop, min_accuracy=min_accuracy,
                               preprocess=preprocess, data_dir=data_dir, track=track, force=force)
     show(report.steps_table(result))
     for note in result.baseline.notes:
@@ -51,7 +54,7 @@ def optimize(
     if bundle:
         from edgeshrink.cli.web import bundle_report
 
-        bundle_report(Path(result.folder), bundle, verify=False)
+        bundle_report(Path(result.folder), bundle, None)
     if not result.completed:
         raise typer.Exit(codes.OVER_BUDGET)
 
@@ -60,8 +63,7 @@ def passes() -> None:
     """List the registered passes that recipes can use."""
     from edgeshrink.passes import REGISTRY
 
-    rows = [[spec.name, spec.summary, ", ".join(spec.config.__dataclass_fields__)] for spec in REGISTRY]
-    show(report.Table("passes", ["pass", "what it does", "parameters"], rows, set()))
+    show(report.passes_table(list(REGISTRY)))
 
 
 def recipes() -> None:

@@ -7,8 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from edgeshrink.cli import render
 from edgeshrink.cli.console import console, show
-from edgeshrink.report.table import Table
+from edgeshrink.cli.render import VerifyOptions
 
 
 def register(app: typer.Typer) -> None:
@@ -19,11 +20,21 @@ def register(app: typer.Typer) -> None:
 def bundle(
     optimized: Annotated[Path, typer.Argument(help="The output folder of 'edgeshrink optimize'.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the bundle to.")] = Path("dist"),
+    runtime: Annotated[str, typer.Option(
+        help="compiled: a WebAssembly runtime generated for each model, where the compiler covers it (else "
+             "onnxruntime-web, with the reason printed and in manifest.json); ort: onnxruntime-web for all.")
+    ] = "compiled",
     verify: Annotated[bool, typer.Option(
         help="Open the bundle in headless Chromium and check every variant against onnxruntime.")] = False,
-    images: Annotated[int, typer.Option(min=1, help="Test digits each variant classifies in --verify.")] = 300,
+    images: Annotated[int, typer.Option(min=1, help="Test digits each variant classifies in --verify.")] = 10_000,
+    contexts: Annotated[int, typer.Option(
+        min=1, help="Fresh browser contexts per timing profile in --verify (the median is kept).")] = 5,
+    profiles: Annotated[str, typer.Option(
+        help="Timing profiles for --verify, comma-separated: localhost, 4g (9 Mbit/s, 100 ms), "
+             "slow-4g (1.6 Mbit/s, 150 ms), cpu4x (CPU slowed 4x).")] = "localhost,4g,slow-4g,cpu4x",
     baseline: Annotated[bool, typer.Option(
-        help="Also ship the input model, for comparison in the page; --no-baseline ships only the optimized one.")] = True,
+        help="Also ship the input model, loaded by the page only when picked; --no-baseline ships only the "
+             "optimized one.")] = True,
     ort_dir: Annotated[Optional[Path], typer.Option(
         "--ort-dir", envvar="EDGESHRINK_ORT_DIR",
         help="Where npm installs onnxruntime-web (default: ~/.cache/edgeshrink/onnxruntime-web).")] = None,
@@ -31,30 +42,31 @@ def bundle(
         "--force", help="Write into a folder that is not a bundle: edgeshrink's files there are replaced, the "
                         "others kept.")] = False,
 ) -> None:
-    """Write a self-contained static folder: the web app, baseline and optimized models, manifest.json.
+    """Write a self-contained static folder: the web app, the optimized model (the page's default) and the
+    baseline, their runtimes, manifest.json; every file with its .br and .gz.
 
     Rebuilding into an earlier bundle keeps the files you added there (a CNAME, say)."""
-    bundle_report(optimized, output, verify, images, baseline, ort_dir, force)
+    checks = VerifyOptions(images, contexts, tuple(p.strip() for p in profiles.split(",") if p.strip())) if verify else None
+    bundle_report(optimized, output, checks, baseline, ort_dir, runtime, force)
 
 
-def bundle_report(optimized: Path, output: Path, verify: bool, images: int = 300, baseline: bool = True,
-                  ort_dir: Path | None = None, force: bool = False) -> None:
+def bundle_report(optimized: Path, output: Path, checks: "VerifyOptions | None", baseline: bool = True,
+                  ort_dir: Path | None = None, runtime: str = "compiled", force: bool = False) -> None:
     from edgeshrink import web
     from edgeshrink.web.variants import from_optimize_output
 
     with console.status(f"bundling {optimized} into {output}"):
-        result = web.bundle(from_optimize_output(optimized, baseline), output, ort_dir=ort_dir, force=force)
-    rows = [[r["part"], str(r["files"]), f"{r['raw']:,}", f"{r['gzip']:,}", f"{r['brotli']:,}"] for r in result.rows()]
-    show(Table(f"bundle {output} (onnxruntime-web {result.runtime_version})",
-               ["part", "files", "bytes", "gzip", "brotli"], rows, {"files", "bytes", "gzip", "brotli"}))
-    if verify:
+        variants = from_optimize_output(optimized, baseline)
+        result = web.bundle(variants, output, ort_dir=ort_dir, runtime=runtime, default="optimized", force=force)
+    for name, (used, why) in result.runtimes.items():
+        if why:
+            console.print(f"note: {name} runs on onnxruntime-web, not the compiled runtime: {why}", highlight=False)
+    show(render.bundle_table(result, output))
+    show(render.first_visit_table(result))
+    if checks:
         with console.status("verifying in headless Chromium"):
-            checked = web.verify(output, images=images)
-        rows = [[c.name, str(c.images), f"{100 * c.agreement:.1f}%", f"{100 * c.accuracy:.1f}%",
-                 f"{c.latency_ms:.3f} ms", f"{c.first_prediction_ms:.0f} ms"] for c in checked.variants]
-        show(Table(f"verified in {checked.browser}, onnxruntime-web {checked.runtime}, 1 thread",
-                   ["variant", "images", "agrees with ORT", "accuracy", "latency", "first prediction"], rows,
-                   {"images", "agrees with ORT", "accuracy", "latency", "first prediction"}))
+            checked = web.verify(output, images=checks.images, contexts=checks.contexts, profiles=checks.profiles)
+        show(render.verify_table(checked))
     console.print(f"serve it with 'edgeshrink serve {output}'", highlight=False)
 
 

@@ -8,7 +8,6 @@ contrib fusions) would give a model onnxruntime-web may not run, so they are nev
 from __future__ import annotations
 
 import tempfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +15,10 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from edgeshrink.errors import PassError
-from edgeshrink.model import clone, graph_inputs
-from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
+from edgeshrink.errors import PassError, reason
+from edgeshrink.graph import Graph, attributes, without_initializer_inputs
+from edgeshrink.model import describe
+from edgeshrink.passes.base import PassContext, PassSpec, param, restore_interface
 
 # onnxoptimizer 0.4.2 passes, in order: drop no-ops first so the fusions see adjacent pairs.
 # BatchNormalization is folded by this module instead (see _fold_one_batchnorm).
@@ -50,7 +50,8 @@ STANDARD_DOMAINS = ("", "ai.onnx")
 class FuseConfig:
     """Whether to follow onnxoptimizer's fixed pass list with onnxruntime's basic-level optimizations."""
 
-    onnxruntime_basic: bool = True  # constant folding and Conv/Gemm fusions onnxoptimizer lacks
+    onnxruntime_basic: bool = param(True, "then onnxruntime's basic-level optimizations: constant folding and "
+                                          "Conv/Gemm fusions onnxoptimizer lacks")
 
     def __post_init__(self):
         if not isinstance(self.onnxruntime_basic, bool):
@@ -61,12 +62,12 @@ def run(model: onnx.ModelProto, cfg: FuseConfig, ctx: PassContext) -> onnx.Model
     """A fused copy of `model` with the same inputs, outputs and metadata."""
     import onnxoptimizer
 
-    name = f"model {model.graph.name!r}" if model.graph.name else "the model"
+    name = describe(model)
     try:
-        fused = onnxoptimizer.optimize(_weights_as_constants(model), list(OPTIMIZER_PASSES), fixed_point=True)
+        fused = onnxoptimizer.optimize(without_initializer_inputs(model), list(OPTIMIZER_PASSES), fixed_point=True)
     except Exception as exc:  # onnxoptimizer raises RuntimeError/IndexError from its C++ core
-        raise PassError(f"onnxoptimizer failed on {name}: {_reason(exc)}") from exc
-    _fold_batchnorms(fused.graph)
+        raise PassError(f"onnxoptimizer failed on {name}: {reason(exc)}") from exc
+    _fold_batchnorms(fused)
     if cfg.onnxruntime_basic:
         optimized = _onnxruntime_basic(fused, name)
         added = _added_domains(fused, optimized)
@@ -76,23 +77,6 @@ def run(model: onnx.ModelProto, cfg: FuseConfig, ctx: PassContext) -> onnx.Model
         else:
             fused = optimized
     return restore_interface(fused, model, "fusing", name)
-
-
-def _reason(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-
-
-def _weights_as_constants(model: onnx.ModelProto) -> onnx.ModelProto:
-    """A copy whose initializers are not also graph inputs: IR < 4 exports (CNTK) list every weight as
-    an overridable input, which stops onnxruntime from folding anything computed from them."""
-    out = clone(model)
-    real_inputs = graph_inputs(out)
-    if len(real_inputs) < len(out.graph.input):
-        del out.graph.input[:]
-        out.graph.input.extend(real_inputs)
-        out.ir_version = max(out.ir_version, 4)
-    return out
 
 
 def _onnxruntime_basic(model: onnx.ModelProto, name: str) -> onnx.ModelProto:
@@ -109,7 +93,7 @@ def _onnxruntime_basic(model: onnx.ModelProto, name: str) -> onnx.ModelProto:
             ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
             optimized = onnx.load(str(target))
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-            raise PassError(f"onnxruntime's basic optimization failed on {name}: {_reason(exc)}") from exc
+            raise PassError(f"onnxruntime's basic optimization failed on {name}: {reason(exc)}") from exc
     return optimized
 
 
@@ -119,31 +103,22 @@ def _added_domains(before: onnx.ModelProto, after: onnx.ModelProto) -> list[str]
     return sorted({node.domain for node in after.graph.node if node.domain not in known})
 
 
-def _fold_batchnorms(graph: onnx.GraphProto) -> None:
+def _fold_batchnorms(model: onnx.ModelProto) -> None:
     folded = 0
-    while _fold_one_batchnorm(graph):
+    while _fold_one_batchnorm(model):
         folded += 1
     if folded:  # drop the BatchNormalization parameters and the old weights
-        used = {value for node in graph.node for value in node.input}
-        for init in [i for i in graph.initializer if i.name not in used]:
-            graph.initializer.remove(init)
+        Graph(model).drop_unread_initializers()
 
 
-def _fold_one_batchnorm(graph: onnx.GraphProto) -> bool:
+def _fold_one_batchnorm(model: onnx.ModelProto) -> bool:
     """Fold one inference BatchNormalization into the Conv or Gemm before it, or the Gemm after it.
 
     BatchNorm1d exports by PyTorch 1.x come wrapped in Unsqueeze/Squeeze; those go too. Folding here
     writes new constant weights (onnxoptimizer's fuse_bn_into_conv emits the arithmetic as nodes).
     """
-    init = {i.name: i for i in graph.initializer}
-    producer = {out: node for node in graph.node for out in node.output}
-    readers = Counter(name for node in graph.node for name in node.input)
-    readers.update(o.name for o in graph.output)
-
-    def only_reader(value: str) -> onnx.NodeProto | None:
-        found = [n for n in graph.node if value in n.input]
-        return found[0] if readers[value] == 1 and len(found) == 1 else None
-
+    g = Graph(model)
+    graph, init, producer, only_reader = model.graph, g.inits, g.producer, g.sole_reader
     for bn in graph.node:
         if bn.op_type != "BatchNormalization" or len(bn.output) != 1 or not all(i in init for i in bn.input[1:5]):
             continue
@@ -200,7 +175,7 @@ def _scale_weights(node, graph, init: dict, bn, bn_first: bool) -> None:
     weight = numpy_helper.to_array(init[node.input[1]])
     has_bias = len(node.input) > 2 and node.input[2]
     bias = numpy_helper.to_array(init[node.input[2]]).astype(np.float64) if has_bias else np.zeros(1)
-    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    attrs = attributes(node)
     if node.op_type == "Conv":  # output channels on axis 0 of the kernel
         w = weight * scale.reshape(-1, *[1] * (weight.ndim - 1))
         bias = bias * scale + offset
@@ -227,4 +202,7 @@ SPEC = PassSpec(
     config=FuseConfig,
     run=run,
     summary="fold BatchNorm, biases and no-op nodes into their neighbours (onnxoptimizer, onnxruntime basic)",
+    float_only=True,  # its constant folding and BatchNorm folding work on float weights
+    tried_on_int8=True,  # dead-code removal and QDQ-keeping clean-ups still help an int8 model
+    reweights=True,  # BatchNorm folding scales each channel's weights
 )

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import onnx
 
 from edgeshrink.errors import PassError
-from edgeshrink.model import clone
-from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
+from edgeshrink.model import clone, describe
+from edgeshrink.passes.base import PassContext, PassSpec, param, restore_interface
 
 MAX_CHECKS = 100
 
@@ -19,8 +19,9 @@ MAX_CHECKS = 100
 class SimplifyConfig:
     """How much onnx-simplifier checks and fuses."""
 
-    check_n: int = 1  # random-input runs comparing simplified and original outputs (0: trust it)
-    fuse_bn: bool = True  # fold BatchNormalization into the Conv before it
+    check_n: int = param(1, f"random-input runs comparing simplified and original outputs, 0 to {MAX_CHECKS} "
+                            "(0: trust onnx-simplifier)")
+    fuse_bn: bool = param(True, "fold BatchNormalization into the Conv before it")
 
     def __post_init__(self):
         if isinstance(self.check_n, bool) or not isinstance(self.check_n, int):
@@ -34,7 +35,7 @@ def run(model: onnx.ModelProto, cfg: SimplifyConfig, ctx: PassContext) -> onnx.M
     import onnxsim
 
     source = clone(model)  # onnxsim edits some models in place
-    name = f"model {model.graph.name!r}" if model.graph.name else "the model"
+    name = describe(model)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # onnxsim prints its checks
             # No input shapes: passing them would pin a dynamic batch dimension to a number.
@@ -57,4 +58,6 @@ SPEC = PassSpec(
     config=SimplifyConfig,
     run=run,
     summary="fold constants, infer shapes and drop dead nodes with onnx-simplifier",
+    float_only=True,  # onnx-simplifier folds int8 weights back to float (onnxsim issue 216)
+    tried_on_int8=True,  # dead-code removal and QDQ-keeping clean-ups still help an int8 model
 )

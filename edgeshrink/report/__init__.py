@@ -2,6 +2,7 @@
 
 from edgeshrink.report.files import outcome
 from edgeshrink.report.render import csv_text, markdown
-from edgeshrink.report.table import Table, compare_table, evaluation_table, steps_table
+from edgeshrink.report.table import Table, compare_table, evaluation_table, passes_table, steps_table
 
-__all__ = ["Table", "compare_table", "csv_text", "evaluation_table", "markdown", "outcome", "steps_table"]
+__all__ = ["Table", "compare_table", "csv_text", "evaluation_table", "markdown", "outcome", "passes_table",
+           "steps_table"]

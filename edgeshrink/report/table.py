@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edgeshrink.evaluate import Evaluation
+from edgeshrink.passes.base import PassSpec, parameters
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,32 @@ def _faster(base: Evaluation, ev: Evaluation) -> str:
     return ratio(base.latency.median_ms, ev.latency.median_ms) if base.latency and ev.latency else "-"
 
 
+def _edge_faster(base: Evaluation, ev: Evaluation) -> str:
+    ok = base.edge and ev.edge and base.edge.median_ms and ev.edge.median_ms
+    return ratio(base.edge.median_ms, ev.edge.median_ms) if ok else "-"
+
+
 def ms(latency) -> str:
     if latency is None:
         return "-"
     suffix = "" if latency.batch == 1 else f" (batch {latency.batch})"
     return f"{latency.median_ms:.3f} ms{suffix}"
+
+
+def edge_ms(edge) -> str:
+    """The compiled runtime's per-digit latency, or why the model does not compile."""
+    if edge is None:
+        return "-"
+    return f"{edge.median_ms:.3f} ms" if edge.median_ms is not None else f"not compiled: {edge.reason}"
+
+
+def _edge_detail(edge) -> str:
+    if edge is None:
+        return "-"
+    if edge.median_ms is None:
+        return f"not compiled: {edge.reason}"
+    return (f"median {edge.median_ms:.3f} ms, p90 {edge.p90_ms:.3f} ms over {edge.runs} runs; "
+            f"wasm {edge.wasm_bytes:,} B ({edge.wasm_brotli:,} B brotli)")
 
 
 def evaluation_table(ev: Evaluation) -> Table:
@@ -50,6 +72,7 @@ def evaluation_table(ev: Evaluation) -> Table:
         ["size", f"{ev.size.raw:,} B raw, {ev.size.gzip:,} B gzip -9, {ev.size.brotli:,} B brotli"],
         ["latency (ORT CPU, 1 thread)", "-" if lat is None else
          f"median {lat.median_ms:.3f} ms, p90 {lat.p90_ms:.3f} ms at batch {lat.batch} over {lat.runs} runs"],
+        ["latency (compiled wasm, Node)", _edge_detail(ev.edge)],
         ["throughput (1 thread)", "-" if lat is None else
          f"{lat.throughput_ips:,.0f} images/s at batch {lat.throughput_batch}"],
         ["input", f"{sig.input_name} {sig.layout} batch={_batch(sig.batch)} {sig.dtype}"],
@@ -66,7 +89,7 @@ def _batch(batch: int | None) -> str:
 
 
 COMPARE_COLUMNS = ["model", "accuracy", "change", "params", "non-zero", "bytes", "gzip", "brotli",
-                   "latency", "smaller (gzip)", "faster"]
+                   "latency", "edge latency", "smaller (gzip)", "faster", "edge faster"]
 
 
 def compare_table(evs: list[Evaluation], title: str = "comparison") -> Table:
@@ -77,13 +100,14 @@ def compare_table(evs: list[Evaluation], title: str = "comparison") -> Table:
         rows.append([
             ev.name, pct(ev.accuracy), f"{100 * (ev.accuracy - base.accuracy):+.2f} pt",
             f"{ev.params_total:,}", f"{ev.params_nonzero:,}", f"{ev.size.raw:,}", f"{ev.size.gzip:,}",
-            f"{ev.size.brotli:,}", ms(ev.latency), ratio(base.size.gzip, ev.size.gzip), _faster(base, ev),
+            f"{ev.size.brotli:,}", ms(ev.latency), edge_ms(ev.edge), ratio(base.size.gzip, ev.size.gzip),
+            _faster(base, ev), _edge_faster(base, ev),
         ])
     return Table(title, COMPARE_COLUMNS, rows, set(COMPARE_COLUMNS[1:]))
 
 
 STEP_COLUMNS = ["step", "status", "accuracy", "change", "params", "non-zero", "bytes", "gzip", "latency",
-                "nodes", "smaller (raw)", "smaller (gzip)", "faster", "seconds"]
+                "edge latency", "nodes", "smaller (raw)", "smaller (gzip)", "faster", "edge faster", "seconds"]
 
 
 def steps_table(report) -> Table:
@@ -92,7 +116,8 @@ def steps_table(report) -> Table:
     rows = [_step_row("0 input", "input", base, base, 0.0)]
     for step in report.steps:
         rows.append(_step_row(f"{step.position} {step.name}", step.status, step.evaluation, base, step.seconds))
-    title = f"{report.model}: recipe '{report.recipe}', budget {report.max_drop:g} pt"
+    floor = f", floor {report.min_accuracy:g}%" if report.min_accuracy is not None else ""
+    title = f"{report.model}: recipe '{report.recipe}', budget {report.max_drop:g} pt{floor}"
     return Table(title, STEP_COLUMNS, rows, set(STEP_COLUMNS[2:]))
 
 
@@ -100,6 +125,21 @@ def _step_row(label: str, status: str, ev: Evaluation, base: Evaluation, seconds
     return [
         label, status, pct(ev.accuracy), f"{100 * (ev.accuracy - base.accuracy):+.2f} pt",
         f"{ev.params_total:,}", f"{ev.params_nonzero:,}", f"{ev.size.raw:,}", f"{ev.size.gzip:,}",
-        ms(ev.latency), str(ev.nodes), ratio(base.size.raw, ev.size.raw), ratio(base.size.gzip, ev.size.gzip),
-        _faster(base, ev), f"{seconds:.1f}",
+        ms(ev.latency), edge_ms(ev.edge), str(ev.nodes), ratio(base.size.raw, ev.size.raw),
+        ratio(base.size.gzip, ev.size.gzip), _faster(base, ev), _edge_faster(base, ev), f"{seconds:.1f}",
     ]
+
+
+def passes_table(specs: list[PassSpec]) -> Table:
+    """Each registered pass, then one row per parameter: the values it takes, its default and its help."""
+    rows = []
+    for spec in specs:
+        rows.append([spec.name, "", "", "", spec.summary])
+        for p in parameters(spec.config):
+            rows.append(["", p.name, p.values, _yaml(p.default), p.help])
+    return Table("passes", ["pass", "parameter", "values", "default", "what it does"], rows, set())
+
+
+def _yaml(value) -> str:
+    """A default as a recipe would spell it."""
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)

@@ -10,7 +10,7 @@ import onnx
 
 from edgeshrink.errors import UnsupportedModel
 from edgeshrink.runtime import emit, kernels, toolchain
-from edgeshrink.runtime.prepare import prepare
+from edgeshrink.runtime.prepare import Prepared, optimize, prepare
 from edgeshrink.runtime.program import Program
 from edgeshrink.signature import Signature
 
@@ -33,7 +33,17 @@ class Compiled:
 def compile_model(proto: onnx.ModelProto, signature: Signature, simd: bool = True) -> Compiled:
     """Compile `proto` fed as `signature` says; UnsupportedModel names why it cannot be."""
     toolchain.tools()  # fail fast, before the optimizer runs
-    prepared = prepare(proto, signature)
+    return build(prepare(proto, signature), simd)
+
+
+def compile_graph(model: onnx.ModelProto, simd: bool = True) -> Compiled:
+    """Compile any graph with fixed input shapes (one input, first output): the kernel tests' entry."""
+    toolchain.tools()
+    return build(Prepared(optimize(model), 1), simd)
+
+
+def build(prepared: Prepared, simd: bool = True) -> Compiled:
+    """C for every node of the optimized graph, compiled to wasm, with its loader."""
     model = prepared.model
     nodes = _ordered(model.graph)
     missing = sorted({f"{n.domain + '.' if n.domain not in ('', 'ai.onnx') else ''}{n.op_type}"
@@ -68,7 +78,7 @@ def _ordered(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
 
 
 def _loader(x, y, batch: int) -> str:
-    if x.dtype.name not in ("float32", "float64", "uint8"):
+    if x.dtype.name not in ("float32", "float64", "uint8", "int8", "int32"):
         raise UnsupportedModel(f"{x.dtype} inputs are not supported by the compiled runtime")
     shape = {"batch": batch, "input": {"type": x.dtype.name, "length": x.size // batch},
              "output": {"type": y.dtype.name, "length": y.size // batch}}

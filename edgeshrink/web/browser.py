@@ -94,9 +94,9 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme, parts.netloc
 
 
-def open_page(context, url: str, watch: Watch):
-    """A new page at `url`, once the app's test hook exists."""
-    page = context.new_page()
+def open_page(context, url: str, watch: Watch, page=None):
+    """`page` (else a new page of `context`) at `url`, once the app's test hook exists."""
+    page = page or context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     watch.attach(page)
     page.goto(url)

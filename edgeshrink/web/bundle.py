@@ -1,7 +1,10 @@
-"""Build a self-contained web folder: the app, the models, the runtime, sample digits and manifest.json."""
+"""Build a self-contained web folder: the app, the models and their runtimes, sample digits and manifest.json,
+every file with its .gz and .br beside it."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -14,17 +17,17 @@ from edgeshrink import model as model_io
 from edgeshrink import outputs
 from edgeshrink.data import Split
 from edgeshrink.errors import BundleError, ModelError
-from edgeshrink.web import manifest
+from edgeshrink.size import Size
+from edgeshrink.web import manifest, transfer
+from edgeshrink.web.compress import Compressor
 from edgeshrink.web.manifest import Variant
-from edgeshrink.web.runtime import ENTRY, PACKAGE, default_app_dir, ensure_runtime
-from edgeshrink.size import Size, measure
-from edgeshrink.web.sizes import SizeCache
+from edgeshrink.web.placement import Placement, place
+from edgeshrink.web.runtime import ENTRY, PACKAGE, Runtime, cache_root, default_app_dir, ensure_runtime
 
 __all__ = ["BundleResult", "Variant", "bundle"]
 
 APP_SUFFIXES = {".html", ".css", ".js", ".mjs", ".svg", ".png", ".ico", ".webmanifest"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-PARTS = ("runtime", "models", "app")
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,11 @@ class BundleResult:
     """What a bundle holds and what it costs to download, split into runtime, models and app."""
 
     out_dir: Path
-    runtime_version: str
+    runtime_version: str | None  # onnxruntime-web's, when some variant runs on it
     parts: dict[str, tuple[int, Size]]  # part -> (files, size)
-    variants: dict[str, Size]  # variant name -> its model file's size
+    variants: dict[str, Size]  # variant name -> its ONNX file's size
+    runtimes: dict[str, tuple[str, str | None]]  # variant name -> (runtime, why not the compiled one)
+    first_visit: dict  # what the page loads on a first visit of its default variant (transfer.first_visit)
 
     @property
     def total(self) -> Size:
@@ -48,55 +53,79 @@ class BundleResult:
 
 
 def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | os.PathLike | None = None,
-           samples: int | Split = 100, ort_dir: str | os.PathLike | None = None, force: bool = False) -> BundleResult:
+           samples: int | Split = 100, ort_dir: str | os.PathLike | None = None, runtime: str = "compiled",
+           default: str | None = None, force: bool = False) -> BundleResult:
     """Write the web bundle for `variants` to out_dir, never half-written: an earlier bundle there is replaced,
     files edgeshrink did not write (a CNAME, a _headers) are kept; any other folder needs `force`.
 
     `samples` is the gallery: a number of digits taken from the start of the MNIST test set, or a Split.
-    `ort_dir` is the onnxruntime-web cache (default: see runtime.cache_root).
+    `runtime` is 'compiled' (where the compiler covers the model; else onnxruntime-web, with the reason in
+    the manifest) or 'ort'. `default` is the variant the page shows first (the first variant if None).
+    `ort_dir` is the onnxruntime-web cache (see runtime.cache_root).
     """
     out_dir = Path(out_dir)
     app_dir = Path(app_dir) if app_dir else default_app_dir()
     _check_variants(variants)
+    default = default or variants[0].name
+    if default not in {v.name for v in variants}:
+        raise BundleError(f"the default variant {default!r} is not among {', '.join(v.name for v in variants)}")
     legacy = _legacy_names(out_dir, app_dir)
     outputs.check_target(out_dir, "bundle", force, legacy)
-    runtime = ensure_runtime(app_dir, ort_dir)
-    gallery, source = _gallery(samples)
-    cache = SizeCache(runtime.folder.parent / "sizes.json", seeds=(app_dir / "runtime-sizes.json",))
+    app_files = _app_files(app_dir)
+    placements = [place(v, runtime) for v in variants]
+    ort = ensure_runtime(app_dir, ort_dir) if any(p.runtime == "ort" for p in placements) else None
+    gallery = _gallery(samples)
     with outputs.staged(out_dir, "bundle", force, legacy) as tmp:
-        runtime_size = sum((_copy(f, tmp / "ort" / f.name, cache) for f in runtime.files), Size())
-        model_sizes = {v.name: _copy(v.model_path, tmp / "models" / f"{v.name}.onnx", cache) for v in variants}
-        parts = {
-            "runtime": (len(runtime.files), runtime_size),
-            "models": (len(variants), sum(model_sizes.values(), Size())),
-            "app": _write_app(app_dir, tmp, gallery, cache),
-        }
-        doc = _manifest(variants, model_sizes, runtime.version, (gallery, source), parts)
-        _count_manifest(doc, parts)
-        manifest.write(tmp, doc)
-        cache.save()
-    return BundleResult(out_dir, runtime.version, parts, model_sizes)
+        writer = Compressor(cache_root(ort_dir) / "compressed")
+        files = _write_files(tmp, writer, app_dir, app_files, placements, ort, gallery[0])
+        doc = _manifest(placements, files, ort, gallery, default)
+        index = transfer.with_preloads((app_dir / "index.html").read_text(), doc["variants"], default)
+        files["index.html"] = writer.write(index.encode(), tmp / "index.html")
+        _write_manifest(tmp, writer, doc, files)
+    return BundleResult(out_dir, ort.version if ort else None, transfer.by_part(files),
+                        {p.variant.name: files[_onnx(p)] for p in placements},
+                        {p.variant.name: (p.runtime, p.reason) for p in placements}, doc["first_visit"])
 
 
-def _write_app(app_dir: Path, tmp: Path, gallery: Split, cache: SizeCache) -> tuple[int, Size]:
-    """Copy the page's files and write the gallery's digits; (files, size) of what was written."""
-    files = _app_files(app_dir)
-    size = sum((_copy(f, tmp / f.relative_to(app_dir), cache) for f in files), Size())
+def _onnx(p: Placement) -> str:
+    return f"models/{p.variant.name}.onnx"
+
+
+def _write_files(tmp: Path, writer: Compressor, app_dir: Path, app_files: list[Path], placements: list[Placement],
+                 ort: Runtime | None, gallery: Split) -> dict[str, Size]:
+    """Write everything but the manifest; the size of each file by its path in the bundle."""
+    files = {}
+    for f in ort.files if ort else ():
+        files[f"ort/{f.name}"] = writer.copy(f, tmp / "ort" / f.name)
+    for p in placements:
+        files[_onnx(p)] = writer.copy(p.variant.model_path, tmp / _onnx(p))
+        for name, data in p.files.items():
+            files[f"models/{p.variant.name}/{name}"] = writer.write(data, tmp / "models" / p.variant.name / name)
+    for f in app_files:
+        files[f.relative_to(app_dir).as_posix()] = writer.copy(f, tmp / f.relative_to(app_dir))
     data = np.concatenate([gallery.images.reshape(-1), gallery.labels]).astype(np.uint8).tobytes()
-    (tmp / manifest.SAMPLES_FILE).write_bytes(data)
-    return len(files) + 1, size + cache.measure(data)
+    files[manifest.SAMPLES_FILE] = writer.write(data, tmp / manifest.SAMPLES_FILE)
+    return files
 
 
-def _count_manifest(doc: dict, parts: dict) -> None:
-    """Add manifest.json to the app's size; it holds its own size, so render until the numbers settle."""
-    files, app_size = parts["app"]
-    text = manifest.render(doc)
-    for _ in range(5):
-        parts["app"] = (files + 1, app_size + measure(text.encode()))
-        doc["sizes"] = manifest.sizes_entry(parts)
-        text, previous = manifest.render(doc), text
-        if text == previous:
+def _write_manifest(tmp: Path, writer: Compressor, doc: dict, files: dict[str, Size]) -> None:
+    """Write manifest.json; it holds its own size, so render until the numbers settle."""
+    files[manifest.NAME] = Size()
+    for _ in range(6):
+        _fill_sizes(doc, files)
+        size = writer.write(manifest.render(doc).encode(), tmp / manifest.NAME)
+        if size == files[manifest.NAME]:
             break
+        files[manifest.NAME] = size
+    (tmp / manifest.NAME).chmod(0o644)
+
+
+def _fill_sizes(doc: dict, files: dict[str, Size]) -> None:
+    doc["sizes"] = manifest.sizes_entry(transfer.by_part(files))
+    for entry in doc["variants"]:
+        entry["first_visit"] = {k: v for k, v in transfer.first_visit(files, entry).items() if k != "files"}
+    default = next(e for e in doc["variants"] if e["name"] == doc["default"])
+    doc["first_visit"] = transfer.first_visit(files, default)
 
 
 def _check_variants(variants: list[Variant]) -> None:
@@ -131,13 +160,16 @@ def _legacy_names(out_dir: Path, app_dir: Path) -> set[str]:
     if not out_dir.is_dir() or not _is_bundle(out_dir):
         return set()
     app = {f.relative_to(app_dir).parts[0] for f in _app_files(app_dir)}
-    return {"ort", "models", manifest.NAME, manifest.SAMPLES_FILE} | app
+    known = {"ort", "models", manifest.NAME, manifest.SAMPLES_FILE} | app
+    return known | {f"{name}{ext}" for name in known for ext in (".gz", ".br")}
 
 
 def _is_bundle(folder: Path) -> bool:
+    """A bundle of any format version: its manifest names edgeshrink as the generator."""
     try:
-        return manifest.read(folder).get("generator", "").startswith("edgeshrink")
-    except BundleError:
+        doc = json.loads((folder / manifest.NAME).read_text())
+        return isinstance(doc, dict) and str(doc.get("generator", "")).startswith("edgeshrink")
+    except (OSError, ValueError):
         return False
 
 
@@ -166,27 +198,33 @@ def _app_files(app_dir: Path) -> list[Path]:
     return files
 
 
-def _copy(source: Path, target: Path, cache: SizeCache) -> Size:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    data = Path(source).read_bytes()
-    target.write_bytes(data)
-    return cache.measure(data)
-
-
-def _manifest(variants: list[Variant], model_sizes: dict[str, Size], version: str,
-              gallery: tuple[Split, str], parts: dict) -> dict:
+def _manifest(placements: list[Placement], files: dict[str, Size], ort: Runtime | None,
+              gallery: tuple[Split, str], default: str) -> dict:
     return {
         "format": manifest.FORMAT,
         "generator": f"edgeshrink {_package_version()}",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "default": variants[0].name,
-        "runtime": {"package": PACKAGE, "version": version, "entry": f"ort/{ENTRY}", "wasm_dir": "ort/",
-                    "threads": 1},
-        "samples": manifest.samples_entry(len(gallery[0]), gallery[1]),
-        "variants": [manifest.variant_entry(v, model_sizes[v.name]) for v in variants],
-        "sizes": manifest.sizes_entry(parts),
+        "default": default,
+        "ort": {"package": PACKAGE, "version": ort.version, "entry": f"ort/{ENTRY}", "wasm_dir": "ort/",
+                "threads": 1} if ort else None,
+        "samples": {**manifest.samples_entry(len(gallery[0]), gallery[1]),
+                    # the first prediction's digit travels in the manifest: the gallery loads after it
+                    "first": base64.b64encode(gallery[0].images[0].tobytes()).decode()},
+        "variants": [_variant_entry(p, files) for p in placements],
+        "sizes": None,
+        "first_visit": None,
         "verification": None,
     }
+
+
+def _variant_entry(p: Placement, files: dict[str, Size]) -> dict:
+    entry = manifest.variant_entry(p.variant, files[_onnx(p)])
+    entry.update(runtime=p.runtime, runtime_reason=p.reason, quantized=p.quantized, compiled=None)
+    if p.runtime == "compiled":
+        folder = f"models/{p.variant.name}"
+        wasm = next(name for name in p.files if name.endswith(".wasm"))
+        entry["compiled"] = {"entry": f"{folder}/{p.entry}", "wasm": f"{folder}/{wasm}"}
+    return entry
 
 
 def _package_version() -> str:

@@ -7,12 +7,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgeshrink.atomic import write_text
+from edgeshrink.atomic import write_bytes, write_text
 from edgeshrink.errors import BundleError
 from edgeshrink.signature import Preprocess, Signature
 from edgeshrink.size import Size
 
-FORMAT = 1
+FORMAT = 2  # 2: a runtime per variant, .br/.gz beside each file, first-visit sizes
 NAME = "manifest.json"
 SAMPLES_FILE = "samples.bin"
 
@@ -107,6 +107,12 @@ def read(dist: str | os.PathLike) -> dict:
 
 
 def write(dist: str | os.PathLike, manifest: dict) -> Path:
-    path = write_text(Path(dist) / NAME, render(manifest))
+    """Rewrite manifest.json and its .gz and .br (the server would otherwise send the old ones)."""
+    from edgeshrink.web.compress import compress
+
+    text = render(manifest)
+    path = write_text(Path(dist) / NAME, text)
+    for suffix, data in zip((".gz", ".br"), compress(text.encode())):
+        write_bytes(path.with_name(NAME + suffix), data).chmod(0o644)
     path.chmod(0o644)  # a web server running as another user must be able to read it
     return path

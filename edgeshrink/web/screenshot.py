@@ -78,6 +78,7 @@ def screenshot(dist: str | os.PathLike, out: str | os.PathLike, image: np.ndarra
         status, message = settle(page, "window.edgeshrink.timeToFirstPrediction")
         if status == "error":
             raise BundleError(f"the page could not classify a digit: {message}")
+        settle(page, "window.edgeshrink.galleryLoaded")  # the gallery and its buttons come after the first digit
         page.click("#run-all")
         page.wait_for_function("() => document.getElementById('gallery-score').textContent.includes(' right ')")
         draw(page, strokes)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from edgeshrink.errors import BundleError
+from edgeshrink.web.compress import ENCODINGS
 
 MIME_TYPES = {
     ".wasm": "application/wasm",  # required for WebAssembly.instantiateStreaming
@@ -37,18 +38,69 @@ HEADERS = {
 
 
 class BundleHandler(SimpleHTTPRequestHandler):
-    """Static files with isolation headers; request lines go to the server's `log`, if any."""
+    """Static files with isolation headers, sent as the bundle's .br or .gz to browsers that accept them;
+    request lines go to the server's `log`, if any."""
 
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+    vary = False
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and self.path.split("?")[0].endswith("/"):
+            path = path / "index.html"
+        if not path.is_file():
+            return super().send_head()  # folders without a slash, missing files: the standard answers
+        variants = {enc: path.with_name(path.name + suffix) for enc, suffix in ENCODINGS.items()}
+        self.vary = any(p.is_file() for p in variants.values())
+        encoding = next((enc for enc in accepted(self.headers.get("Accept-Encoding", ""))
+                         if _fresh(variants[enc], path)), None)
+        if encoding is None:
+            return super().send_head()
+        body = open(variants[encoding], "rb")  # noqa: SIM115 - the base class closes it after copying
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", encoding)
+        self.send_header("Content-Length", str(os.fstat(body.fileno()).st_size))
+        self.send_header("Last-Modified", self.date_time_string(int(path.stat().st_mtime)))
+        self.end_headers()
+        return body
 
     def end_headers(self) -> None:
         for name, value in HEADERS.items():
             self.send_header(name, value)
+        if self.vary:  # caches must keep the encoded and identity answers apart
+            self.send_header("Vary", "Accept-Encoding")
         super().end_headers()
 
     def log_message(self, format: str, *args) -> None:
         if self.server.log:
             self.server.log(format % args)
+
+
+def _fresh(encoded: Path, original: Path) -> bool:
+    """A precompressed copy written after its file: one edited since the bundle was made is sent as it is."""
+    try:
+        return encoded.stat().st_mtime_ns >= original.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
+def accepted(header: str) -> list[str]:
+    """The encodings an Accept-Encoding header allows, in our order of preference (brotli, then gzip)."""
+    allowed = {}
+    for item in header.split(","):
+        name, _, params = item.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        allowed[name.strip().lower()] = q
+    star = allowed.get("*", 0.0)
+    return [enc for enc in ENCODINGS if allowed.get(enc, star) > 0]
 
 
 class BundleServer(ThreadingHTTPServer):

@@ -1,110 +1,125 @@
-"""Prove a bundle works: every variant classifies real test digits in headless Chromium like onnxruntime does."""
+"""Prove a bundle works: every variant, on its runtime, classifies the MNIST test digits in headless Chromium
+exactly as onnxruntime does in Python (int8: bit-identical scores; float: identical classes), and time it."""
 
 from __future__ import annotations
 
 import base64
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 
 from edgeshrink import inference
 from edgeshrink import model as model_io
 from edgeshrink.errors import BundleError, ModelError
-from edgeshrink.web import manifest
-from edgeshrink.web.browser import Watch, open_page, settle, using
+from edgeshrink.web import manifest, timing
+from edgeshrink.web.browser import Watch, using
 from edgeshrink.web.serve import running
 
-# Where the two runtimes may pick different digits: only where the model itself hesitates, i.e. the
-# probabilities of both picks differ by less than this (float rounding differs between wasm and x86 kernels).
-NEAR_TIE = 0.02
+ALL_PROFILES = tuple(timing.PROFILES)
 
 
 @dataclass(frozen=True)
 class VariantCheck:
-    """How one variant did in the browser."""
+    """How one variant did in the browser, on its runtime."""
 
     name: str
+    runtime: str  # 'compiled' or 'ort'
     images: int
-    agreement: float  # share of images where the browser's digit equals onnxruntime's in Python
-    near_ties: int  # disagreements where the model's top two probabilities were within NEAR_TIE
+    agreement: float  # share of images where the browser's digit equals onnxruntime's in Python (always 1.0)
+    identical_scores: bool | None  # every score bit-identical to onnxruntime's (None: class-index output)
     max_score_diff: float | None  # largest |browser - python| raw score (None for class-index outputs)
     accuracy: float  # browser predictions against the labels
-    latency_ms: float  # median per inference of one image, single thread
-    first_prediction_ms: float  # from navigation start to the first prediction shown, fresh browser cache
+    latency_ms: float  # median per digit, one thread
+    first_prediction_ms: float  # localhost, median of fresh contexts (empty cache)
+    first_visit_bytes: int  # measured on the wire in a fresh context, until the gallery had loaded
+    first_prediction_by_profile: dict[str, float] = field(default_factory=dict)  # profile -> median ms
+    latency_ms_cpu4x: float | None = None
 
 
 @dataclass(frozen=True)
 class VerifyResult:
     dist: Path
     browser: str
-    runtime: str
+    runtimes: dict[str, str]  # runtime -> its description
+    contexts: int
     variants: list[VariantCheck]
 
     def rows(self) -> list[dict]:
         return [asdict(check) for check in self.variants]
 
 
-def verify(dist: str | os.PathLike, images: int = 300, update_manifest: bool = True, runs: int = 200,
-           executable: str | None = None, browser=None) -> VerifyResult:
-    """Check every variant of the bundle in `dist` on `images` MNIST test digits; record the results.
+def verify(dist: str | os.PathLike, images: int = 10_000, update_manifest: bool = True, runs: int = 200,
+           contexts: int = 5, profiles: tuple[str, ...] = ALL_PROFILES, executable: str | None = None,
+           browser=None) -> VerifyResult:
+    """Check every variant of the bundle in `dist` on the first `images` MNIST test digits; time the first
+    prediction over `contexts` fresh page loads per profile; record the results in manifest.json.
 
     Raises BundleError naming the variant when the browser cannot run it or answers differently.
     `browser` is an open Playwright Browser to reuse; by default Chromium (`executable`) is launched.
     """
     from edgeshrink import data
 
-    if images < 1 or runs < 1:
-        raise BundleError(f"verify needs at least one image and one run, not {images} and {runs}")
+    if images < 1 or runs < 1 or contexts < 1:
+        raise BundleError(f"verify needs at least one image, run and context, not {images}, {runs}, {contexts}")
+    chosen = timing.profiles(profiles)
     dist = Path(dist)
     doc = manifest.read(dist)
     test = data.load("test").take(images)
     with running(dist) as url, using(browser, executable) as chromium:
         watch = Watch(url)
-        checks = [_check(chromium, url, watch, dist, entry, test, runs) for entry in doc["variants"]]
+        checks = [_check(chromium, url, watch, dist, entry, test, runs, contexts, chosen) for entry in doc["variants"]]
         watch.check()
         version = f"Chromium {chromium.version}"
-    result = VerifyResult(dist, version, doc["runtime"]["version"], checks)
+    result = VerifyResult(dist, version, _runtimes(doc), contexts, checks)
     if update_manifest:
         _record(dist, result)
     return result
 
 
-def _check(browser, url: str, watch: Watch, dist: Path, entry: dict, test, runs: int) -> VariantCheck:
+def _runtimes(doc: dict) -> dict[str, str]:
+    used = {entry["runtime"] for entry in doc["variants"]}
+    names = {"compiled": "compiled for the model (WebAssembly)",
+             "ort": f"onnxruntime-web {(doc.get('ort') or {}).get('version')} (WebAssembly)"}
+    return {r: names[r] for r in sorted(used)}
+
+
+def _check(browser, url: str, watch: Watch, dist: Path, entry: dict, test, runs: int, contexts: int,
+           chosen: list[timing.Profile]) -> VariantCheck:
     from playwright.sync_api import Error as PlaywrightError
 
     name = entry["name"]
-    context = browser.new_context()  # a fresh cache: the first prediction is timed as on a first visit
     try:
-        page = open_page(context, f"{url}?model={quote(name)}", watch)
-        status, first = settle(page, "window.edgeshrink.timeToFirstPrediction")
-        if status == "error":
-            raise BundleError(f"variant {name} does not run in the browser: {_one_line(first)}")
-        pixels = base64.b64encode(test.images.tobytes()).decode()
-        answer = page.evaluate("([name, pixels]) => window.edgeshrink.classify(name, pixels)", [name, pixels])
-        bench = page.evaluate("([name, runs]) => window.edgeshrink.benchmark(name, runs)", [name, runs])
-        for result in (answer, bench):
-            if "error" in result:
-                raise BundleError(f"variant {name} failed in the browser: {_one_line(result['error'])}")
+        first_load, (answer, latency) = timing.load_once(
+            browser, url, name, timing.PROFILES["localhost"], watch, then=lambda page: _classify(page, name, test, runs))
+        medians = {p.name: timing.median_first_prediction(browser, url, name, p, watch, contexts) for p in chosen}
+        cpu4x = None
+        if "cpu4x" in medians:
+            cpu4x = timing.load_once(browser, url, name, timing.PROFILES["cpu4x"], watch,
+                                     then=lambda page: timing.benchmark(page, name, runs))[1]
     except PlaywrightError as exc:  # a timeout or a crashed page
-        raise BundleError(f"variant {name}: the page stopped answering: {_one_line(exc.message)}") from exc
-    finally:
-        context.close()
-    agreement, near_ties, score_diff = _compare(name, dist / entry["file"], entry, test.images, answer)
+        raise BundleError(f"variant {name}: the page stopped answering: {' '.join(exc.message.split())}") from exc
+    identical, score_diff = _compare(name, dist / entry["file"], entry, test.images, answer)
     predictions = np.asarray(answer["predictions"])
-    return VariantCheck(name, len(test), agreement, near_ties, score_diff,
-                        float((predictions == test.labels).mean()), round(bench["median_ms"], 5), round(first, 1))
+    return VariantCheck(
+        name, entry["runtime"], len(test), 1.0, identical, score_diff, float((predictions == test.labels).mean()),
+        latency, medians.get("localhost", first_load.first_prediction_ms), first_load.transferred_bytes,
+        medians, cpu4x)
 
 
-def _one_line(message: str) -> str:
-    return " ".join(str(message).split())
+def _classify(page, name: str, test, runs: int) -> tuple[dict, float]:
+    pixels = base64.b64encode(test.images.tobytes()).decode()
+    answer = page.evaluate("([name, pixels]) => window.edgeshrink.classify(name, pixels)", [name, pixels])
+    if "error" in answer:
+        raise BundleError(f"variant {name} failed in the browser: {' '.join(str(answer['error']).split())}")
+    return answer, timing.benchmark(page, name, runs)
 
 
-def _compare(name: str, path: Path, entry: dict, pixels: np.ndarray, answer: dict) -> tuple[float, int, float | None]:
-    """Compare the browser's answer with onnxruntime's in Python on the same pixels and signature."""
+def _compare(name: str, path: Path, entry: dict, pixels: np.ndarray, answer: dict) -> tuple[bool | None, float | None]:
+    """The browser's answer against onnxruntime's in Python on the same pixels and signature: identical classes
+    always, and bit-identical scores for int8 models. (identical scores, largest score difference)."""
     signature = manifest.entry_signature(entry)
     try:
         session = inference.session(model_io.load(path), threads=1)
@@ -112,34 +127,23 @@ def _compare(name: str, path: Path, entry: dict, pixels: np.ndarray, answer: dic
     except ModelError as exc:
         raise BundleError(f"variant {name} runs in the browser but not in Python to compare: {exc}") from exc
     got = np.asarray(answer["predictions"], dtype=np.int64)
+    where = f"variant {name} ({entry['runtime']})"
     differ = np.flatnonzero(got != expected)
+    if len(differ):
+        i = differ[0]
+        raise BundleError(f"{where}: the browser's digit differs from onnxruntime's on {len(differ)} of {len(pixels)} "
+                          f"test images (image {i}: browser {got[i]}, python {expected[i]}); do not ship it")
     if entry["output_kind"] == "class_index":
-        score_diff, near = None, np.zeros(len(differ), dtype=bool)
-    else:
-        scores = inference.scores(session, signature, pixels).astype(np.float64)
-        score_diff = float(np.abs(np.asarray(answer["scores"], dtype=np.float64) - scores).max())
-        probs = _probabilities(entry["output_kind"], scores[differ])
-        rows = np.arange(len(differ))
-        near = np.abs(probs[rows, expected[differ]] - probs[rows, got[differ]]) < NEAR_TIE
-    hard = differ[~near]
-    if len(hard):
-        i = hard[0]
-        raise BundleError(
-            f"variant {name}: the browser's digit differs from onnxruntime's on {len(hard)} of {len(pixels)} "
-            f"test images (image {i}: browser {got[i]}, python {expected[i]}); onnxruntime-web computes this "
-            "model differently, so do not ship it"
-        )
-    return 1 - len(differ) / len(pixels), int(near.sum()), score_diff
-
-
-def _probabilities(kind: str, scores: np.ndarray) -> np.ndarray:
-    if kind == "logits":
-        e = np.exp(scores - scores.max(axis=1, keepdims=True))
-    elif kind == "log_probabilities":
-        e = np.exp(scores)
-    else:
-        e = np.clip(scores, 0, None)
-    return e / np.maximum(e.sum(axis=1, keepdims=True), 1e-30)
+        return None, None
+    scores = inference.scores(session, signature, pixels).astype(np.float32)
+    browser_scores = np.asarray(answer["scores"], dtype=np.float64).astype(np.float32)
+    identical = bool(np.array_equal(browser_scores, scores))
+    score_diff = float(np.abs(browser_scores.astype(np.float64) - scores.astype(np.float64)).max())
+    if entry.get("quantized") and not identical:
+        rows = int((browser_scores != scores).any(axis=1).sum())
+        raise BundleError(f"{where}: int8 scores differ from onnxruntime's on {rows} of {len(pixels)} test images "
+                          f"(by up to {score_diff:.3g}); the runtime does not reproduce onnxruntime's arithmetic")
+    return identical, score_diff
 
 
 def _record(dist: Path, result: VerifyResult) -> None:
@@ -150,8 +154,11 @@ def _record(dist: Path, result: VerifyResult) -> None:
         entry["browser"] = {k: v for k, v in asdict(check).items() if k != "name"}
     doc["verification"] = {
         "browser": result.browser,
-        "runtime": f"onnxruntime-web {result.runtime}",
+        "runtimes": result.runtimes,
         "threads": 1,
+        "contexts": result.contexts,
+        "profiles": {name: timing.PROFILES[name].description
+                     for name in next(iter(checks.values())).first_prediction_by_profile},
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     manifest.write(dist, doc)

@@ -73,6 +73,13 @@ def test_evaluate_json(capsys, peers_dir):
     assert out["accuracy"] == pytest.approx(0.989, abs=1e-3) and out["signature"]["layout"] == "NCHW"
 
 
+def test_passes_lists_each_parameter_with_its_values_default_and_help(capsys):
+    assert main(["passes"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "static | dynamic" in out and "MinMax | Entropy | Percentile" in out
+    assert "one weight scale per output channel" in out and "whole number or null" in out
+
+
 def test_usage_error_exits_2_without_traceback(capsys):
     assert main(["evaluate", "--no-such-option"]) == 2
     err = capsys.readouterr().err

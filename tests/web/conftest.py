@@ -153,7 +153,8 @@ def web_variants(cnn_weights, test_split, tmp_path_factory) -> list[Variant]:
 
 @pytest.fixture(scope="session")
 def dist(web_variants, tmp_path_factory) -> Path:
-    return bundle(web_variants, tmp_path_factory.mktemp("bundle") / "dist").out_dir
+    """Every form on onnxruntime-web (the reference runtime: it runs them all)."""
+    return bundle(web_variants, tmp_path_factory.mktemp("bundle") / "dist", runtime="ort").out_dir
 
 
 @pytest.fixture(scope="session")

@@ -17,26 +17,44 @@ from edgeshrink.web.manifest import entry_signature
 from edgeshrink.web.runtime import ENV_VAR, cache_root, default_app_dir, ensure_runtime
 
 
+def _files(folder) -> set[str]:
+    """The bundle's files, without the .gz and .br beside them and the marker the page never loads."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if p.is_file() and p.suffix not in (".gz", ".br") and p.name != outputs.MARKER}
+
+
 def test_bundle_holds_app_models_runtime_and_samples(dist, web_variants):
-    names = {p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file()}
+    names = _files(dist)
     assert {"index.html", "style.css", "js/app.js", "manifest.json", "samples.bin"} <= names
     assert {f"models/{v.name}.onnx" for v in web_variants} <= names
     # only the WebAssembly build of the runtime: no WebGPU/JSEP/asyncify/JSPI files, no npm metadata
     assert sorted(n for n in names if n.startswith("ort/")) == [
         "ort/ort-wasm-simd-threaded.mjs", "ort/ort-wasm-simd-threaded.wasm", "ort/ort.wasm.min.mjs"]
-    hidden = {n for n in names if n.startswith(".")}
-    assert hidden == {outputs.MARKER}  # the list of files edgeshrink wrote, so a rebuild keeps the user's others
+    assert not any(n.startswith(".") for n in names)
+    assert (dist / outputs.MARKER).is_file()  # the list of files edgeshrink wrote, so a rebuild keeps the user's others
     assert not any("node_modules" in n or n.endswith("package.json") for n in names)
     for v in web_variants:
         assert (dist / "models" / f"{v.name}.onnx").read_bytes() == v.model_path.read_bytes()
 
 
+def test_every_file_has_its_gzip_and_brotli_beside_it(dist):
+    import gzip
+
+    import brotli
+
+    for name in _files(dist):
+        raw = (dist / name).read_bytes()
+        assert gzip.decompress((dist / f"{name}.gz").read_bytes()) == raw, name
+        assert brotli.decompress((dist / f"{name}.br").read_bytes()) == raw, name
+
+
 def test_manifest_describes_every_variant(dist, web_variants):
     doc = json.loads((dist / "manifest.json").read_text())
-    assert doc["format"] == 1 and doc["default"] == web_variants[0].name
-    assert doc["runtime"]["version"].startswith("1.30.") and (dist / doc["runtime"]["entry"]).is_file()
+    assert doc["format"] == 2 and doc["default"] == web_variants[0].name
+    assert doc["ort"]["version"].startswith("1.30.") and (dist / doc["ort"]["entry"]).is_file()
     for v, entry in zip(web_variants, doc["variants"]):
         assert entry["name"] == v.name and (dist / entry["file"]).is_file()
+        assert (entry["runtime"], entry["runtime_reason"], entry["compiled"]) == ("ort", None, None)
         assert entry["bytes"] == v.model_path.stat().st_size
         assert 0 < entry["brotli_bytes"] <= entry["gzip_bytes"] < entry["bytes"]
         assert (entry["accuracy"], entry["params"], entry["nonzero_params"]) == (
@@ -58,8 +76,8 @@ def test_samples_are_the_first_real_test_digits(dist, test_split):
 def test_sizes_add_up_by_part(dist):
     doc = json.loads((dist / "manifest.json").read_text())
     sizes = doc["sizes"]
-    runtime_raw = sum(p.stat().st_size for p in (dist / "ort").iterdir())
-    models_raw = sum(p.stat().st_size for p in (dist / "models").iterdir())
+    runtime_raw = sum((dist / n).stat().st_size for n in _files(dist) if n.startswith("ort/"))
+    models_raw = sum((dist / n).stat().st_size for n in _files(dist) if n.startswith("models/"))
     assert sizes["runtime"]["raw"] == runtime_raw and sizes["models"]["raw"] == models_raw
     for key in ("raw", "gzip", "brotli", "files"):
         assert sizes["total"][key] == sum(sizes[part][key] for part in ("runtime", "models", "app"))
@@ -67,19 +85,18 @@ def test_sizes_add_up_by_part(dist):
 
 
 def test_rows_are_plain_data(web_variants, tmp_path):
-    result = bundle(web_variants[:2], tmp_path / "two", samples=5)
+    result = bundle(web_variants[:2], tmp_path / "two", samples=5, runtime="ort")
     rows = result.rows()
     assert [r["part"] for r in rows] == ["runtime", "models", "app", "total"]
     assert rows[1]["files"] == 2 and rows[-1]["raw"] == result.total.raw
-    served = [p for p in result.out_dir.rglob("*") if p.is_file() and p.name != outputs.MARKER]  # the page never loads the marker
-    assert result.total.raw == sum(p.stat().st_size for p in served)
+    assert result.total.raw == sum((result.out_dir / n).stat().st_size for n in _files(result.out_dir))
 
 
 def test_rebuilding_replaces_the_old_bundle_whole(web_variants, tmp_path):
     out = tmp_path / "site"
     bundle(web_variants, out, samples=3)
     bundle(web_variants[:1], out, samples=3)
-    assert [p.name for p in (out / "models").iterdir()] == ["fp32.onnx"]
+    assert sorted(p.name for p in (out / "models").glob("*.onnx")) == ["fp32.onnx"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temporary folders left behind
     assert oct(out.stat().st_mode & 0o777) == "0o755"
 
@@ -151,3 +168,30 @@ def test_runtime_lives_in_the_user_cache_not_the_package(dist, tmp_path, monkeyp
     assert cache_root() == tmp_path / "edgeshrink" / "onnxruntime-web"
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "ort"))
     assert cache_root() == tmp_path / "ort" and cache_root(tmp_path / "given") == tmp_path / "given"
+
+
+def test_compiled_where_the_compiler_covers_the_model_else_ort_with_the_reason(web_variants, tmp_path):
+    result = bundle(web_variants, tmp_path / "mixed", samples=5)  # runtime="compiled" is the default
+    assert result.runtimes == {
+        "fp32": ("compiled", None), "nhwc-raw-b4": ("compiled", None), "n784-mnist-single": ("compiled", None),
+        "fp16-nchw3-sym": ("ort", "float16 inputs are not supported by the compiled runtime"),
+        "u8-nhw-argmax": ("ort", "operator ArgMax is not supported"),
+    }
+    doc = json.loads((result.out_dir / "manifest.json").read_text())
+    fp32, fp16 = doc["variants"][0], doc["variants"][3]
+    assert fp32["compiled"] == {"entry": "models/fp32/model.mjs", "wasm": "models/fp32/model.wasm"}
+    assert fp16["runtime_reason"] == "float16 inputs are not supported by the compiled runtime"
+    assert doc["ort"]["version"].startswith("1.30.")  # shipped for the two that need it
+
+
+def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path):
+    result = bundle(web_variants[:1], tmp_path / "small", samples=5)
+    names = _files(result.out_dir)
+    assert not any(n.startswith("ort/") for n in names) and result.runtime_version is None
+    visit = result.first_visit
+    assert visit["files"] == sorted([
+        "icon.svg", "index.html", "js/app.js", "js/backends/compiled.js", "js/draw.js", "js/mnist.js",
+        "js/runtime.js", "js/signature.js", "js/ui.js", "manifest.json", "models/fp32/model.mjs",
+        "models/fp32/model.wasm", "samples.bin", "style.css"])
+    assert visit["runtime"]["brotli"] < 2_000 and visit["total"]["brotli"] < 40_000
+    assert '"fp32":[["js/backends/compiled.js","module"]' in (result.out_dir / "index.html").read_text()

@@ -32,7 +32,7 @@ def loaded(browser, site):
 
 def test_page_loads_nothing_from_another_origin(loaded):
     page, watch = loaded
-    assert settle(page, "window.edgeshrink.allModelsLoaded") == ["ok", True]
+    assert settle(page, "window.edgeshrink.galleryLoaded") == ["ok", True]
     assert watch.foreign == [] and watch.errors == []
     assert page.locator("#error").is_hidden()
     assert "cross-origin isolated" in page.locator("#status").inner_text()
@@ -41,7 +41,7 @@ def test_page_loads_nothing_from_another_origin(loaded):
 
 def test_page_works_offline_once_loaded(loaded, test_split):
     page, _ = loaded
-    settle(page, "window.edgeshrink.allModelsLoaded")
+    assert settle(page, "window.edgeshrink.loadAll()") == ["ok", True]
     page.context.set_offline(True)
     page.click(".model[data-model='u8-nhw-argmax']")
     state = settle(page, "window.edgeshrink.settled()")[1]

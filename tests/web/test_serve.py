@@ -65,3 +65,42 @@ def test_a_busy_port_says_so(dist):
         port = taken.getsockname()[1]
         with pytest.raises(BundleError, match=f"port {port} .* already in use; pass another port"):
             make_server(dist, port=port)
+
+
+def _get_encoded(url: str, accept: str | None):
+    request = urllib.request.Request(url, headers={"Accept-Encoding": accept} if accept else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.headers, response.read()
+
+
+@pytest.mark.parametrize("accept, encoding", [
+    ("gzip, deflate, br, zstd", "br"),  # Chromium's header
+    ("gzip", "gzip"),
+    ("br;q=0, gzip;q=0.5", "gzip"),
+    ("identity", None),
+    (None, None),
+])
+def test_precompressed_files_are_sent_to_clients_that_accept_them(dist, accept, encoding):
+    import gzip
+
+    import brotli
+
+    with running(dist) as url:
+        headers, body = _get_encoded(url + "js/app.js", accept)
+    assert headers["Vary"] == "Accept-Encoding" and headers["Content-Type"] == "text/javascript"
+    assert headers.get("Content-Encoding") == encoding and int(headers["Content-Length"]) == len(body)
+    decode = {"br": brotli.decompress, "gzip": gzip.decompress, None: lambda b: b}[encoding]
+    assert decode(body) == (dist / "js" / "app.js").read_bytes()
+
+
+def test_a_file_edited_after_bundling_is_sent_as_it_is(dist, tmp_path):
+    import shutil
+
+    copy = tmp_path / "dist"
+    shutil.copytree(dist, copy)  # copy2 keeps the times: .br and .gz stay newer than their files
+    (copy / "style.css").write_text("body { color: red; }\n")
+    with running(copy) as url:
+        headers, body = _get_encoded(url + "style.css", "br, gzip")
+        fresh_headers, _ = _get_encoded(url + "js/app.js", "br, gzip")
+    assert headers.get("Content-Encoding") is None and body == b"body { color: red; }\n"
+    assert fresh_headers["Content-Encoding"] == "br"

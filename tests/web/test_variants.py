@@ -24,7 +24,7 @@ def test_no_baseline_bundle_ships_only_the_optimized_model(fast_run, tmp_path):
     assert main(["bundle", str(out), "-o", str(tmp_path / "dist"), "--no-baseline"]) == 0
     manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text())
     assert [v["name"] for v in manifest["variants"]] == ["optimized"]
-    assert sorted(p.name for p in (tmp_path / "dist" / "models").iterdir()) == ["optimized.onnx"]
+    assert sorted(p.name for p in (tmp_path / "dist" / "models").glob("*.onnx")) == ["optimized.onnx"]
 
 
 def test_a_folder_without_report_is_refused(tmp_path):

@@ -29,12 +29,17 @@ def small_dist(web_variants, tmp_path):
     return bundle(web_variants[:2], tmp_path / "small", samples=5).out_dir
 
 
+LIGHT = {"runs": 10, "contexts": 1, "profiles": ("localhost",)}  # the timing is tested once, below
+
+
 def test_every_variant_passes_and_is_recorded(dist_copy, browser, web_variants):
-    result = verify(dist_copy, images=300, runs=50, browser=browser)
+    result = verify(dist_copy, images=300, runs=50, contexts=1, profiles=("localhost",), browser=browser)
     assert [c.name for c in result.variants] == [v.name for v in web_variants]
     for check in result.variants:
-        assert check.images == 300 and check.agreement >= 0.99 and check.accuracy > 0.9
+        assert check.images == 300 and check.agreement == 1 and check.accuracy > 0.9 and check.runtime == "ort"
         assert 0 < check.latency_ms < 50 and 0 < check.first_prediction_ms < 60_000
+        assert check.first_prediction_by_profile == {"localhost": check.first_prediction_ms}
+        assert 2_000_000 < check.first_visit_bytes < 3_000_000  # onnxruntime-web's 2.4 MB, sent as brotli
     assert result.variants[0].max_score_diff < 1e-3  # logits: wasm and x86 kernels agree to float rounding
     doc = json.loads((dist_copy / "manifest.json").read_text())
     assert doc["verification"]["browser"] == result.browser and result.browser.startswith("Chromium ")
@@ -45,7 +50,7 @@ def test_every_variant_passes_and_is_recorded(dist_copy, browser, web_variants):
 
 def test_verify_can_leave_the_manifest_alone(small_dist, browser):
     before = (small_dist / "manifest.json").read_bytes()
-    verify(small_dist, images=10, runs=10, update_manifest=False, browser=browser)
+    verify(small_dist, images=10, update_manifest=False, browser=browser, **LIGHT)
     assert (small_dist / "manifest.json").read_bytes() == before
 
 
@@ -73,7 +78,7 @@ def test_a_variant_the_browser_cannot_run_fails_naming_it(web_variants, browser,
                  tmp_path / "dist", samples=5)
     with pytest.raises(BundleError, match=r"variant x86-nchwc does not run in the browser: .*"
                                           r"com\.microsoft\.nchwc:ReorderInput.* is not a registered"):
-        verify(out.out_dir, images=10, runs=10, browser=browser)
+        verify(out.out_dir, images=10, browser=browser, **LIGHT)
     assert json.loads((out.out_dir / "manifest.json").read_text())["verification"] is None
 
 
@@ -81,14 +86,34 @@ def test_a_request_to_another_origin_fails(small_dist, browser):
     index = small_dist / "index.html"
     index.write_text(index.read_text().replace("</body>", '<img src="http://127.0.0.1:9/pixel.png" alt=""></body>'))
     with pytest.raises(BundleError, match=r"requested another origin: http://127\.0\.0\.1:9/pixel\.png"):
-        verify(small_dist, images=10, runs=10, browser=browser)
+        verify(small_dist, images=10, browser=browser, **LIGHT)
 
 
 def test_browser_answers_that_differ_from_onnxruntime_are_caught(small_dist, browser, monkeypatch):
     predict = inference.predict
     monkeypatch.setattr(inference, "predict", lambda *args: (predict(*args) + 1) % 10)
-    with pytest.raises(BundleError, match="variant fp32: the browser's digit differs from onnxruntime's on 10 of 10"):
-        verify(small_dist, images=10, runs=10, browser=browser)
+    with pytest.raises(BundleError, match=r"variant fp32 \(\w+\): the browser's digit differs from onnxruntime's "
+                                          r"on 10 of 10"):
+        verify(small_dist, images=10, browser=browser, **LIGHT)
+
+
+def test_int8_scores_are_bit_identical_on_all_test_images_and_timings_are_recorded(fast_run, browser, tmp_path):
+    from edgeshrink.web.variants import from_optimize_output
+
+    _, out = fast_run
+    dist = bundle(from_optimize_output(out), tmp_path / "dist", default="optimized", samples=5).out_dir
+    result = verify(dist, runs=20, contexts=1, profiles=("localhost", "4g", "cpu4x"), browser=browser)
+    checks = {c.name: c for c in result.variants}
+    assert checks["optimized"].images == 10_000 and checks["optimized"].identical_scores is True
+    assert checks["baseline"].max_score_diff < 1e-3  # float: the same classes, scores within rounding
+    for check in checks.values():
+        profiles = check.first_prediction_by_profile
+        assert list(profiles) == ["localhost", "4g", "cpu4x"] and all(ms > 0 for ms in profiles.values())
+        assert profiles["4g"] > 100  # at least one emulated round trip
+        assert check.latency_ms_cpu4x > check.latency_ms  # a slower CPU
+    doc = json.loads((dist / "manifest.json").read_text())
+    assert set(doc["verification"]["profiles"]) == {"localhost", "4g", "cpu4x"}
+    assert doc["variants"][1]["browser"]["identical_scores"] is True
 
 
 def test_nchwc_model_is_valid_for_python_onnxruntime(web_variants, test_split):
@@ -103,3 +128,12 @@ def test_nchwc_model_is_valid_for_python_onnxruntime(web_variants, test_split):
     pixels = test_split.images[:20]
     assert np.array_equal(inference.predict(session, fp32.signature, pixels),
                           inference.predict(base, fp32.signature, pixels))
+
+
+def test_compiled_variants_answer_like_onnxruntime_and_load_no_onnxruntime_web(web_variants, browser, tmp_path):
+    dist = bundle(web_variants[:3], tmp_path / "compiled", samples=5).out_dir  # the three forms it compiles
+    result = verify(dist, images=2000, browser=browser, **LIGHT)
+    assert [c.runtime for c in result.variants] == ["compiled"] * 3
+    for check in result.variants:
+        assert check.agreement == 1 and check.max_score_diff < 1e-3 and check.accuracy > 0.9
+        assert check.first_visit_bytes < 100_000  # no onnxruntime-web (2.4 MB) was requested

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from edgeshrink.passes.base import check_choices, param
+
 MAX_SPARSITY = 0.99
 
 
@@ -13,23 +15,34 @@ class PruneConfig:
     """What to remove and how to recover: `sparsity` is the share of weights (unstructured) or of each
     layer's channels (structured) taken away, `finetune_*` the training after each round."""
 
-    method: Literal["unstructured", "structured"] = "structured"
-    sparsity: float = 0.5
-    scope: Literal["layer", "global"] = "layer"  # unstructured: one threshold per layer or for all
-    norm: Literal["l1", "l2"] = "l1"  # structured: how a channel's weights are ranked
-    rounds: int = 1  # prune-then-fine-tune cycles reaching `sparsity` geometrically
-    finetune_epochs: float = 1.0  # per round, in passes over the training images; 0: no fine-tuning
-    lr: float = 1e-3  # Adam
-    batch_size: int = 64
-    distill: bool = False  # also match the unpruned model's softened scores
-    temperature: float = 4.0
-    alpha: float = 0.5  # distillation's share of the loss
-    finetune_images: int | None = None  # train on the first N training images only (None: all)
-    threads: int = 1  # torch threads while fine-tuning (0: torch's default); see finetune.py
+    method: Literal["unstructured", "structured"] = param(
+        "structured", "structured: remove whole channels and neurons; unstructured: zero single weights")
+    sparsity: float | Literal["auto"] = param(
+        0.5, "share of each layer's channels (structured) or of the weights (unstructured) removed, "
+             f"0 to {MAX_SPARSITY}, never the output layer; auto: the largest within the run's budget")
+    scope: Literal["layer", "global"] = param(
+        "layer", "unstructured: one magnitude threshold per layer, or one for all layers")
+    norm: Literal["l1", "l2"] = param("l1", "structured: how a channel's weights are ranked")
+    rounds: int = param(1, "prune-then-fine-tune cycles reaching `sparsity` geometrically")
+    finetune_epochs: float = param(1.0, "fine-tuning per round, in passes over the training images; 0: none")
+    lr: float = param(1e-3, "Adam learning rate while fine-tuning")
+    batch_size: int = param(64, "training images per fine-tuning step")
+    distill: bool = param(False, "also match the unpruned model's softened scores")
+    temperature: float = param(4.0, "distillation: how much the scores are softened")
+    alpha: float = param(0.5, "distillation's share of the loss")
+    finetune_images: int | None = param(None, "fine-tune on the first N training images only (null: all)")
+    threads: int = param(1, "torch threads while fine-tuning (0: torch's default; more than one stalls "
+                            "on a busy CPU)")
+    max_sparsity: float = param(0.95, "auto: the largest sparsity it tries")
+    trials: int = param(5, "auto: candidates fine-tuned and judged on held-out training images, at most")
+    budget_share: float = param(1.0, "auto: the share of the run's accuracy budget this step may spend")
 
     def __post_init__(self):
-        if not 0 <= self.sparsity <= MAX_SPARSITY:
-            raise ValueError(f"sparsity must be between 0 and {MAX_SPARSITY}, not {self.sparsity}")
+        check_choices(self)
+        if self.sparsity != "auto" and not 0 <= self.sparsity <= MAX_SPARSITY:
+            raise ValueError(f"sparsity must be between 0 and {MAX_SPARSITY} or auto, not {self.sparsity}")
+        if self.sparsity == "auto" and self.rounds != 1:
+            raise ValueError("rounds applies to a fixed sparsity; sparsity auto prunes step by step already")
         if self.method == "structured" and self.scope == "global":
             raise ValueError("scope global applies to unstructured pruning only; structured pruning "
                              "removes the same share of channels from every layer")
@@ -42,6 +55,9 @@ class PruneConfig:
             ("alpha", 0 <= self.alpha <= 1, "between 0 and 1"),
             ("finetune_images", self.finetune_images is None or self.finetune_images >= 1, "at least 1"),
             ("threads", self.threads >= 0, "0 or more"),
+            ("max_sparsity", 0 < self.max_sparsity <= MAX_SPARSITY, f"above 0 and at most {MAX_SPARSITY}"),
+            ("trials", self.trials >= 1, "at least 1"),
+            ("budget_share", 0 < self.budget_share <= 1, "above 0 and at most 1"),
         ]
         for name, ok, rule in checks:
             if not ok:

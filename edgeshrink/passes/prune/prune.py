@@ -15,17 +15,13 @@ import numpy as np
 import onnx
 
 from edgeshrink.errors import PassError
-from edgeshrink.model import clone, is_quantized
+from edgeshrink.model import clone, describe, is_quantized
 from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.passes.prune.config import PruneConfig, kept_share
 
 _FALLBACK = "use a recipe without prune such as 'fast'"
 # prunes a model to a share of what the input model had; returns it and the masks that must stay applied
 Round = Callable[[onnx.ModelProto, float], tuple[onnx.ModelProto, "dict[str, np.ndarray] | None"]]
-
-
-def _describe(model: onnx.ModelProto) -> str:
-    return f"model {model.graph.name!r}" if model.graph.name else "this model"
 
 
 def _note(ctx: PassContext, lines: list[str]) -> None:
@@ -47,7 +43,7 @@ def _structured(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> R
         _note(ctx, [f"prune: kept {reason}" for reason in surgery.blocked])
         if work is model and not surgery.pruned and not surgery.untouched:
             reasons = "; ".join(surgery.blocked) or "only the output layer has weights"
-            raise PassError(f"cannot prune {_describe(model)}: no layer can lose channels ({reasons}); {_FALLBACK}")
+            raise PassError(f"cannot prune {describe(model)}: no layer can lose channels ({reasons}); {_FALLBACK}")
         if work is model and not surgery.pruned:
             _note(ctx, [f"prune: sparsity {cfg.sparsity} removes no whole channel from any layer"])
         return surgery.model, None
@@ -61,7 +57,7 @@ def _unstructured(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) ->
 
     names = unstructured.prunable(model, ctx.signature.output_name)
     if not names:
-        raise PassError(f"cannot prune {_describe(model)}: it has no weight layer besides the output layer; "
+        raise PassError(f"cannot prune {describe(model)}: it has no weight layer besides the output layer; "
                         f"{_FALLBACK}")
 
     def prune_round(work: onnx.ModelProto, share: float) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
@@ -82,6 +78,8 @@ def run(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> onnx.Mode
         ctx = replace(ctx, signature=named)  # notes stay the caller's list
     prune_round = (_structured if cfg.method == "structured" else _unstructured)(model, cfg, ctx)
     teacher = model if cfg.distill else None
+    if cfg.sparsity == "auto":
+        return _auto(model, cfg, ctx, prune_round, teacher)
     work = model
     for done in range(1, cfg.rounds + 1):
         work, keep = prune_round(work, kept_share(cfg.sparsity, done, cfg.rounds))
@@ -91,9 +89,29 @@ def run(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> onnx.Mode
     return clone(work) if work is model else work
 
 
+def _auto(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, prune_round: Round,
+          teacher: onnx.ModelProto | None) -> onnx.ModelProto:
+    """The largest sparsity within budget (see auto.py); fine-tuning trains on images the search never judges on."""
+    from edgeshrink.passes.prune import auto, finetune
+
+    fit, validation = auto.validation_split(ctx)
+    train_ctx = replace(ctx, train=fit)
+
+    def trial(start: onnx.ModelProto, share: float) -> onnx.ModelProto:
+        pruned, keep = prune_round(start, share)
+        if cfg.finetune_epochs == 0:
+            return pruned
+        return finetune.finetune(pruned, cfg, train_ctx, f"fine-tune sparsity {1 - share:.3f}", keep, teacher)
+
+    best, _, _ = auto.search(model, trial, ctx, validation, cfg.max_sparsity, cfg.trials, cfg.budget_share)
+    return clone(best) if best is model else best
+
+
 SPEC = PassSpec(
     name="prune",
     config=PruneConfig,
     run=run,
     summary="remove small weights or whole channels from the ONNX graph, then fine-tune on MNIST",
+    float_only=True,  # pruning and fine-tuning need float weights
+    reweights=True,  # fine-tuning moves every weight
 )

@@ -24,7 +24,8 @@ from edgeshrink import inference
 from edgeshrink.errors import ModelError, PassError
 from edgeshrink.model import clone
 from edgeshrink.passes.prune import walk
-from edgeshrink.passes.prune.surgery import Graph, attributes
+from edgeshrink.graph import attributes
+from edgeshrink.passes.prune.surgery import EditableGraph
 from edgeshrink.passes.prune.walk import Blocked, Flow, Slice
 
 
@@ -42,7 +43,7 @@ def _name(node: onnx.NodeProto) -> str:
     return node.name or node.output[0]
 
 
-def _output_axis(g: Graph, node: onnx.NodeProto) -> tuple[int, int]:
+def _output_axis(g: EditableGraph, node: onnx.NodeProto) -> tuple[int, int]:
     """(axis of the weight holding one row per output channel, axis of the channels in the output)."""
     attrs = attributes(node)
     if node.op_type == "Conv":
@@ -58,7 +59,7 @@ def _output_axis(g: Graph, node: onnx.NodeProto) -> tuple[int, int]:
     return 1, walk.rank(g, node.output[0]) - 1
 
 
-def _bias(g: Graph, node: onnx.NodeProto, size: int, keep: np.ndarray) -> list[Slice]:
+def _bias(g: EditableGraph, node: onnx.NodeProto, size: int, keep: np.ndarray) -> list[Slice]:
     """The slice of a Conv or Gemm bias input, if the layer has one per output channel."""
     if node.op_type == "MatMul" or len(node.input) < 3 or not node.input[2]:
         return []
@@ -72,7 +73,7 @@ def _bias(g: Graph, node: onnx.NodeProto, size: int, keep: np.ndarray) -> list[S
     return [Slice(node, 2, bias.ndim - 1, keep)]
 
 
-def channels(g: Graph, node: onnx.NodeProto) -> int:
+def channels(g: EditableGraph, node: onnx.NodeProto) -> int:
     """How many output channels (Conv) or neurons (Gemm, MatMul) a weight layer has."""
     weight_axis, _ = _output_axis(g, node)
     return g.value(node.input[1]).shape[weight_axis]
@@ -84,7 +85,7 @@ def _strongest(weight: np.ndarray, axis: int, count: int, norm: str) -> np.ndarr
     return np.sort(np.argsort(-scores, kind="stable")[:count])
 
 
-def _plan(g: Graph, node: onnx.NodeProto, count: int, norm: str) -> list:
+def _plan(g: EditableGraph, node: onnx.NodeProto, count: int, norm: str) -> list:
     """The edits that keep the `count` strongest output channels of `node` (raises Blocked)."""
     weight_axis, out_axis = _output_axis(g, node)
     weight = g.value(node.input[1])
@@ -94,7 +95,7 @@ def _plan(g: Graph, node: onnx.NodeProto, count: int, norm: str) -> list:
     return edits + walk.follow(g, Flow(node.output[0], out_axis, keep, size))
 
 
-def _apply(g: Graph, edits: list) -> None:
+def _apply(g: EditableGraph, edits: list) -> None:
     """Cut every constant an edit names; all cuts of one input are made on one dedicated copy."""
     cuts: dict[tuple[int, int], list] = defaultdict(list)
     targets = {}
@@ -125,9 +126,9 @@ def _finish(model: onnx.ModelProto) -> onnx.ModelProto:
 
 def counts(model: onnx.ModelProto, class_output: str) -> dict[str, int]:
     """Output channels of every weight layer but the output layer, by the layer's output name."""
-    g = Graph(model)
+    g = EditableGraph(model)
     found = {}
-    skip = g.output_layers(class_output)
+    skip = {layer.output[0] for layer in g.score_layers(class_output)}
     for node in g.weight_layers():
         if node.output[0] not in skip:
             try:
@@ -140,9 +141,9 @@ def counts(model: onnx.ModelProto, class_output: str) -> dict[str, int]:
 def prune(model: onnx.ModelProto, targets: dict[str, int], class_output: str, norm: str = "l1") -> Surgery:
     """A copy of `model` where each layer named in `targets` keeps that many output channels."""
     out = clone(model)
-    g = Graph(out)
+    g = EditableGraph(out)
     surgery, edits = Surgery(out), []
-    skip = g.output_layers(class_output)
+    skip = {layer.output[0] for layer in g.score_layers(class_output)}
     for node in g.weight_layers():
         if node.output[0] in skip:
             continue

@@ -13,6 +13,7 @@ import torch
 from onnx import numpy_helper
 
 from edgeshrink.errors import ModelError
+from edgeshrink.graph import attributes, constant_value
 from edgeshrink.model import clone, opset
 from edgeshrink.passes.prune.torchgraph_ops import OPS
 
@@ -29,22 +30,11 @@ def unsupported(model: onnx.ModelProto) -> list[str]:
     return sorted(found)
 
 
-def _attributes(node: onnx.NodeProto) -> dict:
-    attrs = {}
-    for attr in node.attribute:
-        value = onnx.helper.get_attribute_value(attr)
-        attrs[attr.name] = value.decode() if isinstance(value, bytes) else value
-    return attrs
-
-
-def _constant(attrs: dict):
-    for key in ("value_float", "value_floats", "value_int", "value_ints"):
-        if key in attrs:
-            dtype = torch.float32 if "float" in key else torch.int64
-            return torch.tensor(attrs[key], dtype=dtype)
-    if "value" in attrs:
-        return torch.from_numpy(numpy_helper.to_array(attrs["value"]).copy())
-    raise ModelError(f"Constant node without a supported value ({', '.join(attrs)}); re-export the model")
+def _constant(node: onnx.NodeProto) -> torch.Tensor:
+    value = constant_value(node)
+    if value is None:
+        raise ModelError(f"Constant node without a supported value ({', '.join(attributes(node))}); re-export the model")
+    return torch.from_numpy(value.copy())
 
 
 def _downstream(model: onnx.ModelProto, start: set[str]) -> set[str]:
@@ -80,10 +70,10 @@ class GraphModule(torch.nn.Module):
         data = _downstream(model, set(self.input_names))
         self.nodes = []
         for node in model.graph.node:
-            attrs = {**_attributes(node), "_opset": opset(model)}
             if node.op_type == "Constant":
-                self.constants[node.output[0]] = _constant(attrs)
+                self.constants[node.output[0]] = _constant(node)
                 continue
+            attrs = {**attributes(node), "_opset": opset(model)}
             if node.op_type == "Reshape" and batch and node.input[0] in data:
                 attrs["_batch"] = batch
             self.nodes.append((node.op_type, list(node.input), list(node.output), attrs))

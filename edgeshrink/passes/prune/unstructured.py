@@ -7,13 +7,13 @@ import onnx
 from onnx import numpy_helper
 
 from edgeshrink.model import clone
-from edgeshrink.passes.prune.surgery import Graph
+from edgeshrink.graph import Graph
 
 
 def prunable(model: onnx.ModelProto, class_output: str) -> list[str]:
     """Initializers holding the weights of every weight layer but the output layer."""
     g = Graph(model)
-    skip = g.output_layers(class_output)
+    skip = {layer.output[0] for layer in g.score_layers(class_output)}
     names = []
     for node in g.weight_layers():
         root = g.root(node.input[1])

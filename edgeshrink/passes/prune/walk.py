@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import onnx
 
-from edgeshrink.passes.prune.surgery import WEIGHT_OPS, Graph, attributes
+from edgeshrink.graph import WEIGHT_OPS, attributes
+from edgeshrink.passes.prune.surgery import EditableGraph
 
 # Operators that act on each element alone: channels pass through unchanged.
 _ELEMENTWISE = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Identity", "Dropout", "Clip", "Cast", "Elu", "Selu",
@@ -61,14 +62,14 @@ def _label(node: onnx.NodeProto) -> str:
     return f"{node.op_type} {node.name or node.output[0]!r}"
 
 
-def rank(g: Graph, name: str) -> int:
+def rank(g: EditableGraph, name: str) -> int:
     shape = g.shape(name)
     if shape is None:
         raise Blocked(f"the shape of {name!r} is unknown")
     return len(shape)
 
 
-def _axes(g: Graph, node: onnx.NodeProto) -> list[int] | None:
+def _axes(g: EditableGraph, node: onnx.NodeProto) -> list[int] | None:
     if len(node.input) > 1 and node.input[1]:
         value = g.value(node.input[1])
         if value is None:
@@ -89,7 +90,7 @@ def _flat(dims: list, start: int, flow: Flow) -> tuple[np.ndarray, int]:
     return positions.reshape(-1), outer * flow.size * inner
 
 
-def _reshape(g: Graph, node: onnx.NodeProto, flow: Flow) -> tuple[list, list[Flow]]:
+def _reshape(g: EditableGraph, node: onnx.NodeProto, flow: Flow) -> tuple[list, list[Flow]]:
     target = g.value(node.input[1])
     dims, out = g.shape(node.input[0]), g.shape(node.output[0])
     if target is None or dims is None or out is None:
@@ -105,7 +106,7 @@ def _reshape(g: Graph, node: onnx.NodeProto, flow: Flow) -> tuple[list, list[Flo
     return edits, [Flow(node.output[0], start, keep, size)]
 
 
-def _flatten(g: Graph, node: onnx.NodeProto, flow: Flow) -> tuple[list, list[Flow]]:
+def _flatten(g: EditableGraph, node: onnx.NodeProto, flow: Flow) -> tuple[list, list[Flow]]:
     dims = g.shape(node.input[0])
     if dims is None:
         raise Blocked(f"{_label(node)} has an input of unknown shape")
@@ -113,7 +114,7 @@ def _flatten(g: Graph, node: onnx.NodeProto, flow: Flow) -> tuple[list, list[Flo
     return [], [Flow(node.output[0], 1, keep, size)]
 
 
-def _binary(g: Graph, node: onnx.NodeProto, index: int, flow: Flow) -> tuple[list, list[Flow]]:
+def _binary(g: EditableGraph, node: onnx.NodeProto, index: int, flow: Flow) -> tuple[list, list[Flow]]:
     const = g.value(node.input[1 - index])
     if const is None:
         raise Blocked(f"{_label(node)} joins its channels with another branch")
@@ -129,7 +130,7 @@ def _binary(g: Graph, node: onnx.NodeProto, index: int, flow: Flow) -> tuple[lis
     return edits, [Flow(node.output[0], axis, flow.keep, flow.size)]
 
 
-def _moved(g: Graph, node: onnx.NodeProto, flow: Flow) -> Flow:
+def _moved(g: EditableGraph, node: onnx.NodeProto, flow: Flow) -> Flow:
     """The flow after Squeeze, Unsqueeze or Transpose moves the channel axis."""
     data_rank = rank(g, flow.tensor)
     if node.op_type == "Transpose":
@@ -148,7 +149,7 @@ def _moved(g: Graph, node: onnx.NodeProto, flow: Flow) -> Flow:
     return Flow(node.output[0], flow.axis - sum(a < flow.axis for a in axes), flow.keep, flow.size)
 
 
-def _pad(g: Graph, node: onnx.NodeProto, flow: Flow) -> tuple[list, list[Flow]]:
+def _pad(g: EditableGraph, node: onnx.NodeProto, flow: Flow) -> tuple[list, list[Flow]]:
     pads = g.value(node.input[1]) if len(node.input) > 1 and node.input[1] else attributes(node).get("pads")
     if pads is None or (len(node.input) > 3 and node.input[3]):
         raise Blocked(f"{_label(node)} has computed pads")
@@ -158,14 +159,14 @@ def _pad(g: Graph, node: onnx.NodeProto, flow: Flow) -> tuple[list, list[Flow]]:
     return [], [Flow(node.output[0], flow.axis, flow.keep, flow.size)]
 
 
-def _batch_norm(g: Graph, node: onnx.NodeProto, flow: Flow) -> tuple[list, list[Flow]]:
+def _batch_norm(g: EditableGraph, node: onnx.NodeProto, flow: Flow) -> tuple[list, list[Flow]]:
     if any(g.value(name) is None for name in node.input[1:5]):
         raise Blocked(f"{_label(node)} has computed statistics")
     edits = [Slice(node, i, 0, flow.keep) for i in range(1, 5)]
     return edits, [Flow(node.output[0], 1, flow.keep, flow.size)]
 
 
-def _consumer(g: Graph, node: onnx.NodeProto, flow: Flow) -> list:
+def _consumer(g: EditableGraph, node: onnx.NodeProto, flow: Flow) -> list:
     """The cut of a weight layer's inputs that read the flow (the end of a path)."""
     attrs = attributes(node)
     if g.root(node.input[1]) is None:
@@ -183,7 +184,7 @@ def _consumer(g: Graph, node: onnx.NodeProto, flow: Flow) -> list:
     return [Slice(node, 1, 0, flow.keep)]
 
 
-def _step(g: Graph, node: onnx.NodeProto, index: int, flow: Flow) -> tuple[list, list[Flow]]:
+def _step(g: EditableGraph, node: onnx.NodeProto, index: int, flow: Flow) -> tuple[list, list[Flow]]:
     """The edits and onward flows of one node reading the flow at input `index`."""
     op, same = node.op_type, Flow(node.output[0], flow.axis, flow.keep, flow.size)
     if op in _BINARY:
@@ -208,7 +209,7 @@ def _step(g: Graph, node: onnx.NodeProto, index: int, flow: Flow) -> tuple[list,
     raise Blocked(f"{_label(node)} reads its channels")
 
 
-def follow(g: Graph, start: Flow) -> list:
+def follow(g: EditableGraph, start: Flow) -> list:
     """Every edit that keeps the graph consistent once `start`'s channels are cut (raises Blocked)."""
     edits, todo = [], [start]
     while todo:

@@ -18,40 +18,38 @@ from typing import Iterator, Literal
 
 import onnx
 
-from edgeshrink.errors import PassError
-from edgeshrink.model import clone, is_quantized
-from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
+from edgeshrink.errors import PassError, reason
+from edgeshrink.model import clone, describe, is_quantized
+from edgeshrink.passes.base import PassContext, PassSpec, check_choices, param, restore_interface
 from edgeshrink.passes.quantize import surgery
-from edgeshrink.passes.quantize.surgery import QUANTIZED_OPS, describe, reason
+from edgeshrink.passes.quantize.surgery import QUANTIZED_OPS
 
 MAX_CALIBRATION_IMAGES = 60000
-_CHOICES = {
-    "mode": ("static", "dynamic"),
-    "format": ("QDQ", "QOperator"),
-    "calibration": ("MinMax", "Entropy", "Percentile"),
-    "weight_type": ("int8", "uint8"),
-    "activation_type": ("uint8", "int8"),
-}
 
 
 @dataclass(frozen=True)
 class QuantizeConfig:
     """How to quantize. `dynamic` needs no calibration: it ignores format, calibration* and activation_type."""
 
-    mode: Literal["static", "dynamic"] = "static"
-    format: Literal["QDQ", "QOperator"] = "QDQ"  # QDQ: standard ops only, fused by onnxruntime at load
-    per_channel: bool = True  # one weight scale per output channel: better accuracy, same bytes
-    calibration: Literal["MinMax", "Entropy", "Percentile"] = "MinMax"
-    calibration_images: int = 500  # training images whose activations set the static ranges
-    weight_type: Literal["int8", "uint8"] = "int8"  # int8 weights are quantized symmetrically
-    activation_type: Literal["uint8", "int8"] = "uint8"  # uint8 suits ReLU outputs and u8s8 kernels
-    preprocess: bool = True  # onnxruntime's quant_pre_process folds constants, so more weights quantize
-    float_scores: bool = True  # never round the class scores to 8 bits: close logits would tie
+    mode: Literal["static", "dynamic", "weights"] = param(
+        "static", "static: int8 weights and activations, ranges calibrated on training images; dynamic: "
+                  "int8 weights, activations quantized as the model runs; weights: int8 weights behind a "
+                  "DequantizeLinear, float arithmetic (the fewest bytes besides the weights)")
+    format: Literal["QDQ", "QOperator"] = param(
+        "QDQ", "QDQ: standard operators only, fused by onnxruntime when it loads the model")
+    per_channel: bool = param(True, "one weight scale per output channel: better accuracy, same bytes")
+    calibration: Literal["MinMax", "Entropy", "Percentile"] = param("MinMax", "how static ranges are chosen")
+    calibration_images: int = param(500, "training images whose activations set the static ranges, 1 to "
+                                          f"{MAX_CALIBRATION_IMAGES}")
+    weight_type: Literal["int8", "uint8"] = param("int8", "int8 weights are quantized symmetrically")
+    activation_type: Literal["uint8", "int8"] = param(
+        "uint8", "uint8 suits ReLU outputs and onnxruntime's u8s8 kernels")
+    preprocess: bool = param(True, "onnxruntime's quant_pre_process first: it folds constants, so more "
+                                   "weights quantize")
+    float_scores: bool = param(True, "never round the class scores to 8 bits: close logits would tie")
 
     def __post_init__(self):
-        for name, choices in _CHOICES.items():
-            if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(choices)}, not {getattr(self, name)!r}")
+        check_choices(self)
         if isinstance(self.calibration_images, bool) or not isinstance(self.calibration_images, int):
             raise ValueError(f"calibration_images must be a whole number, not {self.calibration_images!r}")
         if not 0 < self.calibration_images <= MAX_CALIBRATION_IMAGES:
@@ -73,6 +71,10 @@ def run(model: onnx.ModelProto, cfg: QuantizeConfig, ctx: PassContext) -> onnx.M
     if is_quantized(model):
         ctx.notes.append("quantize skipped: the model is already quantized")
         return clone(model)
+    if cfg.mode == "weights":
+        from edgeshrink.passes.quantize import weights
+
+        return restore_interface(weights.quantize(model, cfg.per_channel), model, "quantizing", describe(model))
     with tempfile.TemporaryDirectory(prefix="edgeshrink-quantize-") as tmp:
         source, target = Path(tmp) / "float.onnx", Path(tmp) / "quantized.onnx"
         onnx.save(surgery.upgrade(model), str(source))
@@ -83,19 +85,21 @@ def run(model: onnx.ModelProto, cfg: QuantizeConfig, ctx: PassContext) -> onnx.M
         # The class scores stay float. Static QDQ: the score layer's Q/DQ pair is removed afterwards
         # (its weights stay int8); QOperator, or a ReLU the quantizer would fold into that pair: the
         # layer is left float. Dynamic quantization outputs float anyway.
-        scores = surgery.score_layer(prepared, ctx) if cfg.float_scores and cfg.mode == "static" else None
-        unquantize = scores if cfg.format == "QDQ" and not surgery.feeds_activation(prepared, scores) else None
+        scores = surgery.score_layers(prepared, ctx.signature) if cfg.float_scores and cfg.mode == "static" else []
+        folded = any(surgery.feeds_activation(prepared, name) for name in scores)
+        unquantize = scores if cfg.format == "QDQ" and not folded else []
         try:
             with _quiet():
                 if cfg.mode == "dynamic":
                     _quantize_dynamic(source, target, cfg)
                 else:
-                    _quantize_static(source, target, cfg, [scores] if scores and not unquantize else [], ctx)
+                    _quantize_static(source, target, cfg, [] if unquantize else scores, ctx,
+                                     surgery.shared_grid_overrides(prepared) if cfg.per_channel else {})
         except Exception as exc:  # onnxruntime.quantization raises ValueError, RuntimeError, KeyError...
             raise PassError(f"quantizing {describe(model)} failed: {reason(exc)}") from exc
         quantized = onnx.load(str(target))
-    if unquantize:
-        surgery.unquantize_output(quantized, unquantize)
+    for name in unquantize:
+        surgery.unquantize_output(quantized, name)
     out = restore_interface(quantized, model, "quantizing", describe(model))
     if out.ByteSize() >= model.ByteSize():  # scales, zero points and Q/DQ nodes outweigh a tiny model's weights
         ctx.notes.append(f"quantize: the int8 model ({out.ByteSize():,} bytes) is not smaller than the float "
@@ -119,7 +123,8 @@ def _preprocess(source: Path, target: Path, ctx: PassContext) -> Path:
     return source
 
 
-def _quantize_static(source: Path, target: Path, cfg: QuantizeConfig, exclude: list[str], ctx: PassContext):
+def _quantize_static(source: Path, target: Path, cfg: QuantizeConfig, exclude: list[str], ctx: PassContext,
+                     overrides: dict[str, list[dict]]):
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
 
     from edgeshrink.passes.quantize.calibration import MnistCalibrationReader
@@ -135,6 +140,7 @@ def _quantize_static(source: Path, target: Path, cfg: QuantizeConfig, exclude: l
             weight_type=_quant_type(cfg.weight_type),
             nodes_to_exclude=exclude,
             calibrate_method=getattr(CalibrationMethod, cfg.calibration),
+            extra_options={"TensorQuantOverrides": overrides} if overrides else {},
         )
 
 

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
+import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from edgeshrink.errors import PassError
-from edgeshrink.model import clone, graph_inputs, opset
-from edgeshrink.passes.base import PassContext
+from edgeshrink.errors import PassError, reason
+from edgeshrink.graph import Graph, without_initializer_inputs
+from edgeshrink.model import clone, describe, opset
+from edgeshrink.signature import Signature
 
 QUANTIZED_OPS = ("Conv", "MatMul", "Gemm")  # the layers that hold the weights; the rest stays float
 MIN_OPSET = 13  # per-channel QuantizeLinear/DequantizeLinear (their axis attribute) need opset 13
-
-
-def describe(model: onnx.ModelProto) -> str:
-    return f"model {model.graph.name!r}" if model.graph.name else "the model"
-
-
-def reason(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -38,13 +29,8 @@ def upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
                 f"{reason(exc)}"
             ) from exc
     out.ir_version = max(out.ir_version, 7)  # opset 13 needs IR 7; IR < 4 needs weights listed as inputs
-    real_inputs = graph_inputs(out)  # the quantizer leaves weights that are also inputs in float
-    del out.graph.input[:]
-    out.graph.input.extend(real_inputs)
-    read = {name for node in out.graph.node for name in node.input}
-    if not any(attr.g.node or attr.graphs for node in out.graph.node for attr in node.attribute):
-        for init in [i for i in out.graph.initializer if i.name not in read]:
-            out.graph.initializer.remove(init)  # else onnxruntime warns on stderr while it calibrates
+    out = without_initializer_inputs(out)  # the quantizer leaves weights that are also inputs in float
+    Graph(out).drop_unread_initializers()  # else onnxruntime warns on stderr while it calibrates
     return out
 
 
@@ -52,8 +38,7 @@ def tidy(model: onnx.ModelProto) -> onnx.ModelProto:
     """Name every node (exclusions go by name) and make (1, N) Gemm biases vectors: the quantizer's
     per-channel bias code fails on matrices (ORT pre-processing turns MatMul + Add(1, N) into Gemm)."""
     taken = {node.name for node in model.graph.node}
-    uses = Counter(name for node in model.graph.node for name in node.input)
-    initializers = {init.name: init for init in model.graph.initializer}
+    g = Graph(model)
     for index, node in enumerate(model.graph.node):
         if not node.name:
             name = f"{node.op_type}_{index}"
@@ -61,28 +46,24 @@ def tidy(model: onnx.ModelProto) -> onnx.ModelProto:
                 name += "_"
             node.name = name
             taken.add(name)
-        bias = initializers.get(node.input[2]) if node.op_type == "Gemm" and len(node.input) > 2 else None
-        if bias is not None and len(bias.dims) == 2 and bias.dims[0] == 1 and uses[bias.name] == 1:
+        bias = g.inits.get(node.input[2]) if node.op_type == "Gemm" and len(node.input) > 2 else None
+        if bias is not None and len(bias.dims) == 2 and bias.dims[0] == 1 and len(g.consumers[bias.name]) == 1:
             bias.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(bias).reshape(-1), bias.name))
     return model
 
 
-def score_layer(model: onnx.ModelProto, ctx: PassContext) -> str | None:
-    """The name of the Conv/MatMul/Gemm nearest the class-score output, walking back through the rest."""
-    producers = {out: node for node in model.graph.node for out in node.output}
+def score_layers(model: onnx.ModelProto, signature: Signature) -> list[str]:
+    """The names of the Conv/MatMul/Gemm layers nearest the class-score output (`tidy` named them)."""
     outputs = [o.name for o in model.graph.output]
-    name = ctx.signature.output_name or outputs[min(ctx.signature.output_index, len(outputs) - 1)]
-    node = producers.get(name)
-    while node is not None and node.op_type not in QUANTIZED_OPS:
-        node = next((producers[i] for i in node.input if i in producers), None)
-    return node.name if node is not None else None
+    name = signature.output_name or outputs[min(signature.output_index, len(outputs) - 1)]
+    return [node.name for node in Graph(model).score_layers(name)]
 
 
-def feeds_activation(model: onnx.ModelProto, node_name: str | None) -> bool:
+def feeds_activation(model: onnx.ModelProto, node_name: str) -> bool:
     """Whether the node's output goes through a ReLU or Clip, which QDQ quantization folds into its Q."""
-    node = next((n for n in model.graph.node if n.name == node_name), None)
-    return node is not None and any(n.op_type in ("Relu", "Clip") and node.output[0] in n.input
-                                    for n in model.graph.node)
+    g = Graph(model)
+    node = g.node(node_name)
+    return node is not None and any(n.op_type in ("Relu", "Clip") for n, _ in g.consumers.get(node.output[0], []))
 
 
 def unquantize_output(model: onnx.ModelProto, node_name: str) -> None:
@@ -103,6 +84,23 @@ def unquantize_output(model: onnx.ModelProto, node_name: str) -> None:
         n.input[:] = [rename.get(i, i) for i in n.input]
     del graph.node[:]
     graph.node.extend(remaining)
-    read = {i for n in graph.node for i in n.input}
-    for init in [i for i in graph.initializer if i.name not in read]:
-        graph.initializer.remove(init)
+    Graph(model).drop_unread_initializers()
+
+
+def shared_grid_overrides(model: onnx.ModelProto) -> dict[str, list[dict]]:
+    """onnxruntime TensorQuantOverrides for weights whose values already lie on one int8 grid.
+
+    The cluster pass leaves each layer's shared values on multiples of max|w| / 127. Per-channel
+    scales (max of each channel / 127) would map one shared value to a different code in every
+    channel; one range for all channels maps each to a single code, exactly, so sharing survives.
+    """
+    from edgeshrink.passes.cluster.sharing import on_int8_grid, weight_axes
+
+    inits = {init.name: init for init in model.graph.initializer}
+    found = {}
+    for name, axis in weight_axes(model).items():
+        w = numpy_helper.to_array(inits[name])
+        if on_int8_grid(w):
+            top = np.float32(np.abs(w).max())
+            found[name] = [{"axis": axis, "rmin": -top, "rmax": top} for _ in range(w.shape[axis])]
+    return found

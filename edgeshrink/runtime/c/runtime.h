@@ -6,11 +6,16 @@
  * int8 network can match onnxruntime's bit for bit.
  */
 #include <stdint.h>
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
 
 typedef uint32_t rt_u32;
 
 static inline int rt_min(int a, int b) { return a < b ? a : b; }
 static inline int rt_max(int a, int b) { return a > b ? a : b; }
+static inline int rt_floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+static inline int rt_ceil_div(int a, int b) { return -rt_floor_div(-a, b); }
 static inline float rt_maxf(float a, float b) { return a > b ? a : b; }
 static inline float rt_minf(float a, float b) { return a < b ? a : b; }
 static inline float rt_relu(float v) { return v > 0.0f ? v : 0.0f; }
@@ -98,10 +103,21 @@ static float rt_logf(float xf) {
   return (float)(r + e * 0.6931471805599453);
 }
 
+/* MlasComputeLogistic (Eigen's rational polynomial), its multiply-adds fused as in the FMA3 kernel. */
 static inline float rt_sigmoid(float x) {
-  if (x >= 0) return 1.0f / (1.0f + rt_expf(-x));
-  float e = rt_expf(x);
-  return e / (1.0f + e);
+  x = rt_minf(18.0f, rt_maxf(-18.0f, x));
+  float x2 = x * x;
+  float p = rt_fmaf(x2, 4.37031012579801e-11f, 1.15627324459942e-07f);
+  p = rt_fmaf(p, x2, 6.08574864600143e-05f);
+  p = rt_fmaf(p, x2, 8.51377133304701e-03f);
+  p = rt_fmaf(p, x2, 2.48287947061529e-01f);
+  p = p * x;
+  float q = rt_fmaf(x2, 6.10247389755681e-13f, 5.76102136993427e-09f);
+  q = rt_fmaf(q, x2, 6.29106785017040e-06f);
+  q = rt_fmaf(q, x2, 1.70198817374094e-03f);
+  q = rt_fmaf(q, x2, 1.16817656904453e-01f);
+  q = rt_fmaf(q, x2, 9.93151921023180e-01f);
+  return rt_minf(rt_maxf(p / q + 0.5f, 0.0f), 1.0f); /* the AVX kernels clamp to [0, 1] */
 }
 
 static inline float rt_tanh(float x) {
@@ -131,5 +147,24 @@ static void rt_softmax(const float *x, float *y, int n, int log) {
   } else {
     float inv = 1.0f / sum;
     for (int i = 0; i < n; i++) y[i] *= inv;
+  }
+}
+
+/* acc[n] += sum over k of a[k] * b[k][n] for int16 a (already shifted by its zero point) and int8 b
+ * stored in pairs of rows, bp[(k/2)*2*np + 2*n + k%2] (np a multiple of 4, k even: zero padded).
+ * With SIMD one i32x4.dot_i16x8_s does 8 multiply-adds; int32 sums are exact in any order. */
+static inline void rt_gemv_i8(const int16_t *a, const int8_t *bp, int32_t *acc, int kpairs, int np) {
+  for (int k = 0; k < kpairs; k++) {
+    const int8_t *brow = bp + k * 2 * np;
+    int32_t a0 = a[2 * k], a1 = a[2 * k + 1];
+#ifdef __wasm_simd128__
+    v128_t ap = wasm_i32x4_splat((int32_t)((uint32_t)(uint16_t)a0 | ((uint32_t)(uint16_t)a1 << 16)));
+    for (int n = 0; n < np; n += 4) {
+      v128_t dot = wasm_i32x4_dot_i16x8(ap, wasm_i16x8_load8x8(brow + 2 * n));
+      wasm_v128_store(acc + n, wasm_i32x4_add(wasm_v128_load(acc + n), dot));
+    }
+#else
+    for (int n = 0; n < np; n++) acc[n] += a0 * brow[2 * n] + a1 * brow[2 * n + 1];
+#endif
   }
 }

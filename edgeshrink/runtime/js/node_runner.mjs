@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 
 const [mode, mjs, wasm, inputs, outputs, count, runs] = process.argv.slice(2);
 const model = await (await import(pathToFileURL(mjs))).load(readFileSync(wasm));
-const Types = { float32: Float32Array, float64: Float64Array, uint8: Uint8Array };
+const Types = { float32: Float32Array, float64: Float64Array, uint8: Uint8Array, int8: Int8Array, int32: Int32Array };
 const raw = readFileSync(inputs);
 const all = new Types[model.inputType](raw.buffer, raw.byteOffset, raw.byteLength / Types[model.inputType].BYTES_PER_ELEMENT);
 const n = Number(count);

@@ -15,9 +15,9 @@ def _clip_bounds(node, prog) -> tuple[float, float]:
             if value is None:
                 raise unsupported(node, "needs constant bounds")
             if pos == 1:
-                lo = float(value)
+                lo = float(value.reshape(-1)[0])
             else:
-                hi = float(value)
+                hi = float(value.reshape(-1)[0])
     return lo, hi
 
 

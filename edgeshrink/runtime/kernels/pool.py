@@ -41,7 +41,10 @@ def emit_averagepool(node, prog) -> str:
     win = window(node, x.shape, None, y.shape)
     if (win.dh, win.dw) != (1, 1):
         raise unsupported(node, "with dilations")
-    divisor = f"{float(win.kh * win.kw)}f" if attr(node, "count_include_pad", 0) else "(float)(rows * cols)"
+    # with count_include_pad the padding counts, but not the part of a ceil_mode window beyond it
+    divisor = (f"(float)((rt_min(oy*{win.sh} - {win.pt} + {win.kh}, {win.h + win.pb}) - (oy*{win.sh} - {win.pt}))"
+               f" * (rt_min(x0 + {win.kw}, {win.w + win.pr}) - x0))"
+               if attr(node, "count_include_pad", 0) else "(float)(rows * cols)")
     body = (f"for (int oy = 0; oy < {win.oh}; oy++) {{ int y0 = rt_max(oy*{win.sh} - {win.pt}, 0),"
             f" y1 = rt_min(oy*{win.sh} - {win.pt} + {win.kh}, {win.h}), rows = y1 - y0;"
             f" for (int ox = 0; ox < {win.ow}; ox++) {{ int x0 = ox*{win.sw} - {win.pl}; float acc = 0.0f; int cols = 0;"

@@ -68,7 +68,7 @@ def emit_pad(node, prog) -> str:
     pads = [int(p) for p in pads]
     value = attr(node, "value", 0.0)
     if len(node.input) > 2 and node.input[2]:
-        value = float(prog.const(node.input[2]))
+        value = float(prog.const(node.input[2]).reshape(-1)[0])
     if min(pads) < 0:
         raise unsupported(node, "with negative pads")
     rank = len(x.shape)

@@ -1,13 +1,15 @@
 // The page: draw or pick a digit, classify it with the chosen model variant, show every class's probability.
-// Everything it needs comes from its own folder (manifest.json, models/, ort/, samples.bin).
+// Everything it needs comes from its own folder (manifest.json, models/, ort/, samples.bin). A first visit
+// loads only what the first prediction needs (the default variant and its runtime; the first digit is in
+// the manifest), then the gallery; other variants load when picked.
 
 import { DrawingPad } from "./draw.js";
 import { toMnist } from "./mnist.js";
-import { loadRuntime, Model, reason } from "./runtime.js";
+import { Model, reason } from "./runtime.js";
 import { probabilities } from "./signature.js";
 import * as ui from "./ui.js";
 
-const app = { manifest: null, ort: null, bytes: new Map(), models: new Map(), current: null, samples: null,
+const app = { manifest: null, files: new Map(), models: new Map(), current: null, samples: null,
   input: null, running: null, pending: false, prediction: null, probs: null };
 
 function deferred() {
@@ -18,13 +20,18 @@ function deferred() {
 }
 const ready = deferred();
 const firstPrediction = deferred();
-const allLoaded = deferred();
+const galleryLoaded = deferred();
 
 // The hook that `edgeshrink verify`, the tests and the screenshot script drive the page with.
 window.edgeshrink = {
   ready: ready.promise,
   timeToFirstPrediction: firstPrediction.promise,
-  allModelsLoaded: allLoaded.promise,
+  galleryLoaded: galleryLoaded.promise,
+  // Load every variant now (they otherwise load when picked): the page then works offline.
+  loadAll: () => answer(async () => {
+    await Promise.all(app.manifest.variants.map((v) => getModel(v.name)));
+    return true;
+  }),
   classify: (name, pixels) => answer(() => classifyWith(name, decodePixels(pixels))),
   benchmark: (name, runs = 200) => answer(() => benchmarkWith(name, runs)),
   drawnPixels: () => (app.input?.kind === "drawing" ? Array.from(app.input.pixels) : null),
@@ -50,10 +57,16 @@ function decodePixels(pixels) {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
-async function fetchBytes(path) {
+async function download(path) {
   const response = await fetch(path);
   if (!response.ok) throw new Error(`${path} could not load (HTTP ${response.status})`);
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/** A file of the bundle, fetched once and kept (the page keeps working offline with what it has). */
+function fetchBytes(path) {
+  if (!app.files.has(path)) app.files.set(path, download(path));
+  return app.files.get(path);
 }
 
 function variant(name) {
@@ -65,18 +78,10 @@ function variant(name) {
   return found;
 }
 
-function modelBytes(v) {
-  if (!app.bytes.has(v.name)) app.bytes.set(v.name, fetchBytes(v.file));
-  return app.bytes.get(v.name);
-}
-
 function getModel(name) {
   if (!app.models.has(name)) {
     const v = variant(name);
-    const bytes = modelBytes(v).catch((err) => {
-      throw new Error(`model ${v.name}: ${reason(err)}`);
-    });
-    app.models.set(name, bytes.then((data) => Model.create(app.ort, v, data)));
+    app.models.set(name, Model.create(v, app.manifest, fetchBytes));
   }
   return app.models.get(name);
 }
@@ -89,7 +94,7 @@ async function classifyWith(name, pixels) {
 
 async function benchmarkWith(name, runs) {
   const model = await getModel(name);
-  const pixels = app.samples ? app.samples.images.subarray(0, 784) : new Uint8Array(784);
+  const pixels = decodePixels(app.manifest.samples.first);
   return model.benchmark(pixels, runs);
 }
 
@@ -108,7 +113,7 @@ async function predictOnce() {
   Object.assign(app, { prediction, probs });
   ui.renderAnswer(prediction, probs, result.ms);
   ui.renderBars(probs, prediction);
-  if (input.kind === "sample") ui.markSample(input.index, prediction, app.samples.labels[input.index]);
+  if (input.kind === "sample" && app.samples) ui.markSample(input.index, prediction, app.samples.labels[input.index]);
 }
 
 /** Classify the current input; calls during a run coalesce into one more run. */
@@ -138,17 +143,17 @@ function setInput(input) {
   ui.paintDigit(ui.$("preview"), input?.pixels);
 }
 
-function showSample(i) {
-  const pixels = app.samples.images.subarray(i * 784, (i + 1) * 784);
+function showSample(i, pixels = app.samples.images.subarray(i * 784, (i + 1) * 784)) {
   setInput({ kind: "sample", index: i, pixels });
   ui.selectSample(i);
-  app.pad.show(ui.$("gallery").children[i].querySelector("canvas"));
+  app.pad.show(ui.$("gallery").children[i]?.querySelector("canvas") ?? ui.$("preview"));
   ui.$("pad-hint").hidden = true;
 }
 
 function pickModel(name) {
   app.current = name;
   ui.markModel(name, false);
+  showRuntime();
   const url = new URL(location.href);
   url.searchParams.set("model", name);
   history.replaceState(null, "", url);
@@ -206,6 +211,24 @@ async function loadSamples(info) {
   return { images: bytes.subarray(0, n * 784), labels: Array.from(bytes.subarray(n * 784, n * 785)) };
 }
 
+function showRuntime() {
+  const v = variant(app.current);
+  const runtime = v.runtime === "compiled" ? "compiled for this model" : `onnxruntime-web ${app.manifest.ort?.version}`;
+  const isolation = self.crossOriginIsolated ? "cross-origin isolated" : "not isolated";
+  ui.setStatus(`${runtime} · WebAssembly · 1 thread · ${isolation}`);
+}
+
+/** The gallery of real test digits: loaded once the first prediction is shown. */
+async function startGallery() {
+  app.samples = await loadSamples(app.manifest.samples);
+  ui.renderGallery(app.samples, (i) => { showSample(i); refresh(); });
+  if (app.input?.kind === "sample") ui.selectSample(app.input.index);
+  if (app.prediction != null && app.input?.kind === "sample") {
+    ui.markSample(app.input.index, app.prediction, app.samples.labels[app.input.index]);
+  }
+  setupButtons();
+}
+
 async function start() {
   setupDrawing();
   ui.renderBars(null);
@@ -218,21 +241,17 @@ async function start() {
   const wanted = new URLSearchParams(location.search).get("model");
   app.current = names.includes(wanted) ? wanted : app.manifest.default ?? names[0];
   ui.renderModels(app.manifest.variants, app.current, pickModel);
-  ui.renderSizes(app.manifest.sizes);
-  const samples = loadSamples(app.manifest.samples);
-  app.ort = await loadRuntime(app.manifest.runtime);
-  const isolation = self.crossOriginIsolated ? "cross-origin isolated" : "not isolated";
-  ui.setStatus(`onnxruntime-web ${app.manifest.runtime.version} · WebAssembly · 1 thread · ${isolation}`);
-  ready.resolve({ variants: names, runtime: app.manifest.runtime.version });
-  app.samples = await samples;
-  ui.renderGallery(app.samples, (i) => { showSample(i); refresh(); });
-  setupButtons();
-  return app.manifest.variants;
+  ui.renderSizes(app.manifest.first_visit, app.manifest.sizes);
+  showRuntime();
+  const model = getModel(app.current);
+  model.catch(() => {});  // reported by the first prediction
+  ready.resolve({ variants: names, runtime: variant(app.current).runtime });
+  return model;
 }
 
 start()
-  .then(async (variants) => {
-    showSample(0);
+  .then(async () => {
+    showSample(0, decodePixels(app.manifest.samples.first));
     try {
       await predictOnce();
       firstPrediction.resolve(performance.now());
@@ -241,11 +260,11 @@ start()
       ui.showError(reason(err));
       firstPrediction.reject(err);
     }
-    await Promise.allSettled(variants.map(modelBytes));  // every model in memory: the page works offline
-    allLoaded.resolve(true);
+    await startGallery();
+    galleryLoaded.resolve(true);
   })
   .catch((err) => {
     ui.showError(reason(err));
     ui.setStatus("not working: see the message above");
-    for (const d of [ready, firstPrediction, allLoaded]) d.reject(err);
+    for (const d of [ready, firstPrediction, galleryLoaded]) d.reject(err);
   });

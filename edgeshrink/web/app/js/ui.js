@@ -138,9 +138,10 @@ export function selectSample(i) {
   for (const item of $("gallery").children) item.classList.toggle("selected", item.dataset.index === String(i));
 }
 
-export function renderSizes(sizes) {
-  if (!sizes) return;
-  const parts = ["runtime", "models", "app"].filter((k) => sizes[k]);
-  const text = parts.map((k) => `${k} ${formatBytes(sizes[k].brotli)}`).join(" + ");
-  $("sizes").textContent = `Whole page over the wire (brotli): ${formatBytes(sizes.total?.brotli)} = ${text}.`;
+export function renderSizes(firstVisit, sizes) {
+  if (!firstVisit) return;
+  const parts = ["runtime", "models", "app"].filter((k) => firstVisit[k]?.brotli);
+  const text = parts.map((k) => `${k} ${formatBytes(firstVisit[k].brotli)}`).join(" + ");
+  const whole = sizes?.total ? ` The whole bundle, every variant included: ${formatBytes(sizes.total.brotli)}.` : "";
+  $("sizes").textContent = `This page over the wire (brotli): ${formatBytes(firstVisit.total?.brotli)} = ${text}.${whole}`;
 }

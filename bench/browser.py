@@ -1,0 +1,166 @@
+"""The page in Chromium, both runtimes side by side in one run: the runtime compiled for the model and
+onnxruntime-web, for LeNet-5 with `fast`, `default` and `max`, `tiny` with `default`, and three shared peer
+models with `fast`.
+
+For every model it bundles the optimized model alone (`bundle --no-baseline`) once per runtime, then
+`verify`s each bundle: all 10,000 test images against onnxruntime in Python, per-digit latency, first-visit
+bytes (brotli, as served by `edgeshrink serve`), and the time to the first prediction in fresh contexts
+(median) on localhost, at 9 Mbit/s + 100 ms ("4g"), 1.6 Mbit/s + 150 ms ("slow-4g"), and with the CPU
+slowed 4x. Writes bench/browser.md (and browser.json) and the screenshot of the LeNet-5 `max` page.
+
+    python bench/browser.py [--work out/bench] [--contexts 5] [--images 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+from edgeshrink import api, atomic, zoo
+from edgeshrink.web import bundle, screenshot, verify
+from edgeshrink.web.browser import chromium
+from edgeshrink.web.variants import from_optimize_output
+
+ROOT = Path(__file__).resolve().parents[1]
+PEERS_DIR = ROOT.parent / "shared" / "peers"
+PEERS = ("zoo_mnist8", "keras_mlp_nhwc_raw255", "torch_lenet_bn_batch10")
+PROFILES = ("localhost", "4g", "slow-4g", "cpu4x")
+RUNTIMES = ("compiled", "ort")
+
+
+def trained(arch: str, work: Path) -> Path:
+    """edgeshrink train's defaults for `arch`, trained once and kept in `work`."""
+    path = work / f"{arch}.onnx"
+    if not path.is_file():
+        zoo.export(zoo.train(arch, zoo.default_config(arch)), path, work / f"{arch}.pt")
+    return path
+
+
+def optimized(model: Path, recipe: str, out: Path) -> Path:
+    """The `optimize` output folder, made once (a finished report.json means done)."""
+    if not (out / "report.json").is_file():
+        api.optimize(model, recipe, output=out, max_drop=0.5)
+    return out
+
+
+def models(work: Path) -> dict[str, Path]:
+    """label -> optimize output folder, for every model of the benchmark."""
+    lenet5 = trained("lenet5", work)
+    runs = {f"LeNet-5 `{r}`": optimized(lenet5, r, work / r) for r in ("fast", "default", "max")}
+    runs["tiny `default`"] = optimized(trained("tiny", work), "default", work / "tiny.default")
+    for peer in PEERS:
+        runs[f"{peer} `fast`"] = optimized(PEERS_DIR / f"{peer}.onnx", "fast", work / f"{peer}.fast")
+    return runs
+
+
+def measure(label: str, folder: Path, work: Path, browser, images: int, contexts: int) -> dict:
+    """Bundle the optimized model once per runtime and verify both bundles; one row of plain data."""
+    row = {"model": label}
+    for runtime in RUNTIMES:
+        slug = folder.name + "." + runtime
+        result = bundle(from_optimize_output(folder, baseline=False), work / "dist" / slug, runtime=runtime)
+        used, reason = result.runtimes["optimized"]
+        check = verify(result.out_dir, images=images, contexts=contexts, profiles=PROFILES, browser=browser).variants[0]
+        row[runtime] = {"runtime": used, "reason": reason, "first_visit": result.first_visit["total"]["brotli"],
+                        "first_visit_parts": {p: result.first_visit[p]["brotli"] for p in ("runtime", "models", "app")},
+                        "wire_bytes": check.first_visit_bytes, "latency_ms": check.latency_ms,
+                        "latency_ms_cpu4x": check.latency_ms_cpu4x, "first": check.first_prediction_by_profile,
+                        "identical_scores": check.identical_scores, "max_score_diff": check.max_score_diff,
+                        "accuracy": check.accuracy, "images": check.images, "dist": str(result.out_dir)}
+    return row
+
+
+def _ms(value) -> str:
+    return "-" if value is None else (f"{value:.3f} ms" if value < 10 else f"{value:,.0f} ms")
+
+
+def _scores(m: dict) -> str:
+    if m["identical_scores"] is None:
+        return "same classes"
+    return "bit-identical" if m["identical_scores"] else f"same classes, max diff {m['max_score_diff']:.1e}"
+
+
+def table(rows: list[dict]) -> list[str]:
+    lines = ["| model | runtime | first visit, brotli (runtime + model + app) | per digit | per digit, 4x CPU "
+             "| first prediction: localhost | 4g | slow-4g | 4x CPU | scores vs onnxruntime (10,000) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for row in rows:
+        for wanted in RUNTIMES:
+            m = row[wanted]
+            parts = m["first_visit_parts"]
+            runtime = m["runtime"] if m["runtime"] == wanted else f"{m['runtime']} (fell back: {m['reason']})"
+            lines.append(
+                f"| {row['model']} | {runtime} | {m['first_visit']:,} B ({parts['runtime']:,} + {parts['models']:,} "
+                f"+ {parts['app']:,}) | {_ms(m['latency_ms'])} | {_ms(m['latency_ms_cpu4x'])} | "
+                + " | ".join(_ms(m["first"][p]) for p in PROFILES) + f" | {_scores(m)} |")
+    return lines
+
+
+def speedups(rows: list[dict]) -> list[str]:
+    lines = ["| model | per digit: onnxruntime-web / compiled | 4x CPU | first prediction on 4g: onnxruntime-web / compiled |",
+             "|---|---:|---:|---:|"]
+    for row in rows:
+        c, o = row["compiled"], row["ort"]
+        if c["runtime"] != "compiled":
+            lines.append(f"| {row['model']} | not compiled: {c['reason']} | | |")
+            continue
+        lines.append(f"| {row['model']} | {o['latency_ms'] / c['latency_ms']:.2f}x | "
+                     f"{o['latency_ms_cpu4x'] / c['latency_ms_cpu4x']:.2f}x | {o['first']['4g'] / c['first']['4g']:.1f}x |")
+    return lines
+
+
+def targets(rows: list[dict]) -> list[str]:
+    m = next(r for r in rows if r["model"] == "LeNet-5 `max`")["compiled"]
+    faster = [r["model"] for r in rows if r["compiled"]["runtime"] == "compiled"
+              and r["compiled"]["latency_ms"] <= r["ort"]["latency_ms"]]
+    compiled = [r["model"] for r in rows if r["compiled"]["runtime"] == "compiled"]
+    checks = [
+        (f"LeNet-5 `max` first visit <= 50 KB brotli: {m['first_visit']:,} B", m["first_visit"] <= 50_000),
+        (f"first prediction on localhost <= 150 ms: {_ms(m['first']['localhost'])}", m["first"]["localhost"] <= 150),
+        (f"first prediction on 4g <= 600 ms: {_ms(m['first']['4g'])}", m["first"]["4g"] <= 600),
+        (f"compiled per-digit latency no worse than onnxruntime-web's: {len(faster)} of {len(compiled)} compiled "
+         f"models", len(faster) == len(compiled)),
+    ]
+    return [f"- {'met' if ok else '**not met**'}: {text}" for text, ok in checks]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=ROOT / "out" / "bench")
+    parser.add_argument("--contexts", type=int, default=5, help="fresh contexts per profile (median)")
+    parser.add_argument("--images", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "browser.md")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    runs = models(args.work)
+    with chromium() as browser:
+        rows = [measure(label, folder, args.work, browser, args.images, args.contexts) for label, folder in runs.items()]
+        version = browser.version
+        shot = bundle(from_optimize_output(runs["LeNet-5 `max`"]), args.work / "dist" / "screenshot",
+                      default="optimized")
+        screenshot(shot.out_dir, ROOT / "docs" / "screenshot.png", model="optimized", browser=browser)
+    atomic.write_text(args.out.with_suffix(".json"), json.dumps(rows, indent=1) + "\n")
+    lines = [
+        "# The page in Chromium: compiled runtime vs onnxruntime-web", "",
+        f"`python bench/browser.py --contexts {args.contexts} --images {args.images}` on {platform.node()} "
+        f"({os.cpu_count()} cores, shared with other jobs: compare the two runtimes row by row, measured side by "
+        f"side in one run), Chromium {version}, one thread, served by `edgeshrink serve` (brotli). "
+        f"Took {time.perf_counter() - start:,.0f} s.", "",
+        "Each model is bundled alone (`--no-baseline`) once per runtime. First visit: the bytes (brotli) of "
+        "everything the page loads for its first prediction and its gallery, as `bundle` counts them. First "
+        f"prediction: median of {args.contexts} fresh browser contexts from navigation start. Scores: all test "
+        "images classified in the page and compared with onnxruntime 1.32 in Python.", "",
+        *table(rows), "", "## Compiled against onnxruntime-web", "", *speedups(rows), "",
+        "## Targets (issue 12)", "", *targets(rows), "",
+    ]
+    atomic.write_text(args.out, "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

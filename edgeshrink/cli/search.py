@@ -1,0 +1,75 @@
+"""`edgeshrink search`: parse the options, run the study, show the frontier and the budget's answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from edgeshrink.cli.console import console, err_console, progress, show
+from edgeshrink.cli.options import DataDir, Preprocess
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(search)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def search(
+    model: Annotated[Optional[Path], typer.Argument(help="An MNIST classifier in ONNX (optional with --arch).")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the study, trials and frontier.")] = Path("out/search"),
+    trials: Annotated[int, typer.Option(help="Trials this command finishes (complete, or failed with a reason); "
+                                             "running the same command again continues the study.")] = 12,
+    workers: Annotated[int, typer.Option(help="Worker processes on this machine, sharing the study.")] = 1,
+    storage: Annotated[Optional[str], typer.Option(
+        help="An Optuna database URL, e.g. postgresql://user:pw@host/db (default: SQLite in the output folder).")] = None,
+    study: Annotated[Optional[str], typer.Option(help="Study name (default: the model file's stem).")] = None,
+    space: Annotated[str, typer.Option(
+        help="Dimensions to search, comma-separated: structured, unstructured, cluster, quantize.")] = "structured,unstructured,cluster,quantize",
+    arch: Annotated[str, typer.Option(
+        help="Also search edgeshrink's architectures (e.g. tiny,zoo8,lenet5), each trained once on training images.")] = "",
+    seed: Annotated[int, typer.Option(help="Sampler seed (worker i uses seed + i).")] = 0,
+    timeout: Annotated[Optional[float], typer.Option(help="Stop starting trials after this many seconds.")] = None,
+    heartbeat: Annotated[int, typer.Option(help="Seconds between worker heartbeats; a trial silent for twice "
+                                                "this is failed and retried.")] = 30,
+    val_images: Annotated[int, typer.Option(help="The last N training images score accuracy during the search "
+                                                 "(passes never see them).")] = 5000,
+    max_finetune_epochs: Annotated[float, typer.Option(help="Largest fine-tuning choice, in epochs.")] = 2.0,
+    references: Annotated[str, typer.Option(
+        help="Shipped recipes run on the input model as landmarks in the plots ('' for none).")] = "fast,default,max",
+    networks: Annotated[str, typer.Option(help="Profiles for the time to first prediction.")] = "localhost,4g,slow-4g",
+    budget_ms: Annotated[Optional[float], typer.Option(
+        help="Answer: the most accurate model whose first prediction comes within this many ms on --network.")] = None,
+    network: Annotated[str, typer.Option(help="The network profile of --budget-ms: localhost, 4g, slow-4g.")] = "4g",
+    remeasure: Annotated[bool, typer.Option(help="Re-measure the frontier and write the report (--no-remeasure: "
+                                                 "only run trials).")] = True,
+    preprocess: Preprocess = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Search recipes (and architectures) for the accuracy / first-visit bytes / latency frontier."""
+    from edgeshrink.search import Options, search as run_search
+
+    opts = Options(trials, workers, storage, study, _names(space), _names(arch), seed, timeout, heartbeat,
+                   val_images, max_finetune_epochs, _names(references), _names(networks), budget_ms, network,
+                   remeasure, preprocess)
+    with progress() as track:
+        result = run_search(model, output, opts, data_dir=data_dir, track=track)
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
+    for number, reason in result.failed:
+        err_console.print(f"trial {number} failed: {reason}", highlight=False, soft_wrap=True)
+    console.print(f"study {result.study!r} in {result.storage}: {result.complete} complete, "
+                  f"{len(result.failed)} failed, {result.dead} retried after a worker died", highlight=False)
+    if result.frontier is None:
+        return
+    from edgeshrink.search.render import frontier_table
+
+    show(frontier_table(result.frontier.points, opts.networks))
+    for note in result.frontier.notes:
+        console.print(f"note: {note}", highlight=False)
+    console.print(result.frontier.answer, highlight=False)
+    console.print(f"outputs in {result.frontier.folder}", highlight=False)

@@ -1,0 +1,153 @@
+"""What a search starts from (the input model, trained architectures) and what it leaves: the re-measured
+frontier with its table, plots, recipes and one bundle, and the answer to a latency budget."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edgeshrink import model as models
+from edgeshrink.errors import SearchError
+from edgeshrink.search import study as studies
+from edgeshrink.search.frontier import Candidate, Point, answer, measure_points, test_evaluations
+from edgeshrink.search.space import INPUT_ARCH, Space
+from edgeshrink.search.trial import MODEL_FILE, RECIPE_FILE
+
+BASES = "bases"
+FRONTIER = "frontier"
+
+
+@dataclass
+class Frontier:
+    folder: Path
+    points: list[Point]
+    answer: str
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def prepare_bases(model, space: Space, output: Path, opts, data_dir, track):
+    """arch -> (model path, signature) for every starting model; the study's model digest and name."""
+    from edgeshrink import api
+
+    bases = {}
+    folder = output / BASES
+    digest, name = "archs:" + ",".join(space.archs), "edgeshrink architectures"
+    if model:
+        opened = api.open_model(model, opts.preprocess, data_dir)
+        signature = opened.detection.signature
+        path = models.save(models.with_signature(opened.model, signature), folder / "input.onnx")
+        bases[INPUT_ARCH] = (str(path), signature)
+        digest, name = studies.file_digest(Path(model)), Path(model).name
+    for arch in space.archs:
+        if arch != INPUT_ARCH:
+            bases[arch] = _trained(arch, folder, space.train_images, data_dir, track)
+    return bases, digest, name
+
+
+def _trained(arch: str, folder: Path, train_images: int, data_dir, track):
+    """The architecture trained once with its defaults on the search's training images only (cached)."""
+    from edgeshrink import data as mnist
+    from edgeshrink import zoo
+
+    path = folder / f"{arch}.onnx"
+    if not path.is_file():
+        split = mnist.load("train", data_dir).take(train_images)  # the validation slice stays unseen
+        zoo.export(zoo.train(arch, zoo.default_config(arch), track=track, split=split), path)
+    proto = models.load(path)
+    return str(path), models.stored_signature(proto)
+
+
+def frontier(study, output: Path, opts, bases: dict, data_dir, track) -> Frontier:
+    """Re-measure the Pareto trials (and the input model and shipped recipes, as landmarks); write it all."""
+    from edgeshrink.search.render import write_all
+
+    folder = output / FRONTIER
+    folder.mkdir(parents=True, exist_ok=True)
+    candidates, notes = _pareto(study, folder)
+    if not candidates:
+        raise SearchError("no trial completed, so there is no frontier; see the failed trials' reasons above")
+    if INPUT_ARCH in bases:
+        path, sig = bases[INPUT_ARCH]
+        candidates.append(Candidate("input", "input", INPUT_ARCH, Path(path), sig))
+        candidates += _references(opts.references, path, sig, output / "references", data_dir, track)
+    evaluations = test_evaluations(candidates, data_dir)
+    dist = _bundle(candidates, evaluations, folder / "bundle")
+    points = measure_points(candidates, evaluations, dist, opts.networks, data_dir=data_dir)
+    text = answer_text(points, opts.budget_ms, opts.network)
+    files = write_all(points, folder, opts.networks, text)
+    return Frontier(folder, points, text, files, notes)
+
+
+def _pareto(study, folder: Path) -> tuple[list[Candidate], list[str]]:
+    """The Pareto trials whose model is on this machine; each one's recipe exported to frontier/recipes/."""
+    from optuna.trial import TrialState
+
+    recipes, notes, out = folder / "recipes", [], []
+    recipes.mkdir(parents=True, exist_ok=True)
+    for t in study.best_trials:
+        record = t.user_attrs.get("edgeshrink.record")
+        if t.state != TrialState.COMPLETE or not record:
+            continue
+        trial_dir = Path(record["folder"])
+        if not (trial_dir / MODEL_FILE).is_file():
+            notes.append(f"trial {t.number} ran on {t.user_attrs.get('edgeshrink.worker', '?')}; "
+                         f"its model is not in {trial_dir}, so it is not re-measured here")
+            continue
+        name = f"t{t.number:04d}"
+        shutil.copyfile(trial_dir / RECIPE_FILE, recipes / f"{name}.yaml")
+        sig = models.stored_signature(models.load(trial_dir / MODEL_FILE))
+        search = {"val_accuracy": record["val_accuracy"], "transfer_brotli": record["edge"]["transfer_brotli"],
+                  "node_latency_ms": record["edge"]["latency_ms"], "base_model": record["base_model"]}
+        out.append(Candidate(name, "pareto", record["arch"], trial_dir / MODEL_FILE, sig,
+                             str(recipes / f"{name}.yaml"), search))
+    return out, notes
+
+
+def _references(names, input_path: str, signature, folder: Path, data_dir, track) -> list[Candidate]:
+    """The shipped recipes run on the input model, as `edgeshrink optimize` would (run once, then reused)."""
+    from edgeshrink import pipeline, recipe as recipes
+
+    out = []
+    for name in names:
+        target = folder / name
+        if not (target / pipeline.FINAL_FILE).is_file():
+            proto = models.load(input_path)
+            pipeline.run(proto, signature, recipes.load(name), target, name=Path(input_path).name,
+                         max_drop=100.0, data_dir=data_dir, track=track)
+        out.append(Candidate(f"recipe-{name}", "recipe", INPUT_ARCH, target / pipeline.FINAL_FILE, signature,
+                             str(recipes.recipe_path(name))))
+    return out
+
+
+def _bundle(candidates: list[Candidate], evaluations: dict, dist: Path) -> Path:
+    from edgeshrink.web import Variant, bundle
+
+    variants = []
+    for c in candidates:
+        ev = evaluations[c.name]
+        what = {"pareto": f"Pareto trial {c.name} ({c.arch})", "recipe": f"shipped recipe {c.name[7:]}",
+                "input": "the input model"}[c.kind]
+        variants.append(Variant(c.name, c.path, c.signature, ev.accuracy, ev.params_total, ev.params_nonzero,
+                                None, what))
+    bundle(variants, dist)
+    return dist
+
+
+def answer_text(points: list[Point], budget_ms: float | None, network: str) -> str:
+    if budget_ms is None:
+        best, _ = answer(points, float("inf"), network)
+        return f"most accurate model: {_describe(best, network)}" if best else "no model was measured"
+    best, fastest = answer(points, budget_ms, network)
+    if best:
+        return (f"within {budget_ms:g} ms to the first prediction on {network}, the most accurate model is "
+                f"{_describe(best, network)}")
+    return (f"no model gives its first prediction within {budget_ms:g} ms on {network}; the fastest is "
+            f"{_describe(fastest, network)}")
+
+
+def _describe(p: Point, network: str) -> str:
+    return (f"{p.name} ({p.kind}, {p.arch}): {100 * p.test_accuracy:.2f}% test accuracy, "
+            f"{p.transfer_brotli:,} B first-visit brotli ({p.runtime}), {p.params_nonzero:,} non-zero parameters, "
+            f"first prediction {p.first_prediction_ms[network]:,.0f} ms on {network}")

@@ -1,0 +1,122 @@
+"""One trial: build its recipe, run the passes, measure on the validation slice and at the edge, keep it all.
+
+The test set is never touched here: passes see the first `train_images` training images, accuracy is
+measured on the training images after them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import onnx
+
+from edgeshrink import data as mnist
+from edgeshrink import inference
+from edgeshrink import model as models
+from edgeshrink.atomic import write_text
+from edgeshrink.data import Split
+from edgeshrink.model import count_params
+from edgeshrink.passes.base import PassContext
+from edgeshrink.pipeline import apply_step
+from edgeshrink.search import space as spaces
+from edgeshrink.search.edge import EdgeMeasurement, measure_edge
+from edgeshrink.signature import Signature
+
+MODEL_FILE = "model.onnx"
+RECIPE_FILE = "recipe.yaml"
+RECORD_FILE = "trial.json"
+
+
+@dataclass(frozen=True)
+class Base:
+    """A model a trial starts from: the input model, or an architecture edgeshrink trained."""
+
+    arch: str
+    path: Path
+    proto: onnx.ModelProto
+    signature: Signature
+
+
+@dataclass
+class Workspace:
+    """What every trial of one worker shares: the starting models, the data splits, the output folder."""
+
+    bases: dict[str, Base]
+    fit: Split  # what passes may train and calibrate on
+    val: Split  # the validation slice the search scores accuracy on
+    trials_dir: Path
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """What a trial made and measured, as written to trials/NNNN/trial.json."""
+
+    number: int
+    arch: str
+    base_model: str
+    steps: list[dict]
+    val_accuracy: float
+    val_images: int
+    params_total: int
+    params_nonzero: int
+    edge: EdgeMeasurement
+    seconds: float
+    folder: str
+    notes: list[str] = field(default_factory=list)
+
+    def objectives(self) -> tuple[float, int, float]:
+        """Maximize accuracy, minimize first-visit bytes, minimize per-digit latency."""
+        return self.val_accuracy, self.edge.transfer_brotli, self.edge.latency_ms
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["edge"] = self.edge.to_dict()
+        return out
+
+
+def workspace(bases: dict[str, Base], train_images: int, trials_dir: Path, data_dir=None,
+              val_images: int | None = None) -> Workspace:
+    train = mnist.load("train", data_dir)
+    val = train.take(len(train) - train_images, start=train_images)
+    if val_images:
+        val = val.take(val_images)
+    return Workspace(bases, train.take(train_images), val, trials_dir)
+
+
+def trial_folder(ws: Workspace, number: int) -> Path:
+    return ws.trials_dir / f"{number:04d}"
+
+
+def run_trial(ws: Workspace, number: int, arch: str, steps: list[dict]) -> TrialRecord:
+    """Run and measure one trial; its recipe is written first, so a failed trial keeps what it tried."""
+    folder = trial_folder(ws, number)
+    folder.mkdir(parents=True, exist_ok=True)
+    base = ws.bases[arch]
+    name = f"trial-{number:04d}"
+    write_text(folder / RECIPE_FILE, spaces.to_yaml(
+        name, f"edgeshrink search trial {number} on {base.path.name}", steps))
+    plan = spaces.build(name, steps)
+    start = time.perf_counter()
+    ctx = PassContext(base.signature, ws.fit, seed=spaces.SEED)
+    current = models.with_signature(base.proto, base.signature)
+    for step in plan.steps:
+        current = apply_step(step, current, ctx, base.path.name)
+    models.save(current, folder / MODEL_FILE)
+    session = inference.session(current, threads=1)
+    accuracy = inference.accuracy(session, base.signature, ws.val.images, ws.val.labels)
+    edge = measure_edge(current, base.signature, ws.val.images)
+    total, nonzero = count_params(current)
+    record = TrialRecord(number, arch, str(base.path), steps, accuracy, len(ws.val), total, nonzero, edge,
+                         round(time.perf_counter() - start, 2), str(folder), list(ctx.notes))
+    write_text(folder / RECORD_FILE, json.dumps(record.to_dict(), indent=1) + "\n")
+    return record
+
+
+def read_record(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / RECORD_FILE).read_text())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,25 @@
+// The runtime compiled for one variant by edgeshrink: an ES module and its WebAssembly, nothing else.
+
+/** A backend for `variant`: run(type, data, dims) gives the class scores of one image. */
+export async function open(variant, manifest, fetchBytes) {
+  const { entry, wasm } = variant.compiled;
+  let module;
+  try {
+    module = await import(new URL(entry, document.baseURI).href);
+  } catch (err) {
+    throw new Error(`the compiled runtime of ${variant.name} could not load from ${entry}: ${err.message}`);
+  }
+  let model;
+  try {
+    model = await module.load(await fetchBytes(wasm));
+  } catch (err) {
+    throw new Error(`the compiled runtime cannot load model ${variant.name}: ${(err && err.message) || err}`);
+  }
+  return {
+    name: "compiled",
+    oneImage: true,
+    run(type, data) {
+      return { type: "float32", data: model.run(data) };
+    },
+  };
+}

@@ -1,0 +1,41 @@
+"""Which runtime runs each variant in the page: the runtime compiled for the model where it covers the
+model, else onnxruntime-web with the reason recorded (never a silent switch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from edgeshrink import model as model_io
+from edgeshrink.errors import BundleError
+from edgeshrink.web.manifest import Variant
+
+RUNTIMES = ("compiled", "ort")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A variant and the runtime that runs it in the page."""
+
+    variant: Variant
+    runtime: str  # one of RUNTIMES
+    reason: str | None = None  # why onnxruntime-web runs a variant the compiled runtime was asked for
+    files: dict[str, bytes] = field(default_factory=dict)  # the compiled runtime's files, by name
+    entry: str | None = None  # the compiled runtime's ES module
+    quantized: bool = False
+
+
+def place(variant: Variant, wanted: str) -> Placement:
+    """Compile `variant` when `wanted` is 'compiled'; onnxruntime-web with the compiler's reason when it cannot."""
+    if wanted not in RUNTIMES:
+        raise BundleError(f"unknown runtime {wanted!r}; choose one of {', '.join(RUNTIMES)}")
+    proto = model_io.load(variant.model_path)
+    quantized = model_io.is_quantized(proto)
+    if wanted == "ort":
+        return Placement(variant, "ort", quantized=quantized)
+    from edgeshrink.runtime import UnsupportedModel, compile_model
+
+    try:
+        compiled = compile_model(proto, variant.signature)
+    except UnsupportedModel as exc:
+        return Placement(variant, "ort", reason=str(exc), quantized=quantized)
+    return Placement(variant, "compiled", None, dict(compiled.files), compiled.entry, quantized)

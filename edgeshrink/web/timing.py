@@ -1,0 +1,97 @@
+"""How fast the page is where users are: first prediction in fresh browser contexts on localhost, on
+throttled networks and on a 4x slower CPU (Chromium's DevTools protocol), and per-digit latency."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from edgeshrink.errors import BundleError
+from edgeshrink.web.browser import Watch, open_page, settle
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Network and CPU conditions for a page load; None leaves that side as it is."""
+
+    name: str
+    mbit_per_s: float | None = None
+    rtt_ms: float | None = None
+    cpu_slowdown: float = 1.0
+    description: str = ""
+
+
+PROFILES = {p.name: p for p in (
+    Profile("localhost", description="no throttling"),
+    Profile("4g", 9.0, 100, description="9 Mbit/s, 100 ms round trips"),
+    Profile("slow-4g", 1.6, 150, description="1.6 Mbit/s, 150 ms round trips"),
+    Profile("cpu4x", cpu_slowdown=4, description="CPU slowed 4x, as on a mid-range phone"),
+)}
+
+
+def profiles(names: list[str] | tuple[str, ...]) -> list[Profile]:
+    unknown = [n for n in names if n not in PROFILES]
+    if unknown:
+        raise BundleError(f"unknown profile {unknown[0]!r}; choose from {', '.join(PROFILES)}")
+    return [PROFILES[n] for n in names]
+
+
+@dataclass(frozen=True)
+class Load:
+    """One fresh page load of a variant: when the first digit was classified, what crossed the wire."""
+
+    first_prediction_ms: float
+    transferred_bytes: int  # encoded bytes received (bodies and headers) until the gallery had loaded
+    requests: int
+
+
+def _throttle(cdp, profile: Profile) -> None:
+    if profile.mbit_per_s is not None:
+        rate = profile.mbit_per_s * 1e6 / 8  # bytes per second
+        cdp.send("Network.emulateNetworkConditions", {
+            "offline": False, "latency": profile.rtt_ms or 0, "downloadThroughput": rate,
+            "uploadThroughput": rate})
+    if profile.cpu_slowdown != 1:
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile.cpu_slowdown})
+
+
+def load_once(browser, url: str, name: str, profile: Profile, watch: Watch, then=None):
+    """Open the page for variant `name` in a fresh context (empty cache) under `profile`; (Load, then(page))."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        received = {"bytes": 0, "requests": 0}
+
+        def finished(event) -> None:
+            received["bytes"] += int(event.get("encodedDataLength", 0))
+            received["requests"] += 1
+
+        cdp.on("Network.loadingFinished", finished)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        _throttle(cdp, profile)
+        page = open_page(context, f"{url}?model={quote(name)}", watch, page=page)
+        status, first = settle(page, "window.edgeshrink.timeToFirstPrediction")
+        if status == "error":
+            raise BundleError(f"variant {name} does not run in the browser: {' '.join(str(first).split())}")
+        settle(page, "window.edgeshrink.galleryLoaded")
+        extra = then(page) if then else None
+        return Load(round(first, 1), received["bytes"], received["requests"]), extra
+    finally:
+        context.close()
+
+
+def median_first_prediction(browser, url: str, name: str, profile: Profile, watch: Watch, contexts: int) -> float:
+    """The median time to first prediction over `contexts` fresh page loads."""
+    times = [load_once(browser, url, name, profile, watch)[0].first_prediction_ms for _ in range(contexts)]
+    return round(statistics.median(times), 1)
+
+
+def benchmark(page, name: str, runs: int) -> float:
+    """Median milliseconds per digit of variant `name`, measured in the page."""
+    result = page.evaluate("([name, runs]) => window.edgeshrink.benchmark(name, runs)", [name, runs])
+    if "error" in result:
+        raise BundleError(f"variant {name} failed in the browser: {' '.join(str(result['error']).split())}")
+    return round(result["median_ms"], 5)

@@ -1,0 +1,71 @@
+"""What a bundle costs over the wire: its files by part, and what a first visit of the page loads."""
+
+from __future__ import annotations
+
+import json
+
+from edgeshrink.size import Size
+from edgeshrink.web.runtime import ENTRY
+
+PARTS = ("runtime", "models", "app")
+BACKENDS_DIR = "js/backends/"
+
+
+def part_of(path: str) -> str:
+    """runtime (onnxruntime-web, or a compiled model's ES module loader), models (weights, the compiled
+    wasm: its kernels and weights in one module), or app (the page, manifest, digits)."""
+    if path.startswith("ort/") or (path.startswith("models/") and path.endswith(".mjs")):
+        return "runtime"
+    if path.startswith("models/"):
+        return "models"
+    return "app"
+
+
+def by_part(files: dict[str, Size]) -> dict[str, tuple[int, Size]]:
+    """(files, size) of each part, in PARTS order."""
+    parts = {name: (0, Size()) for name in PARTS}
+    for path, size in files.items():
+        count, total = parts[part_of(path)]
+        parts[part_of(path)] = (count + 1, total + size)
+    return parts
+
+
+def first_visit_files(files: dict[str, Size], entry: dict) -> list[str]:
+    """The files the page loads on a first visit showing variant `entry` (a manifest record): the app
+    without the other runtimes' backends, the gallery's digits, and the variant's model and runtime."""
+    backend = f"{BACKENDS_DIR}{entry['runtime']}.js"
+    app = [p for p in files if part_of(p) == "app" and (not p.startswith(BACKENDS_DIR) or p == backend)]
+    if entry["runtime"] == "compiled":
+        own = [entry["compiled"]["entry"], entry["compiled"]["wasm"]]
+    else:
+        own = [entry["file"], *(p for p in files if p.startswith("ort/"))]
+    return sorted(app + own)
+
+
+def first_visit(files: dict[str, Size], entry: dict) -> dict:
+    """Bytes (raw, gzip, brotli) by part of a first visit showing `entry`, and the files counted."""
+    loaded = first_visit_files(files, entry)
+    parts = by_part({p: files[p] for p in loaded})
+    table = {name: size.to_dict() for name, (_, size) in parts.items()}
+    table["total"] = sum((size for _, size in parts.values()), Size()).to_dict()
+    table["files"] = loaded
+    return table
+
+
+PRELOAD_MARK = '/*edgeshrink:preload*/{}, ""'
+
+
+def preloads(entry: dict) -> list[list[str]]:
+    """What index.html asks for at once when it shows variant `entry`: its backend, runtime and model, as
+    [file, 'module' | 'fetch']. onnxruntime-web's wasm is left out: ort fetches it its own way, and a
+    preload that does not match that request would download 14 MB twice."""
+    backend = [f"{BACKENDS_DIR}{entry['runtime']}.js", "module"]
+    if entry["runtime"] == "compiled":
+        return [backend, [entry["compiled"]["entry"], "module"], [entry["compiled"]["wasm"], "fetch"]]
+    return [backend, [f"ort/{ENTRY}", "module"], [entry["file"], "fetch"]]
+
+
+def with_preloads(index_html: str, entries: list[dict], default: str) -> str:
+    """index.html with its preload table filled in for every variant."""
+    table = json.dumps({e["name"]: preloads(e) for e in entries}, separators=(",", ":"))
+    return index_html.replace(PRELOAD_MARK, f"{table}, {json.dumps(default)}")

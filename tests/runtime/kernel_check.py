@@ -1,0 +1,56 @@
+"""Build one-operator ONNX graphs and compare the compiled runtime (in Node) with onnxruntime on them."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from edgeshrink.runtime.compiler import compile_graph
+from edgeshrink.runtime.node import run_images
+
+NP = {np.float32: TensorProto.FLOAT, np.uint8: TensorProto.UINT8, np.int8: TensorProto.INT8,
+      np.int32: TensorProto.INT32, np.int64: TensorProto.INT64, np.float64: TensorProto.DOUBLE}
+
+
+def graph(node_or_nodes, x_shape, x_type=np.float32, y_type=np.float32, inits: dict | None = None,
+          opset: int = 17, ms: bool = False) -> onnx.ModelProto:
+    """A model with input `x`, output `y` and the given nodes and initializers (numpy arrays)."""
+    nodes = node_or_nodes if isinstance(node_or_nodes, list) else [node_or_nodes]
+    g = helper.make_graph(
+        nodes, "kernel",
+        [helper.make_tensor_value_info("x", NP[x_type], list(x_shape))],
+        [helper.make_tensor_value_info("y", NP[y_type], None)],
+        [numpy_helper.from_array(np.asarray(v), k) for k, v in (inits or {}).items()],
+    )
+    imports = [helper.make_opsetid("", opset)] + ([helper.make_opsetid("com.microsoft", 1)] if ms else [])
+    return helper.make_model(g, opset_imports=imports, ir_version=8)
+
+
+def reference(model: onnx.ModelProto, xs: list[np.ndarray]) -> np.ndarray:
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return np.stack([np.asarray(sess.run(None, {"x": x})[0]).astype(np.float32).reshape(-1) for x in xs])
+
+
+def compiled_outputs(model: onnx.ModelProto, xs: list[np.ndarray]) -> np.ndarray:
+    return run_images(compile_graph(model), np.stack([x.reshape(-1) for x in xs]))
+
+
+def assert_matches(model: onnx.ModelProto, xs: list[np.ndarray], exact: bool = True, tol: float = 1e-5) -> None:
+    """Bit-identical scores (exact) or close ones (float kernels summing in another order)."""
+    got, want = compiled_outputs(model, xs), reference(model, xs)
+    assert got.shape == want.shape
+    if exact:
+        bad = np.flatnonzero(got.view(np.uint32) != want.view(np.uint32))
+        assert bad.size == 0, f"{bad.size} values differ, first at {bad[0]}: {got.reshape(-1)[bad[0]]} vs {want.reshape(-1)[bad[0]]}"
+    else:
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def rand(shape, seed: int = 0, dtype=np.float32, low=-2.0, high=2.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if np.dtype(dtype).kind in "iu":
+        return rng.integers(low, high + 1, size=shape).astype(dtype)
+    return rng.uniform(low, high, size=shape).astype(dtype)

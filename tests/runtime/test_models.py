@@ -1,0 +1,51 @@
+"""Whole models in Node against onnxruntime on real MNIST test images: the peers' models with `fast`
+(bit-identical int8 scores) and a LeNet-5 with `default`. A slice here; bench/runtime_exactness.py
+runs all 10,000."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from edgeshrink import api
+from tests.peers import peer_names, peer_path
+from tests.runtime.recipes_run import apply_recipe, compiled_vs_onnxruntime
+
+SLICE = 300
+
+
+@pytest.mark.parametrize("name", peer_names())
+def test_peer_fast_bit_identical(name, train_split, test_split):
+    opened = api.open_model(peer_path(name))
+    proto, found = opened.model, opened.detection
+    model = apply_recipe(proto, found.signature, "fast", train_split, ["quantize.calibration_images=100"])
+    got, want = compiled_vs_onnxruntime(model, found.signature, test_split.images[:SLICE])
+    assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+@pytest.mark.parametrize("name", peer_names())
+def test_peer_float_same_classes(name, test_split):
+    opened = api.open_model(peer_path(name))
+    proto, found = opened.model, opened.detection
+    got, want = compiled_vs_onnxruntime(proto, found.signature, test_split.images[:SLICE])
+    assert (got.argmax(1) == want.argmax(1)).all()
+    assert np.abs(got - want).max() < 1e-3
+
+
+@pytest.fixture(scope="module")
+def lenet5(tmp_path_factory, mnist_dir):
+    from edgeshrink import zoo
+
+    cfg = replace(zoo.default_config("lenet5"), epochs=1, max_steps=200, val_size=1000)
+    path = tmp_path_factory.mktemp("lenet5") / "lenet5.onnx"
+    zoo.export(zoo.train("lenet5", cfg), path)
+    opened = api.open_model(path)
+    return opened.model, opened.detection
+
+
+def test_lenet5_default_bit_identical(lenet5, train_split, test_split):
+    proto, found = lenet5
+    overrides = ["prune.finetune_epochs=1", "quantize.calibration_images=100"]
+    model = apply_recipe(proto, found.signature, "default", train_split, overrides)
+    got, want = compiled_vs_onnxruntime(model, found.signature, test_split.images[:SLICE])
+    assert np.array_equal(got.view(np.uint32), want.view(np.uint32))

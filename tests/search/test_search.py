@@ -1,0 +1,87 @@
+"""`edgeshrink search` end to end with SQLite: failures and bad input are one line, a second run continues
+the study, and the frontier is re-measured and written as a table, plots, an HTML page, recipes, a bundle."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import onnx
+import optuna
+import pytest
+
+from edgeshrink import api
+from edgeshrink.cli import main
+from edgeshrink.search import study as studies
+from tests.search.conftest import CHEAP
+from tests.web.conftest import SKIP_REASON
+
+
+def _error(capsys, argv) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 1, err
+    assert err.startswith("error: ") and "Traceback" not in err and len(err.splitlines()) <= 2
+    return " ".join(err.split())
+
+
+def test_empty_space(capsys, small_cnn, tmp_path):
+    assert "search space is empty" in _error(capsys, ["search", str(small_cnn), "-o", str(tmp_path), "--space", ""])
+
+
+def test_unreachable_database(capsys, small_cnn, tmp_path):
+    message = _error(capsys, ["search", str(small_cnn), "-o", str(tmp_path), "--storage",
+                              "postgresql://someone:secret@127.0.0.1:1/nowhere"])
+    assert "cannot open the study database postgresql://someone:***@127.0.0.1:1/nowhere" in message
+    assert "secret" not in message
+
+
+def test_foreign_output_folder_is_left_alone(capsys, small_cnn, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert "not an edgeshrink search" in _error(capsys, ["search", str(small_cnn), "-o", str(tmp_path)])
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_study_of_another_model(capsys, small_cnn, tmp_path):
+    out = tmp_path / "out"
+    assert main(["search", str(small_cnn), "-o", str(out), "--trials", "1", "--no-remeasure", *CHEAP]) == 0
+    other = onnx.load(str(small_cnn))
+    onnx.helper.set_model_props(other, {"note": "another model"})
+    onnx.save(other, str(tmp_path / "other.onnx"))
+    message = _error(capsys, ["search", str(tmp_path / "other.onnx"), "-o", str(out), "--study", small_cnn.stem,
+                              "--no-remeasure", *CHEAP])
+    assert f"study '{small_cnn.stem}' belongs to another model ({small_cnn.name}" in message
+
+
+@pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")
+def test_search_continues_and_writes_the_frontier(capsys, small_cnn, tmp_path):
+    out = tmp_path / "out"
+    argv = ["search", str(small_cnn), "-o", str(out), "--trials", "2", *CHEAP]
+    assert main([*argv, "--no-remeasure"]) == 0
+    assert main([*argv, "--networks", "localhost", "--network", "localhost", "--budget-ms", "60000"]) == 0
+    stdout = capsys.readouterr().out
+    study = optuna.load_study(study_name=small_cnn.stem, storage=studies.default_storage(out))
+    assert sum(studies.counted(t) for t in study.trials) == 4  # the second run continued the first
+    assert "most accurate model is" in stdout
+
+    frontier = out / "frontier"
+    points = json.loads((frontier / "frontier.json").read_text())["points"]
+    pareto = [p for p in points if p["kind"] == "pareto"]
+    assert pareto and any(p["kind"] == "input" for p in points)
+    for p in pareto:  # re-measured on the test set and in the browser, not copied from the search
+        assert p["test_accuracy"] != p["search"]["val_accuracy"] or p["browser_latency_ms"] > 0
+        assert p["first_prediction_ms"]["localhost"] > 0 and p["browser_latency_ms"] > 0
+    page = (frontier / "frontier.html").read_text()
+    assert page.count("<svg") == 2
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing from another origin
+    for name in ("accuracy-vs-bytes.png", "frontier.md", "frontier.csv"):
+        assert (frontier / name).stat().st_size > 0
+    manifest = json.loads((frontier / "bundle" / "manifest.json").read_text())
+    assert {v["name"] for v in manifest["variants"]} >= {p["name"] for p in pareto}
+
+    # the exported recipe reproduces its trial with `optimize`
+    first = pareto[0]
+    report = api.optimize(out / "bases" / "input.onnx", first["recipe_file"], output=tmp_path / "again")
+    again = onnx.load(str(tmp_path / "again" / "model.opt.onnx"))
+    assert again.graph == onnx.load(first["model_file"]).graph
+    assert report.final_evaluation.accuracy == pytest.approx(first["test_accuracy"])
