@@ -33,11 +33,11 @@ def owned(folder: Path) -> set[str] | None:
     return {name for name in files if isinstance(name, str) and "/" not in name and name not in ("", ".", "..")}
 
 
-def check_file(target: str | os.PathLike, kind: str) -> None:
+def check_file(target: str | os.PathLike, kind: str, suffix: str) -> None:
     """Refuse a file target that is a folder or lies under a file, before any work is done for it."""
     target = Path(target)
     if target.is_dir():
-        raise OutputError(f"{target} is a folder; pass a file path for the {kind}, e.g. {target / ('out.' + kind)}")
+        raise OutputError(f"{target} is a folder; pass a file path for the {kind}, e.g. {target / ('table' + suffix)}")
     _check_parents(target, kind)
 
 

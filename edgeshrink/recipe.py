@@ -103,7 +103,7 @@ def _apply_override(steps: list[dict[str, Any]], override: str) -> None:
     try:
         steps[matches[0]][param] = yaml.safe_load(value)
     except yaml.YAMLError as exc:
-        problem = " ".join(str(exc).split())
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
         raise RecipeError(f"override {override!r}: the value is not valid YAML ({problem}); quote or fix it, "
                           "e.g. {param}=200 or {param}=[1, 2]".replace("{param}", param)) from exc
 
