@@ -20,7 +20,7 @@ def write(tmp_path, text):
 @pytest.mark.parametrize("name", ["default", "fast", "dynamic", "max"])
 def test_shipped_recipes_validate(name):
     plan = recipe.load(name)
-    assert plan.steps[-1].name == "quantize" and plan.steps[0].position == 1
+    assert "quantize" in [s.name for s in plan.steps][-2:] and plan.steps[0].position == 1
 
 
 def test_unknown_pass_lists_known_ones(tmp_path):
@@ -73,7 +73,7 @@ def test_malformed_files(tmp_path):
 
 def test_overrides_by_name_and_position():
     plan = recipe.load("max", ["quantize.calibration_images=64", "2.sparsity=0.9"])
-    assert plan.steps[-1].config.calibration_images == 64
+    assert next(s for s in plan.steps if s.name == "quantize").config.calibration_images == 64
     assert plan.steps[1].config.sparsity == 0.9
     with pytest.raises(RecipeError, match="matches several step"):
         recipe.load("max", ["prune.sparsity=0.9"])
@@ -102,4 +102,5 @@ def test_cluster_orders_that_make_sense(tmp_path):
     assert [s.name for s in steps] == ["prune", "fuse", "cluster", "simplify", "quantize"]
     with pytest.raises(RecipeError, match=r"step 2 \(cluster\) comes after quantize"):
         recipe.load(write(tmp_path, "steps:\n  - pass: quantize\n  - pass: cluster\n"))
-    assert [s.name for s in recipe.load("max").steps][-2:] == ["cluster", "quantize"]
+    names = [s.name for s in recipe.load("max").steps]
+    assert names.index("cluster") < names.index("quantize")

@@ -40,7 +40,9 @@ def evaluate(
 
 
 def compare(
-    models: Annotated[list[Path], typer.Argument(help="Two or more ONNX models; ratios are against the first.")],
+    models: Annotated[list[Path], typer.Argument(
+        help="ONNX models, or output folders of 'edgeshrink optimize' (their final model as measured; "
+             "given first, their input model too); ratios are against the first.")],
     preprocess: Preprocess = None,
     json_out: Json = False,
     markdown: Annotated[Optional[Path], typer.Option(help="Also write the table as Markdown to this file.")] = None,

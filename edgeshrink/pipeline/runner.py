@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import onnx
 
@@ -13,53 +11,14 @@ from edgeshrink import data as mnist
 from edgeshrink import model as models
 from edgeshrink.budget import Budget
 from edgeshrink.errors import ModelError, PassError, RecipeError
-from edgeshrink.evaluate import Evaluation, evaluate
+from edgeshrink.evaluate import evaluate
 from edgeshrink.passes.base import PassContext
+from edgeshrink.pipeline.report import FINAL_FILE, INPUT_FILE, PipelineReport, StepResult
 from edgeshrink.progress import Track, no_progress
 from edgeshrink.recipe import Recipe, check_input
 from edgeshrink.signature import Signature
 
-INPUT_FILE = "00-input.onnx"
-FINAL_FILE = "model.opt.onnx"
 VALIDATION_IMAGES = 5000  # the last training images: held out of fine-tuning, for passes' own checks
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """What one step did and what the model measured afterwards."""
-
-    position: int
-    name: str
-    params: dict[str, Any]
-    evaluation: Evaluation
-    seconds: float
-    file: str
-    status: str  # "ok", "unchanged" (the pass had nothing to do) or "over budget"
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class PipelineReport:
-    """The whole run: the input's measurements, each step's, and where it stopped."""
-
-    model: str
-    recipe: str
-    max_drop: float  # percentage points
-    baseline: Evaluation
-    steps: list[StepResult] = field(default_factory=list)
-    min_accuracy: float | None = None  # percent: an absolute floor besides max_drop
-    folder: str = ""  # where every file of the run was written
-    final: str = ""  # file of the last model within budget
-    stopped_at: int | None = None  # position of the step that broke the budget
-
-    @property
-    def completed(self) -> bool:
-        return self.stopped_at is None
-
-    @property
-    def final_evaluation(self) -> Evaluation:
-        ok = [s.evaluation for s in self.steps if s.status != "over budget"]
-        return ok[-1] if ok else self.baseline
 
 
 def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Path, *,

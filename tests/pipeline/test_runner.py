@@ -8,6 +8,7 @@ import pytest
 from edgeshrink import api, model, outputs
 from edgeshrink.cli import main
 from edgeshrink.errors import OutputError, RecipeError
+from edgeshrink.pipeline import PipelineReport
 
 
 def test_fast_recipe_writes_every_step_and_reports(fast_run):
@@ -25,9 +26,9 @@ def test_fast_recipe_writes_every_step_and_reports(fast_run):
 
 def test_reports_agree_with_each_other(fast_run):
     report, out = fast_run
-    doc = json.loads((out / "report.json").read_text())
-    assert doc["completed"] and len(doc["steps"]) == 3
-    assert doc["steps"][2]["evaluation"]["accuracy"] == report.steps[2].evaluation.accuracy
+    saved = PipelineReport.read(out)
+    assert saved.completed and len(saved.steps) == 3
+    assert saved.steps[2].evaluation.accuracy == report.steps[2].evaluation.accuracy
     md = (out / "report.md").read_text()
     assert "3 quantize" in md and "recipe 'fast' completed" in md
     assert (out / "report.csv").read_text().count("\n") == 5  # header, input, three steps
@@ -41,8 +42,8 @@ def test_budget_breach_stops_and_keeps_last_good_model(small_cnn, tmp_path, caps
     out = capsys.readouterr().out
     assert code == 3  # completed over budget: not a usage error (2) nor a failure (1)
     assert "step 2 (prune) lost" in " ".join(out.split())
-    doc = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert doc["stopped_at"] == 2 and [s["status"] for s in doc["steps"]] == ["ok", "over budget"]
+    saved = PipelineReport.read(tmp_path / "out")
+    assert saved.stopped_at == 2 and [s.status for s in saved.steps] == ["ok", "over budget"]
     kept = (tmp_path / "out" / "model.opt.onnx").read_bytes()
     assert kept == (tmp_path / "out" / "01-simplify.onnx").read_bytes()
 
@@ -70,7 +71,7 @@ def test_rerun_into_a_run_folder_replaces_it_whole(small_cnn, tmp_path):
     names = {p.name for p in out.iterdir()}
     assert "02-simplify.onnx" not in names and "01-simplify.onnx" in names  # no stale step of the first run
     assert (out / "my-notes.txt").read_text() == "mine"
-    assert json.loads((out / "report.json").read_text())["recipe"] == "a"
+    assert PipelineReport.read(out).recipe == "a"
 
 
 def test_folder_with_the_users_files_is_refused_before_any_work(small_cnn, tmp_path):
@@ -91,7 +92,7 @@ def test_floor_stops_a_step_the_drop_budget_would_allow(small_cnn, tmp_path, cap
     code = main(["optimize", str(small_cnn), "--recipe", str(recipe), "--max-drop", "100", "--min-accuracy", "90",
                  "-o", str(tmp_path / "out")])
     out = " ".join(capsys.readouterr().out.split())
-    assert code == 2 and "below the 90% floor" in out and "floor 90%" in out
+    assert code == 3 and "below the 90% floor" in out and "floor 90%" in out
     doc = json.loads((tmp_path / "out" / "report.json").read_text())
     assert doc["min_accuracy"] == 90 and [s["status"] for s in doc["steps"]] == ["ok", "over budget"]
 
