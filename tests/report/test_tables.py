@@ -10,7 +10,6 @@ import pytest
 from edgeshrink.evaluate import EdgeLatency, Evaluation, Latency
 from edgeshrink.pipeline import PipelineReport, StepResult
 from edgeshrink.report import Table, compare_table, csv_text, evaluation_table, markdown, outcome, steps_table
-from edgeshrink.report import files
 from edgeshrink.report.table import STEP_COLUMNS, kib, pct, ratio
 from edgeshrink.signature import PRESETS, Signature
 from edgeshrink.size import Size
@@ -126,7 +125,7 @@ def test_markdown_and_csv():
 
 def test_report_files_hold_the_numbers_not_their_rendering(tmp_path):
     report = _report(stopped=True)
-    files.write(report, tmp_path)
+    report.write(tmp_path)
     doc = json.loads((tmp_path / "report.json").read_text())
     assert doc["completed"] is False and doc["stopped_at"] == 2 and doc["max_drop"] == 0.5
     assert doc["steps"][1]["evaluation"]["correct"] == 9870 and doc["steps"][1]["evaluation"]["accuracy"] == 0.987
@@ -134,7 +133,7 @@ def test_report_files_hold_the_numbers_not_their_rendering(tmp_path):
     md = (tmp_path / "report.md").read_text()
     assert md.endswith(f"\n{outcome(report)}.\n\n- step 1 (prune): kept conv1 whole\n")
     assert (tmp_path / "report.csv").read_text() == csv_text(steps_table(report))
-    files.write(_report(stopped=False), tmp_path)
+    _report(stopped=False).write(tmp_path)
     assert (tmp_path / "report.md").read_text().endswith("final model model.opt.onnx.\n\n- step 1 (prune): kept conv1 whole\n")
 
 
@@ -186,9 +185,9 @@ def test_passes_table_rows_come_from_the_registry():
 def test_report_markdown_without_notes_ends_with_the_outcome(tmp_path):
     report = _report(stopped=False)
     report.steps[0] = StepResult(1, "prune", {}, report.steps[0].evaluation, 1.0, "01-prune.onnx", "ok", ["a", "b"])
-    files.write(report, tmp_path)
+    report.write(tmp_path)
     assert (tmp_path / "report.md").read_text().endswith("model.opt.onnx.\n\n- step 1 (prune): a\n- step 1 (prune): b\n")
-    assert (tmp_path / "report.json").read_text().startswith('{\n  "model": "lenet.onnx",\n  "recipe"')
+    assert (tmp_path / "report.json").read_text().startswith('{\n  "schema": 1,\n  "model": "lenet.onnx",\n  "recipe"')
     report.steps[0] = StepResult(1, "prune", {}, report.steps[0].evaluation, 1.0, "01-prune.onnx", "ok")
-    files.write(report, tmp_path)
+    report.write(tmp_path)
     assert (tmp_path / "report.md").read_text().endswith("| 1.0 |\n\nrecipe 'default' completed; final model model.opt.onnx.\n")
