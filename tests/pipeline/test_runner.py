@@ -1,7 +1,5 @@
 """The pipeline runs a recipe step by step, measures after each, and enforces the accuracy budget."""
 
-import json
-
 import numpy as np
 import onnx
 import pytest
