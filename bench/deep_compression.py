@@ -1,82 +1,142 @@
-"""Reproduce the Deep Compression comparison on LeNet-5 end to end on this machine.
+"""Reproduce the Deep Compression comparison (Han et al., ICLR 2016, Table 1) end to end on this machine.
 
-Trains the Caffe LeNet-5 (431,080 parameters, 1.72 MB fp32) with edgeshrink's defaults, runs the shipped
-recipes on it, and writes bench/results.md: baseline and final accuracy, final bytes raw/gzip, compression
-ratio (gzip'd final vs raw fp32 baseline), ORT latency ratio final/baseline, and the wall time of each step.
-Deep Compression (Han et al. 2016) reached 39x (1.72 MB -> 44 KB) at 0.74% error from 0.80%.
+Trains LeNet-5 (431,080 parameters, 1.72 MB fp32) and LeNet-300-100 (266,610 parameters, 1.07 MB) with
+edgeshrink's defaults, runs the shipped recipes on them, and writes bench/results.md: per run the baseline
+and final accuracy, final bytes raw/gzip/brotli, compression ratio (gzip'd final vs the raw fp32 file), ORT
+latency, wall and CPU time, and each step; then Table 1 side by side with what each stage contributed.
 
-    python bench/deep_compression.py [--recipes max default fast] [--work out/bench]
+    python bench/deep_compression.py [--archs lenet5 lenet300] [--recipes max default fast] \
+        [--max-drop 0.1] [--work out/bench]
+
+Timings on a shared machine vary with its load: the script records the load average and the CPU time
+of each run beside its wall time.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import resource
 import time
 from pathlib import Path
 
 from edgeshrink import api, atomic, data, zoo
 
-DEEP_COMPRESSION = "Deep Compression LeNet-5: 1.72 MB fp32, 0.80% error -> 44 KB (39x) at 0.74% error"
+# Deep Compression, Table 1: (reference error, compressed error, reference bytes, compressed bytes, ratio)
+TABLE_1 = {
+    "lenet5": ("LeNet-5", 0.80, 0.74, 1_720_000, 44_000, 39),
+    "lenet300": ("LeNet-300-100", 1.64, 1.58, 1_070_000, 27_000, 40),
+}
+STAGES = {"prune": "prune", "cluster": "cluster", "quantize": "int8", "strip": "names"}
 
 
-def train_baseline(work: Path) -> tuple[Path, float]:
-    onnx_path = work / "lenet5.onnx"
+def train_baseline(arch: str, work: Path) -> tuple[Path, float]:
+    onnx_path = work / f"{arch}.onnx"
     if onnx_path.is_file():
         return onnx_path, 0.0
     start = time.perf_counter()
-    result = zoo.train("lenet5", zoo.default_config("lenet5"))
-    zoo.export(result, onnx_path, work / "lenet5.pt")
+    result = zoo.train(arch, zoo.default_config(arch))
+    zoo.export(result, onnx_path, work / f"{arch}.pt")
     return onnx_path, time.perf_counter() - start
 
 
-def run_recipe(model: Path, recipe: str, work: Path) -> tuple[object, float]:
-    start = time.perf_counter()
-    report = api.optimize(model, recipe, output=work / recipe, max_drop=0.5)
-    return report, time.perf_counter() - start
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
-def section(recipe: str, report, wall: float) -> list[str]:
+def run_recipe(model: Path, recipe: str, work: Path, max_drop: float) -> tuple[object, float, float, float]:
+    """The report, wall seconds, CPU seconds, and the 1-minute load average when the run started."""
+    load, start, cpu = os.getloadavg()[0], time.perf_counter(), _cpu_seconds()
+    report = api.optimize(model, recipe, output=work / f"{model.stem}.{recipe}", max_drop=max_drop, force=True)
+    return report, time.perf_counter() - start, _cpu_seconds() - cpu, load
+
+
+def section(arch: str, recipe: str, report, wall: float, cpu: float, load: float, max_drop: float) -> list[str]:
     base, final = report.baseline, report.final_evaluation
     lines = [
-        f"## recipe `{recipe}` ({'completed' if report.completed else 'stopped by the accuracy budget'})", "",
+        f"## `{arch}`, recipe `{recipe}`, `--max-drop {max_drop:g}` "
+        f"({'completed' if report.completed else 'stopped by the accuracy budget'})", "",
         f"- accuracy: baseline {100 * base.accuracy:.2f}% -> final {100 * final.accuracy:.2f}% "
         f"({100 * (final.accuracy - base.accuracy):+.2f} pt); error {100 * (1 - final.accuracy):.2f}%",
         f"- final bytes: {final.size.raw:,} raw, {final.size.gzip:,} gzip -9, {final.size.brotli:,} brotli",
         f"- compression: {base.size.raw / final.size.gzip:.1f}x (gzip'd final vs raw fp32 baseline of "
-        f"{base.size.raw:,} B)",
-        f"- ORT CPU latency (1 thread, batch 1): {base.latency.median_ms:.4f} ms -> {final.latency.median_ms:.4f} ms "
-        f"(final/baseline {final.latency.median_ms / base.latency.median_ms:.2f})",
+        f"{base.size.raw:,} B); {base.size.raw / final.size.brotli:.1f}x brotli",
+        f"- ORT CPU latency (1 thread, batch 1): {base.latency.median_ms:.4f} ms -> {final.latency.median_ms:.4f} ms",
         f"- parameters: {base.params_total:,} -> {final.params_total:,} total, {final.params_nonzero:,} non-zero",
-        f"- wall time of the whole `edgeshrink optimize` run: {wall:.1f} s", "",
+        f"- `edgeshrink optimize` wall time {wall:.0f} s, CPU time {cpu:.0f} s "
+        f"(load average when it started: {load:.1f} on {os.cpu_count()} cores)", "",
         "| step | pass | seconds | accuracy | bytes | gzip | status |", "|---|---|---:|---:|---:|---:|---|",
     ]
     for s in report.steps:
         e = s.evaluation
         lines.append(f"| {s.position} | {s.name} | {s.seconds:.1f} | {100 * e.accuracy:.2f}% | {e.size.raw:,} "
                      f"| {e.size.gzip:,} | {s.status} |")
+    notes = [f"- step {s.position} ({s.name}): {n}" for s in report.steps for n in s.notes if "auto" in n]
+    return lines + ([""] + notes if notes else []) + [""]
+
+
+def table_1(reports: dict[str, object]) -> list[str]:
+    """Deep Compression's rows beside the `max` runs, and the bytes after each stage (gzip'd)."""
+    lines = ["## Deep Compression Table 1 beside `max`", "",
+             "| network | method | error | bytes | ratio vs fp32 |", "|---|---|---:|---:|---:|"]
+    for arch, report in reports.items():
+        name, ref_err, err, ref_bytes, size, ratio = TABLE_1[arch]
+        base, final = report.baseline, report.final_evaluation
+        lines += [
+            f"| {name} | Deep Compression, reference | {ref_err:.2f}% | {ref_bytes:,} | 1x |",
+            f"| {name} | Deep Compression (prune, cluster, Huffman) | {err:.2f}% | {size:,} | {ratio}x |",
+            f"| {name} | edgeshrink input (fp32) | {100 * (1 - base.accuracy):.2f}% | {base.size.raw:,} | 1x |",
+            f"| {name} | edgeshrink `max`, gzip -9 | {100 * (1 - final.accuracy):.2f}% | {final.size.gzip:,} "
+            f"| {base.size.raw / final.size.gzip:.0f}x |",
+            f"| {name} | edgeshrink `max`, brotli | {100 * (1 - final.accuracy):.2f}% | {final.size.brotli:,} "
+            f"| {base.size.raw / final.size.brotli:.0f}x |",
+        ]
+    lines += ["", "What each stage contributed (`max`; raw and gzip'd bytes after the stage, and the error):", "",
+              "| network | after | raw | gzip | ratio (gzip vs fp32 raw) | error |", "|---|---|---:|---:|---:|---:|"]
+    for arch, report in reports.items():
+        base = report.baseline
+        rows = [("input", base)] + [(f"{s.position} {STAGES.get(s.name, s.name)}", s.evaluation)
+                                    for s in report.steps if s.status != "over budget"]
+        for label, e in rows:
+            lines.append(f"| {TABLE_1[arch][0]} | {label} | {e.size.raw:,} | {e.size.gzip:,} "
+                         f"| {base.size.raw / e.size.gzip:.1f}x | {100 * (1 - e.accuracy):.2f}% |")
+        final = report.final_evaluation
+        lines.append(f"| {TABLE_1[arch][0]} | entropy coding of the final file | {final.size.raw:,} "
+                     f"| {final.size.gzip:,} | gzip alone: {final.size.raw / final.size.gzip:.1f}x | |")
     return lines + [""]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--archs", nargs="+", default=["lenet5", "lenet300"], choices=list(TABLE_1))
     parser.add_argument("--recipes", nargs="+", default=["max", "default", "fast"])
+    parser.add_argument("--max-drop", type=float, default=0.1)
     parser.add_argument("--work", type=Path, default=Path("out/bench"))
     parser.add_argument("--results", type=Path, default=Path(__file__).with_name("results.md"))
     args = parser.parse_args()
     data.load("test")  # fail early, with the fetch hint, if MNIST is missing
-    model, train_seconds = train_baseline(args.work)
-    lines = ["# Deep Compression comparison on LeNet-5", "",
-             f"Reference: {DEEP_COMPRESSION}.", "",
-             f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
-             f"produced by `python bench/deep_compression.py`.",
-             f"Training LeNet-5 with `edgeshrink train --arch lenet5` defaults took {train_seconds:.0f} s "
-             "(0 = reused from an earlier run).", ""]
-    for recipe in args.recipes:
-        report, wall = run_recipe(model, recipe, args.work)
-        part = section(recipe, report, wall)
-        print("\n".join(part), flush=True)
-        lines += part
+    args.work.mkdir(parents=True, exist_ok=True)
+    lines = ["# Deep Compression comparison on LeNet-5 and LeNet-300-100", "",
+             f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+             f"{platform.python_version()}; produced by `python bench/deep_compression.py "
+             f"--archs {' '.join(args.archs)} --recipes {' '.join(args.recipes)} --max-drop {args.max_drop:g}`.", ""]
+    maxed = {}
+    for arch in args.archs:
+        model, train_seconds = train_baseline(arch, args.work)
+        lines.append(f"Training `{arch}` with `edgeshrink train` defaults took {train_seconds:.0f} s "
+                     "(0 = reused from an earlier run).")
+        lines.append("")
+        for recipe in args.recipes:
+            report, wall, cpu, load = run_recipe(model, recipe, args.work, args.max_drop)
+            part = section(arch, recipe, report, wall, cpu, load, args.max_drop)
+            print("\n".join(part), flush=True)
+            lines += part
+            if recipe == "max":
+                maxed[arch] = report
+    if maxed:
+        lines = lines[:4] + table_1(maxed) + lines[4:]
     atomic.write_text(args.results, "\n".join(lines))
     print(f"wrote {args.results}")
 

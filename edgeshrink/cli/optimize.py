@@ -27,6 +27,9 @@ def optimize(
                       "(e.g. --set quantize.calibration_images=200). Repeatable.")] = None,
     max_drop: Annotated[float, typer.Option(
         "--max-drop", min=0, help="Accuracy budget in percentage points against the input model.")] = 0.5,
+    min_accuracy: Annotated[Optional[float], typer.Option(
+        "--min-accuracy", min=0, max=100,
+        help="Also an absolute floor: test accuracy in percent no step may fall below (e.g. 99.0).")] = None,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Output folder (default: MODEL_STEM.RECIPE next to the model).")] = None,
     bundle: Annotated[Optional[Path], typer.Option(
@@ -39,9 +42,11 @@ def optimize(
 ) -> None:
     """Shrink a model with a recipe, measuring accuracy, size and latency after every step."""
     with progress() as track:
-        result = api.optimize(model, recipe, overrides or [], output=output, max_drop=max_drop,
+        result = api.optimize(model, recipe, overrides or [], output=output, max_drop=max_drop, min_accuracy=min_accuracy,
                               preprocess=preprocess, data_dir=data_dir, track=track, force=force)
     show(report.steps_table(result))
+    for note in result.baseline.notes:
+        console.print(f"note: input: {note}", highlight=False)
     for step in result.steps:
         for note in step.notes:
             console.print(f"note: step {step.position} ({step.name}): {note}", highlight=False)

@@ -1,9 +1,9 @@
 """Graph passes: one module each, registered here explicitly in the order a recipe usually runs them."""
 
-from edgeshrink.passes import fuse, prune, quantize, simplify
+from edgeshrink.passes import cluster, fuse, prune, quantize, simplify, strip
 from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.passes.registry import Registry
 
-REGISTRY = Registry([prune.SPEC, simplify.SPEC, fuse.SPEC, quantize.SPEC])
+REGISTRY = Registry([prune.SPEC, simplify.SPEC, fuse.SPEC, cluster.SPEC, quantize.SPEC, strip.SPEC])
 
 __all__ = ["PassContext", "PassSpec", "REGISTRY", "Registry"]

@@ -21,7 +21,9 @@ from edgeshrink.signature import Signature
 class PassContext:
     """What a pass may use besides the model: how to feed it, training images, a progress reporter.
 
-    Passes use only `train` (never the test set) for calibration and fine-tuning.
+    Passes use only `train` (never the test set) for calibration and fine-tuning. A pass that searches
+    (prune's `sparsity: auto`) checks candidates on `validation`, training images held out of `train`,
+    against `reference` (the run's input model), losing at most `allowed_drop` points.
     """
 
     signature: Signature
@@ -29,6 +31,9 @@ class PassContext:
     track: Track = no_progress
     seed: int = 0
     notes: list[str] = field(default_factory=list)  # what a pass wants the report to say (e.g. a skip)
+    validation: Split | None = None
+    reference: onnx.ModelProto | None = None
+    allowed_drop: float | None = None  # percentage points against `reference` on `validation`
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,11 @@ class PassSpec:
     summary: str
     quantizes: bool = False  # produces int8 weights: nothing that refolds floats may follow it
     float_only: bool = False  # works on float weights only: it would unfold or break int8 ones
+    shares: bool = False  # leaves each layer a few shared weight values (cluster)
+    reweights: bool = False  # changes weight values (training, folding): would undo an earlier sharing
+    # float_only, but worth trying on an int8 input: the pipeline keeps its model only if no int8 weight
+    # came out as float again (graph clean-ups that may also fold a DequantizeLinear)
+    tried_on_int8: bool = False
 
 
 def param(default: Any, help: str) -> Any:
@@ -111,7 +121,13 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None:
             return None
-        return _coerce(name, value, args[0])
+        errors = []
+        for arg in args:  # e.g. sparsity: a number or 'auto'
+            try:
+                return _coerce(name, value, arg)
+            except ValueError as exc:
+                errors.append(str(exc).removeprefix(f"{name} must be ").rsplit(", not ", 1)[0])
+        raise ValueError(f"{name} must be {' or '.join(errors)}, not {value!r}")
     if hint is bool:
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false, not {value!r}")

@@ -15,7 +15,9 @@ _PRINTABLE = {c for c in range(0x20, 0x7F)} - {ord("\\"), ord('"'), ord("?")}
 def c_source(prog: Program, bodies: list[tuple[str, str]], input_name: str, output_name: str) -> str:
     """The whole program; `bodies` is (node label, C statements) in execution order."""
     header = resources.files("edgeshrink.runtime").joinpath("c/runtime.h").read_text()
-    consts = [t for t in prog.tensors.values() if t.const is not None and t.size]
+    code = "\n".join(body for _, body in bodies) + prog.ptr(input_name) + prog.ptr(output_name)
+    # only the constants some kernel reads (a transposed copy replaces its original)
+    consts = [t for t in prog.tensors.values() if t.const is not None and t.size and t.sym in code]
     parts = [header, _blob(consts)]
     parts += [f"static {t.ctype} {t.sym}[{max(t.size, 1)}] __attribute__((aligned(16)));" for t in prog.buffers()]
     calls = []

@@ -16,6 +16,7 @@ import numpy as np
 import onnx
 
 from edgeshrink.errors import UnsupportedModel
+from edgeshrink.graph import without_initializer_inputs
 from edgeshrink.model import clone
 from edgeshrink.signature import Signature
 
@@ -33,8 +34,7 @@ def prepare(proto: onnx.ModelProto, signature: Signature) -> Prepared:
     """The onnxruntime-optimized graph of `proto` at batch 1 (or its fixed batch), scores as the only output."""
     if signature.dtype == "float16":
         raise UnsupportedModel("float16 inputs are not supported by the compiled runtime")
-    model = _scores_only(proto, signature)
-    _drop_initializer_inputs(model)
+    model = without_initializer_inputs(_scores_only(proto, signature))  # as inputs, onnxruntime would not fold them
     if signature.batch in (None, 0, 1):
         return Prepared(optimize(_with_batch(model, signature, 1)), 1)
     one = _with_batch(model, signature, 1)
@@ -107,14 +107,6 @@ def _scores_only(proto: onnx.ModelProto, signature: Signature) -> onnx.ModelProt
     del model.graph.output[:]
     model.graph.output.append(keep)
     return model
-
-
-def _drop_initializer_inputs(model: onnx.ModelProto) -> None:
-    """Old exporters list weights as graph inputs too; as inputs onnxruntime would not fold them."""
-    weights = {init.name for init in model.graph.initializer}
-    kept = [i for i in model.graph.input if i.name not in weights]
-    del model.graph.input[:]
-    model.graph.input.extend(kept)
 
 
 def _with_batch(model: onnx.ModelProto, signature: Signature, batch: int) -> onnx.ModelProto:

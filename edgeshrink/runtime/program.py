@@ -10,7 +10,10 @@ import onnx
 from onnx import numpy_helper
 
 from edgeshrink.errors import UnsupportedModel
+from edgeshrink.graph import constant_value
 
+_INT8_OPS = {"QuantizeLinear", "QLinearConv", "QLinearMatMul", "QGemm", "DynamicQuantizeLinear",
+             "DynamicQuantizeMatMul", "ConvInteger", "MatMulInteger", "MatMulIntegerToFloat"}
 C_TYPES = {
     np.dtype("float32"): "float", np.dtype("float64"): "double", np.dtype("uint8"): "uint8_t",
     np.dtype("int8"): "int8_t", np.dtype("int32"): "int32_t", np.dtype("int64"): "int64_t",
@@ -48,10 +51,16 @@ class Program:
             self._add_const(init.name, numpy_helper.to_array(init))
         for node in model.graph.node:
             if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
-                self._add_const(node.output[0], _constant_value(node))
+                value = constant_value(node)
+                if value is None:
+                    raise UnsupportedModel(f"Constant {node.output[0]} holds a kind of value the runtime lacks")
+                self._add_const(node.output[0], value)
         for value in [*model.graph.input, *model.graph.value_info, *model.graph.output]:
             if value.name not in self.tensors:
                 self._add_value(value)
+        # float kernels in an int8 graph follow onnxruntime's summation order and fused multiply-adds,
+        # so the scores stay bit-identical; a float model only needs the same classes and runs faster
+        self.exact_float = any(n.op_type in _INT8_OPS for n in model.graph.node)
 
     def _sym(self, name: str, prefix: str) -> str:
         return f"{prefix}{len(self.tensors)}_{re.sub(r'[^A-Za-z0-9_]', '_', name)[:40]}"
@@ -71,6 +80,19 @@ class Program:
         if dtype not in C_TYPES:
             raise UnsupportedModel(f"tensor {value.name} has dtype {dtype}, which the compiled runtime lacks")
         self.tensors[value.name] = Tensor(value.name, tuple(dims), dtype, self._sym(value.name, "T"))
+
+    def constant(self, name: str, array: np.ndarray) -> Tensor:
+        """A constant the compiler derives from the model's (weights laid out for a kernel)."""
+        if name not in self.tensors:
+            self._add_const(name, array)
+        return self.tensors[name]
+
+    def transposed(self, name: str) -> Tensor:
+        """A constant 2-D matrix laid out transposed (once per tensor), for kernels that read it row-wise."""
+        key = f"{name}__T"
+        if key not in self.tensors:
+            self._add_const(key, np.ascontiguousarray(self.tensors[name].const.T))
+        return self.tensors[key]
 
     def define(self, name: str, shape: tuple[int, ...], dtype) -> Tensor:
         """Declare (or check) a kernel output whose shape onnxruntime did not record."""
@@ -103,14 +125,3 @@ class Program:
     def buffers(self) -> list[Tensor]:
         """Tensors that need memory of their own: not constants, not aliases."""
         return [t for t in self.tensors.values() if t.const is None and t.name not in self.aliases]
-
-
-def _constant_value(node: onnx.NodeProto) -> np.ndarray:
-    attr = node.attribute[0]
-    if attr.name == "value":
-        return numpy_helper.to_array(attr.t)
-    if attr.name in ("value_float", "value_int"):
-        return np.array(onnx.helper.get_attribute_value(attr), dtype=np.float32 if "float" in attr.name else np.int64)
-    if attr.name in ("value_floats", "value_ints"):
-        return np.array(onnx.helper.get_attribute_value(attr), dtype=np.float32 if "float" in attr.name else np.int64)
-    raise UnsupportedModel(f"Constant with attribute {attr.name} is not supported")

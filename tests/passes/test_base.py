@@ -30,8 +30,10 @@ def test_choices_come_from_the_literal_type(spec):
 
 
 def test_capabilities_are_on_the_specs():
-    assert [s.name for s in REGISTRY if s.float_only] == ["prune", "simplify", "fuse"]
+    assert [s.name for s in REGISTRY if s.float_only] == ["prune", "simplify", "fuse", "cluster"]
     assert [s.name for s in REGISTRY if s.quantizes] == ["quantize"]
+    assert [s.name for s in REGISTRY if s.shares] == ["cluster"]
+    assert [s.name for s in REGISTRY if s.reweights] == ["prune", "fuse", "cluster"]
 
 
 def test_direct_construction_checks_choices_too():

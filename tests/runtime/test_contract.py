@@ -43,3 +43,21 @@ def test_missing_toolchain_names_the_fix(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(UnsupportedModel, match=r"the toolchain \(clang, wasm-ld\) is missing: run scripts/setup.sh"):
         compile_model(_mnist_model([helper.make_node("Relu", ["x"], ["h"])]), SIG)
+
+
+def test_es_module_loads_by_url_and_by_default(tmp_path):
+    """`load()` takes a URL (or nothing: the wasm beside the module) as well as bytes; run() checks its input."""
+    import subprocess
+
+    compiled = compile_model(_mnist_model([helper.make_node("Relu", ["x"], ["h"])]), SIG)
+    for name, data in compiled.files.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "check.mjs").write_text(
+        'const mod = await import("./model.mjs");\n'
+        'const a = await mod.load(new URL("./model.wasm", import.meta.url)), b = await mod.load();\n'
+        'const x = new Float32Array(784).fill(0.5);\n'
+        'const r = a.run(x);\n'
+        'let err = ""; try { a.run(new Float32Array(3)); } catch (e) { err = e.message; }\n'
+        'console.log(JSON.stringify([r.constructor.name, r.length, r[3] === b.run(x)[3], err]));\n')
+    out = subprocess.run(["node", str(tmp_path / "check.mjs")], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == '["Float32Array",10,true,"expected 784 input values, got 3"]'

@@ -17,8 +17,9 @@ class PruneConfig:
 
     method: Literal["unstructured", "structured"] = param(
         "structured", "structured: remove whole channels and neurons; unstructured: zero single weights")
-    sparsity: float = param(0.5, "share of each layer's channels (structured) or of the weights (unstructured) "
-                                 f"removed, 0 to {MAX_SPARSITY}; never the output layer")
+    sparsity: float | Literal["auto"] = param(
+        0.5, "share of each layer's channels (structured) or of the weights (unstructured) removed, "
+             f"0 to {MAX_SPARSITY}, never the output layer; auto: the largest within the run's budget")
     scope: Literal["layer", "global"] = param(
         "layer", "unstructured: one magnitude threshold per layer, or one for all layers")
     norm: Literal["l1", "l2"] = param("l1", "structured: how a channel's weights are ranked")
@@ -32,11 +33,16 @@ class PruneConfig:
     finetune_images: int | None = param(None, "fine-tune on the first N training images only (null: all)")
     threads: int = param(1, "torch threads while fine-tuning (0: torch's default; more than one stalls "
                             "on a busy CPU)")
+    max_sparsity: float = param(0.95, "auto: the largest sparsity it tries")
+    trials: int = param(5, "auto: candidates fine-tuned and judged on held-out training images, at most")
+    budget_share: float = param(1.0, "auto: the share of the run's accuracy budget this step may spend")
 
     def __post_init__(self):
         check_choices(self)
-        if not 0 <= self.sparsity <= MAX_SPARSITY:
-            raise ValueError(f"sparsity must be between 0 and {MAX_SPARSITY}, not {self.sparsity}")
+        if self.sparsity != "auto" and not 0 <= self.sparsity <= MAX_SPARSITY:
+            raise ValueError(f"sparsity must be between 0 and {MAX_SPARSITY} or auto, not {self.sparsity}")
+        if self.sparsity == "auto" and self.rounds != 1:
+            raise ValueError("rounds applies to a fixed sparsity; sparsity auto prunes step by step already")
         if self.method == "structured" and self.scope == "global":
             raise ValueError("scope global applies to unstructured pruning only; structured pruning "
                              "removes the same share of channels from every layer")
@@ -49,6 +55,9 @@ class PruneConfig:
             ("alpha", 0 <= self.alpha <= 1, "between 0 and 1"),
             ("finetune_images", self.finetune_images is None or self.finetune_images >= 1, "at least 1"),
             ("threads", self.threads >= 0, "0 or more"),
+            ("max_sparsity", 0 < self.max_sparsity <= MAX_SPARSITY, f"above 0 and at most {MAX_SPARSITY}"),
+            ("trials", self.trials >= 1, "at least 1"),
+            ("budget_share", 0 < self.budget_share <= 1, "above 0 and at most 1"),
         ]
         for name, ok, rule in checks:
             if not ok:

@@ -150,23 +150,46 @@ def _threads(count: int) -> Iterator[None]:
 
 
 def finetune(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, label: str = "fine-tune",
-             keep: dict[str, np.ndarray] | None = None, teacher: onnx.ModelProto | None = None) -> onnx.ModelProto:
-    """A copy of `model` trained for cfg.finetune_epochs on ctx.train; `keep` masks stay applied."""
+             keep: dict[str, np.ndarray] | None = None, teacher: onnx.ModelProto | None = None,
+             tied: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
+    """A copy of `model` trained for cfg.finetune_epochs on ctx.train; `keep` masks stay applied.
+
+    `tied` maps a weight to a cluster index per element (-1: stays zero): the gradients of a cluster's
+    members are summed, so members that start equal move together (Adam's state is per element, and
+    equal gradients keep it equal) and the layer keeps its shared values.
+    """
     train: Split = ctx.train.take(cfg.finetune_images) if cfg.finetune_images else ctx.train
     steps = math.ceil(cfg.finetune_epochs * len(train) / cfg.batch_size)
     if steps == 0 or len(train) == 0:
         return model
     with _threads(cfg.threads):
-        return _train(model, cfg, ctx, train, steps, label, keep, teacher)
+        keep = {**(keep or {}), **{name: index >= 0 for name, index in (tied or {}).items()}}
+        return _train(model, cfg, ctx, train, steps, label, keep, teacher, tied or {})
+
+
+def _tie(grad: torch.Tensor, index: torch.Tensor, members: torch.Tensor, clusters: int) -> torch.Tensor:
+    """Every member's gradient replaced by the sum over its cluster; zeros get none."""
+    flat = grad.reshape(-1)
+    sums = torch.zeros(clusters, dtype=grad.dtype).index_add_(0, index[members], flat[members])
+    out = torch.zeros_like(flat)
+    out[members] = sums[index[members]]
+    return out.reshape(grad.shape)
 
 
 def _train(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, train: Split, steps: int, label: str,
-           keep: dict[str, np.ndarray] | None, teacher: onnx.ModelProto | None) -> onnx.ModelProto:
+           keep: dict[str, np.ndarray] | None, teacher: onnx.ModelProto | None,
+           tied: dict[str, np.ndarray]) -> onnx.ModelProto:
     probe = train.images[:3]
     student = _Runner(model, ctx.signature, probe)
     mentor = _Runner(teacher, ctx.signature, probe) if teacher is not None else None
     params = _trainable(student.module, model)
     masks = [(student.module.param(name), torch.from_numpy(mask)) for name, mask in (keep or {}).items()]
+    for name, index in tied.items():
+        flat = torch.from_numpy(index.reshape(-1).astype(np.int64))
+        members = flat >= 0
+        clusters = int(flat.max()) + 1 if members.any() else 0
+        student.module.param(name).register_hook(
+            lambda grad, flat=flat, members=members, clusters=clusters: _tie(grad, flat, members, clusters))
     optimizer = torch.optim.Adam(params, lr=cfg.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)  # settle into the minimum
     rng = np.random.default_rng(ctx.seed)

@@ -78,6 +78,8 @@ def run(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> onnx.Mode
         ctx = replace(ctx, signature=named)  # notes stay the caller's list
     prune_round = (_structured if cfg.method == "structured" else _unstructured)(model, cfg, ctx)
     teacher = model if cfg.distill else None
+    if cfg.sparsity == "auto":
+        return _auto(model, cfg, ctx, prune_round, teacher)
     work = model
     for done in range(1, cfg.rounds + 1):
         work, keep = prune_round(work, kept_share(cfg.sparsity, done, cfg.rounds))
@@ -87,10 +89,29 @@ def run(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> onnx.Mode
     return clone(work) if work is model else work
 
 
+def _auto(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, prune_round: Round,
+          teacher: onnx.ModelProto | None) -> onnx.ModelProto:
+    """The largest sparsity within budget (see auto.py); fine-tuning trains on images the search never judges on."""
+    from edgeshrink.passes.prune import auto, finetune
+
+    fit, validation = auto.validation_split(ctx)
+    train_ctx = replace(ctx, train=fit)
+
+    def trial(start: onnx.ModelProto, share: float) -> onnx.ModelProto:
+        pruned, keep = prune_round(start, share)
+        if cfg.finetune_epochs == 0:
+            return pruned
+        return finetune.finetune(pruned, cfg, train_ctx, f"fine-tune sparsity {1 - share:.3f}", keep, teacher)
+
+    best, _, _ = auto.search(model, trial, ctx, validation, cfg.max_sparsity, cfg.trials, cfg.budget_share)
+    return clone(best) if best is model else best
+
+
 SPEC = PassSpec(
     name="prune",
     config=PruneConfig,
     run=run,
     summary="remove small weights or whole channels from the ONNX graph, then fine-tune on MNIST",
     float_only=True,  # pruning and fine-tuning need float weights
+    reweights=True,  # fine-tuning moves every weight
 )

@@ -31,9 +31,10 @@ MAX_CALIBRATION_IMAGES = 60000
 class QuantizeConfig:
     """How to quantize. `dynamic` needs no calibration: it ignores format, calibration* and activation_type."""
 
-    mode: Literal["static", "dynamic"] = param(
+    mode: Literal["static", "dynamic", "weights"] = param(
         "static", "static: int8 weights and activations, ranges calibrated on training images; dynamic: "
-                  "int8 weights, activations quantized as the model runs")
+                  "int8 weights, activations quantized as the model runs; weights: int8 weights behind a "
+                  "DequantizeLinear, float arithmetic (the fewest bytes besides the weights)")
     format: Literal["QDQ", "QOperator"] = param(
         "QDQ", "QDQ: standard operators only, fused by onnxruntime when it loads the model")
     per_channel: bool = param(True, "one weight scale per output channel: better accuracy, same bytes")
@@ -70,6 +71,10 @@ def run(model: onnx.ModelProto, cfg: QuantizeConfig, ctx: PassContext) -> onnx.M
     if is_quantized(model):
         ctx.notes.append("quantize skipped: the model is already quantized")
         return clone(model)
+    if cfg.mode == "weights":
+        from edgeshrink.passes.quantize import weights
+
+        return restore_interface(weights.quantize(model, cfg.per_channel), model, "quantizing", describe(model))
     with tempfile.TemporaryDirectory(prefix="edgeshrink-quantize-") as tmp:
         source, target = Path(tmp) / "float.onnx", Path(tmp) / "quantized.onnx"
         onnx.save(surgery.upgrade(model), str(source))
@@ -88,7 +93,8 @@ def run(model: onnx.ModelProto, cfg: QuantizeConfig, ctx: PassContext) -> onnx.M
                 if cfg.mode == "dynamic":
                     _quantize_dynamic(source, target, cfg)
                 else:
-                    _quantize_static(source, target, cfg, [] if unquantize else scores, ctx)
+                    _quantize_static(source, target, cfg, [] if unquantize else scores, ctx,
+                                     surgery.shared_grid_overrides(prepared) if cfg.per_channel else {})
         except Exception as exc:  # onnxruntime.quantization raises ValueError, RuntimeError, KeyError...
             raise PassError(f"quantizing {describe(model)} failed: {reason(exc)}") from exc
         quantized = onnx.load(str(target))
@@ -117,7 +123,8 @@ def _preprocess(source: Path, target: Path, ctx: PassContext) -> Path:
     return source
 
 
-def _quantize_static(source: Path, target: Path, cfg: QuantizeConfig, exclude: list[str], ctx: PassContext):
+def _quantize_static(source: Path, target: Path, cfg: QuantizeConfig, exclude: list[str], ctx: PassContext,
+                     overrides: dict[str, list[dict]]):
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
 
     from edgeshrink.passes.quantize.calibration import MnistCalibrationReader
@@ -133,6 +140,7 @@ def _quantize_static(source: Path, target: Path, cfg: QuantizeConfig, exclude: l
             weight_type=_quant_type(cfg.weight_type),
             nodes_to_exclude=exclude,
             calibrate_method=getattr(CalibrationMethod, cfg.calibration),
+            extra_options={"TensorQuantOverrides": overrides} if overrides else {},
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 from onnx import numpy_helper
 
@@ -84,3 +85,22 @@ def unquantize_output(model: onnx.ModelProto, node_name: str) -> None:
     del graph.node[:]
     graph.node.extend(remaining)
     Graph(model).drop_unread_initializers()
+
+
+def shared_grid_overrides(model: onnx.ModelProto) -> dict[str, list[dict]]:
+    """onnxruntime TensorQuantOverrides for weights whose values already lie on one int8 grid.
+
+    The cluster pass leaves each layer's shared values on multiples of max|w| / 127. Per-channel
+    scales (max of each channel / 127) would map one shared value to a different code in every
+    channel; one range for all channels maps each to a single code, exactly, so sharing survives.
+    """
+    from edgeshrink.passes.cluster.sharing import on_int8_grid, weight_axes
+
+    inits = {init.name: init for init in model.graph.initializer}
+    found = {}
+    for name, axis in weight_axes(model).items():
+        w = numpy_helper.to_array(inits[name])
+        if on_int8_grid(w):
+            top = np.float32(np.abs(w).max())
+            found[name] = [{"axis": axis, "rmin": -top, "rmax": top} for _ in range(w.shape[axis])]
+    return found

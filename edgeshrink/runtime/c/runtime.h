@@ -6,6 +6,9 @@
  * int8 network can match onnxruntime's bit for bit.
  */
 #include <stdint.h>
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
 
 typedef uint32_t rt_u32;
 
@@ -144,5 +147,24 @@ static void rt_softmax(const float *x, float *y, int n, int log) {
   } else {
     float inv = 1.0f / sum;
     for (int i = 0; i < n; i++) y[i] *= inv;
+  }
+}
+
+/* acc[n] += sum over k of a[k] * b[k][n] for int16 a (already shifted by its zero point) and int8 b
+ * stored in pairs of rows, bp[(k/2)*2*np + 2*n + k%2] (np a multiple of 4, k even: zero padded).
+ * With SIMD one i32x4.dot_i16x8_s does 8 multiply-adds; int32 sums are exact in any order. */
+static inline void rt_gemv_i8(const int16_t *a, const int8_t *bp, int32_t *acc, int kpairs, int np) {
+  for (int k = 0; k < kpairs; k++) {
+    const int8_t *brow = bp + k * 2 * np;
+    int32_t a0 = a[2 * k], a1 = a[2 * k + 1];
+#ifdef __wasm_simd128__
+    v128_t ap = wasm_i32x4_splat((int32_t)((uint32_t)(uint16_t)a0 | ((uint32_t)(uint16_t)a1 << 16)));
+    for (int n = 0; n < np; n += 4) {
+      v128_t dot = wasm_i32x4_dot_i16x8(ap, wasm_i16x8_load8x8(brow + 2 * n));
+      wasm_v128_store(acc + n, wasm_i32x4_add(wasm_v128_load(acc + n), dot));
+    }
+#else
+    for (int n = 0; n < np; n++) acc[n] += a0 * brow[2 * n] + a1 * brow[2 * n + 1];
+#endif
   }
 }

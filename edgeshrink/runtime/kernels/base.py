@@ -8,6 +8,7 @@ import numpy as np
 import onnx
 
 from edgeshrink.errors import UnsupportedModel
+from edgeshrink.graph import attributes
 from edgeshrink.runtime.program import Program, Tensor
 
 # A kernel generator: C statements computing the node's outputs (or "" when it only aliases memory).
@@ -15,11 +16,7 @@ Emitter = Callable[[onnx.NodeProto, Program], str]
 
 
 def attr(node: onnx.NodeProto, name: str, default=None):
-    for a in node.attribute:
-        if a.name == name:
-            value = onnx.helper.get_attribute_value(a)
-            return value.decode() if isinstance(value, bytes) else value
-    return default
+    return attributes(node).get(name, default)
 
 
 def inputs(node: onnx.NodeProto, prog: Program) -> list[Tensor | None]:

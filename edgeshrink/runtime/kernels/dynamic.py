@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeshrink.runtime.kernels.base import array_init, inputs, output, scalar, unsupported
-from edgeshrink.runtime.kernels.conv import conv_loops
-from edgeshrink.runtime.kernels.gemm import batched_shapes, matmul_loops
+from edgeshrink.runtime.kernels.base import array_init, attr, inputs, output, scalar, unsupported
+from edgeshrink.runtime.kernels.conv import conv_loops, int16_input
+from edgeshrink.runtime.kernels.gemm import batched_shapes
+from edgeshrink.runtime.kernels.intgemm import int_conv, int_matmul
+from edgeshrink.runtime.kernels.window import window
 
 
 def _quantize_u8(src: str, dst: str, count: int, scale: str, zp: str) -> str:
@@ -41,11 +43,25 @@ def _zp(prog, node, pos: int) -> str:
     return str(int(value.reshape(-1)[0]))
 
 
+def _const_zp(prog, node, pos: int) -> int:
+    """A weight zero point, which the integer product needs as a constant."""
+    zp = _zp(prog, node, pos)
+    if not zp.lstrip("-").isdigit():
+        raise unsupported(node, "with a computed weight zero point")
+    return int(zp)
+
+
 def emit_conv_integer(node, prog) -> str:
     x, w = inputs(node, prog)[:2]
     y = output(node, prog)
-    return conv_loops(node, prog, x, w, y, "int32_t", "0", f"(int32_t){{}} - {_zp(prog, node, 2)}",
-                      f"(int32_t){{}} - {_zp(prog, node, 3)}", "ym[o] = acc;", "int16_t")
+    if _zp(prog, node, 3) == "0":
+        fast = int_conv(node, prog, x, w, y, window(node, x.shape, w.shape[2:], y.shape), attr(node, "group", 1),
+                        _zp(prog, node, 2), "0", "ym[o] = acc;")
+        if fast:
+            return fast
+    shift, buf = int16_input(prog, x, _zp(prog, node, 2))
+    return shift + " " + conv_loops(node, prog, x, w, y, "int32_t", "0", "{}", f"(int32_t){{}} - {_zp(prog, node, 3)}",
+                                    "ym[o] = acc;", "int16_t", x_src=(buf, "int16_t"))
 
 
 def emit_matmul_integer(node, prog) -> str:
@@ -54,8 +70,8 @@ def emit_matmul_integer(node, prog) -> str:
     batch, m, k, n, _ = batched_shapes(node, a.shape, b.shape)
     if batch != 1:
         raise unsupported(node, "with batched weights")
-    return matmul_loops(prog.ptr(a.name), prog.ptr(b.name), prog.ptr(y.name), m, k, n, False, False, "int32_t",
-                        f"(int32_t){{}} - {_zp(prog, node, 2)}", f"(int32_t){{}} - {_zp(prog, node, 3)}")
+    return int_matmul(prog, prog.ptr(a.name), a.ctype, _zp(prog, node, 2), b, _const_zp(prog, node, 3),
+                      prog.ptr(y.name), m, k, n, False, False)
 
 
 def _scale_bias(prog, node, y, n: int, a_scale: str, b_scale_pos: int, bias_pos: int) -> str:
@@ -77,8 +93,7 @@ def emit_dynamic_matmul(node, prog) -> str:
     if batch != 1:
         raise unsupported(node, "with batched weights")
     q, acc = f"q_{y.sym}", f"acc_{y.sym}"
-    gemm = matmul_loops(q, prog.ptr(b.name), acc, m, k, n, False, False, "int32_t",
-                        "(int32_t){} - a_zp", f"(int32_t){{}} - {_zp(prog, node, 3)}")
+    gemm = int_matmul(prog, q, "uint8_t", "a_zp", b, _const_zp(prog, node, 3), acc, m, k, n, False, False)
     return (f"static uint8_t {q}[{a.size}]; static int32_t {acc}[{m * n}];"
             f" {_quantize_u8(prog.ptr(a.name), q, a.size, 'a_scale', 'a_zp')} {gemm}"
             f" {{ int32_t *acc = {acc}; {_scale_bias(prog, node, y, n, 'a_scale', 2, 4)} }}")
@@ -92,8 +107,8 @@ def emit_matmul_integer_to_float(node, prog) -> str:
     if batch != 1:
         raise unsupported(node, "with batched weights")
     acc = f"acc_{y.sym}"
-    gemm = matmul_loops(prog.ptr(a.name), prog.ptr(b.name), acc, m, k, n, False, False, "int32_t",
-                        f"(int32_t){{}} - {_zp(prog, node, 4)}", f"(int32_t){{}} - {_zp(prog, node, 5)}")
+    gemm = int_matmul(prog, prog.ptr(a.name), a.ctype, _zp(prog, node, 4), b, _const_zp(prog, node, 5),
+                      acc, m, k, n, False, False)
     return (f"static int32_t {acc}[{m * n}]; {gemm} {{ int32_t *acc = {acc};"
             f" float a_scale = {prog.ptr(node.input[2])}[0]; {_scale_bias(prog, node, y, n, 'a_scale', 3, 6)} }}")
 

@@ -32,6 +32,8 @@ def emit_gemm(node, prog) -> str:
     ta, tb = bool(attr(node, "transA", 0)), bool(attr(node, "transB", 0))
     m, k = (a.shape[1], a.shape[0]) if ta else a.shape
     n = b.shape[0] if tb else b.shape[1]
+    if tb and b.const is not None:  # constant weights stored (K, N): the output row accumulates, vectorized
+        b, tb = prog.transposed(b.name), False
     alpha, beta = attr(node, "alpha", 1.0), attr(node, "beta", 1.0)
     code = matmul_loops(prog.ptr(a.name), prog.ptr(b.name), prog.ptr(y.name), m, k, n, ta, tb, "float")
     term = "ys[i]" if alpha == 1.0 else f"{flit(alpha)} * ys[i]"

@@ -45,18 +45,12 @@ def emit_averagepool(node, prog) -> str:
     divisor = (f"(float)((rt_min(oy*{win.sh} - {win.pt} + {win.kh}, {win.h + win.pb}) - (oy*{win.sh} - {win.pt}))"
                f" * (rt_min(x0 + {win.kw}, {win.w + win.pr}) - x0))"
                if attr(node, "count_include_pad", 0) else "(float)(rows * cols)")
-    # onnxruntime runs ceil_mode pools with its own loops: row by row, then column by column
-    col_first = not attr(node, "ceil_mode", 0)
-    column = (f"float col = xp[y0*{win.w} + ix]; for (int iy = y0 + 1; iy < y1; iy++) col += xp[iy*{win.w} + ix];"
-              f" acc += col;") if col_first else ""
-    row_order = "" if col_first else (
-        f"for (int iy = y0; iy < y1; iy++) for (int ix = rt_max(x0, 0); ix < rt_min(x0 + {win.kw}, {win.w}); ix++)"
-        f" acc += xp[iy*{win.w} + ix];")
     body = (f"for (int oy = 0; oy < {win.oh}; oy++) {{ int y0 = rt_max(oy*{win.sh} - {win.pt}, 0),"
             f" y1 = rt_min(oy*{win.sh} - {win.pt} + {win.kh}, {win.h}), rows = y1 - y0;"
             f" for (int ox = 0; ox < {win.ow}; ox++) {{ int x0 = ox*{win.sw} - {win.pl}; float acc = 0.0f; int cols = 0;"
             f"  for (int ix = x0; ix < x0 + {win.kw}; ix++) {{ if (ix < 0 || ix >= {win.w}) continue; cols++;"
-            f"   {column} }} {row_order}"
+            f"   float col = xp[y0*{win.w} + ix]; for (int iy = y0 + 1; iy < y1; iy++) col += xp[iy*{win.w} + ix];"
+            f"   acc += col; }}"
             f"  yp[oy*{win.ow} + ox] = acc / {divisor}; }} }}")
     return _planes(x, y, prog, body)
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from edgeshrink.runtime.kernels.base import array_init, attr, flit, inputs, output, scalar, unsupported
-from edgeshrink.runtime.kernels.conv import conv_loops
-from edgeshrink.runtime.kernels.gemm import batched_shapes, matmul_loops
+from edgeshrink.runtime.kernels.conv import conv_loops, int16_input
+from edgeshrink.runtime.kernels.gemm import batched_shapes
+from edgeshrink.runtime.kernels.intgemm import int_conv, int_matmul
+from edgeshrink.runtime.kernels.window import window
 
 RANGES = {np.dtype("uint8"): (0, 255), np.dtype("int8"): (-128, 127)}
 
@@ -66,11 +68,6 @@ def output_scales(prog, node, a_scale: int, b_scale: int, y_scale: int | None, a
     return out.astype(np.float32)
 
 
-def _store_quantized(y, zp: int) -> str:
-    lo, hi = RANGES[y.dtype]
-    return f"({y.ctype})rt_requant((float)acc * sc[m % {{n}}], {zp}, {lo}, {hi})"
-
-
 def emit_qlinearconv(node, prog) -> str:
     x, _, _, w = inputs(node, prog)[:4]
     y = output(node, prog)
@@ -82,9 +79,16 @@ def emit_qlinearconv(node, prog) -> str:
     wz = "0" if not w_zp.any() else "wz[m]"
     lo, hi = RANGES[y.dtype]
     finish = f"ym[o] = ({y.ctype})rt_requant((float)acc * sc[{'m' if scales.size > 1 else 0}], {y_zp}, {lo}, {hi});"
-    loops = conv_loops(node, prog, x, w, y, "int32_t", bias, f"(int32_t){{}} - {x_zp}", f"(int32_t){{}} - {wz}", finish, "int16_t")
+    if not w_zp.any():  # symmetric int8 weights: one SIMD matrix-vector product per output position
+        fast = int_conv(node, prog, x, w, y, window(node, x.shape, w.shape[2:], y.shape), attr(node, "group", 1),
+                        str(x_zp), bias, finish)
+        if fast:
+            return f"static const float sc[] = {array_init(scales)}; {fast}"
+    shift, buf = int16_input(prog, x, str(x_zp))
+    loops = conv_loops(node, prog, x, w, y, "int32_t", bias, "{}", f"(int32_t){{}} - {wz}", finish, "int16_t",
+                       x_src=(buf, "int16_t"))
     return (f"static const float sc[] = {array_init(scales)}; static const int32_t wz[] = {array_init(w_zp)};"
-            f" (void)wz; {loops}")
+            f" (void)wz; {shift} {loops}")
 
 
 def _gemm_finish(y, scales, y_zp: int | None, n: int) -> str:
@@ -111,8 +115,7 @@ def emit_qgemm(node, prog) -> str:
         raise unsupported(node, "with per-column weight zero points")
     y_zp = int(_zero_point(prog, node, 8)[0]) if has_y else None
     acc = f"acc_{y.sym}"
-    code = matmul_loops(prog.ptr(a.name), prog.ptr(b.name), acc, m, k, n, ta, tb, "int32_t",
-                        f"(int32_t){{}} - {a_zp}", f"(int32_t){{}} - {int(b_zp[0])}")
+    code = int_matmul(prog, prog.ptr(a.name), a.ctype, str(a_zp), b, int(b_zp[0]), acc, m, k, n, ta, tb)
     if len(node.input) > 6 and node.input[6]:
         c = prog[node.input[6]]
         cexpr = f"{prog.ptr(c.name)}[{'i % ' + str(n) if c.size == n else ('0' if c.size == 1 else 'i')}]"
@@ -132,8 +135,7 @@ def emit_qlinearmatmul(node, prog) -> str:
     if b_zp.size > 1 and b_zp.any():
         raise unsupported(node, "with per-column weight zero points")
     acc = f"acc_{y.sym}"
-    code = matmul_loops(prog.ptr(a.name), prog.ptr(b.name), acc, m, k, n, False, False, "int32_t",
-                        f"(int32_t){{}} - {a_zp}", f"(int32_t){{}} - {int(b_zp[0])}")
+    code = int_matmul(prog, prog.ptr(a.name), a.ctype, str(a_zp), b, int(b_zp[0]), acc, m, k, n, False, False)
     return (f"static int32_t {acc}[{m * n}]; static const float sc[] = {array_init(scales)};"
             f" {code} {{ {y.ctype} *ys = {prog.ptr(y.name)}; int32_t *acc = {acc}; {_gemm_finish(y, scales, y_zp, n)} }}")
 

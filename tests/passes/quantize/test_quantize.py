@@ -94,6 +94,16 @@ def test_dynamic(bn_cnn, train_split, test_split):
     assert model.ByteSize() / out.ByteSize() > 3
 
 
+def test_weights_only(bn_cnn, train_split, test_split):
+    model, signature = bn_cnn
+    out = quantize.run(model, QuantizeConfig(mode="weights"), PassContext(signature, train_split))
+    _check_interface(out, model, signature)
+    assert op_histogram(out).get("DequantizeLinear") == 4 and "QuantizeLinear" not in op_histogram(out)
+    assert is_quantized(out)
+    assert _agreement(out, model, signature, test_split.images[:IMAGES]) >= 0.98
+    assert model.ByteSize() / out.ByteSize() > 3
+
+
 def test_already_quantized_model_is_skipped_with_a_note(bn_cnn, quantized_cnn, train_split):
     ctx = PassContext(bn_cnn[1], train_split)
     out = quantize.run(quantized_cnn, QuantizeConfig(mode="dynamic"), ctx)

@@ -1,0 +1,61 @@
+"""`sparsity: auto`: a bounded search that keeps the largest sparsity within the run's budget."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from onnx import numpy_helper
+
+from edgeshrink.passes.base import build_config
+from edgeshrink.passes.prune import PruneConfig, auto, run
+from tests.passes.prune.cases import context
+
+
+def _auto_context(model, train_split, allowed_drop: float):
+    ctx = context(model, train_split, images=1024)
+    return replace(ctx, validation=train_split.take(1000, 50000), reference=model, allowed_drop=allowed_drop)
+
+
+def test_config_takes_auto_or_a_number():
+    assert build_config(PruneConfig, {"sparsity": "auto"}).sparsity == "auto"
+    with pytest.raises(ValueError, match="sparsity must be a number or one of auto, not 'most'"):
+        build_config(PruneConfig, {"sparsity": "most"})
+    with pytest.raises(ValueError, match="rounds applies to a fixed sparsity"):
+        build_config(PruneConfig, {"sparsity": "auto", "rounds": 2})
+
+
+def test_auto_picks_the_largest_sparsity_within_budget(cnn, train_split):
+    ctx = _auto_context(cnn, train_split, allowed_drop=1.0)
+    cfg = PruneConfig(method="unstructured", sparsity="auto", scope="global", finetune_epochs=0.25, trials=4)
+    pruned = run(cnn, cfg, ctx)
+    trials = [n for n in ctx.notes if n.startswith("prune auto: trial")]
+    assert len(trials) <= 4 and any("chose sparsity" in n for n in ctx.notes)
+    reference = auto.accuracy(cnn, ctx, ctx.validation)
+    found = auto.accuracy(pruned, ctx, ctx.validation)
+    assert 100 * (reference - found) <= 1.0  # within the budget it was given, on the held-out images
+    assert _chosen(ctx.notes) >= 0.5, ctx.notes  # a budget of 1 pt lets this CNN lose at least half its weights
+    zeros = sum(int((numpy_helper.to_array(i) == 0).sum()) for i in pruned.graph.initializer)
+    assert zeros >= 0.4 * sum(int(np.prod(i.dims)) for i in pruned.graph.initializer)
+
+
+def test_a_tighter_budget_never_prunes_more(cnn, train_split):
+    cfg = PruneConfig(method="unstructured", sparsity="auto", scope="global", finetune_epochs=0, trials=4)
+    loose, tight = _auto_context(cnn, train_split, 2.0), _auto_context(cnn, train_split, 0.0)
+    run(cnn, cfg, loose), run(cnn, cfg, tight)
+    chosen = [_chosen(ctx.notes) for ctx in (loose, tight)]
+    assert chosen[1] <= chosen[0] and chosen[0] > 0
+
+
+def test_no_trial_within_budget_leaves_the_model_unpruned(cnn, train_split):
+    ctx = _auto_context(cnn, train_split, allowed_drop=-1.0)  # nothing can gain a point back without training
+    cfg = PruneConfig(method="structured", sparsity="auto", finetune_epochs=0, trials=2)
+    out = run(cnn, cfg, ctx)
+    assert "left unpruned" in ctx.notes[-1]
+    assert [i.dims for i in out.graph.initializer] == [i.dims for i in cnn.graph.initializer]
+
+
+def _chosen(notes: list[str]) -> float:
+    line = notes[-1]
+    return float(line.split("chose sparsity ")[1].split(",")[0]) if "chose sparsity" in line else 0.0
