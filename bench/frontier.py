@@ -1,12 +1,14 @@
 """The edge frontier on this machine: how large can an MNIST model in a web page get before the user waits?
 
-Trains LeNet-5 with edgeshrink's defaults, runs `edgeshrink search` on it and on edgeshrink's smaller
-architectures (each trained once on training images), re-measures the Pareto front on the 10,000 test
-images and in headless Chromium (localhost, emulated 4G and slow 4G with a 4x CPU slow-down, bundle served
-brotli-compressed), and writes docs/frontier/: the table, the plots, the HTML page and answer.md, which
+Runs `edgeshrink search --arch lenet5,zoo8,tiny`: each architecture trained once on training images (LeNet-5 is
+the 431k-parameter Caffe model of Deep Compression, zoo8 and tiny are 6k and 5k parameters), recipes searched over
+all three (with `--input`, a LeNet-5 trained with `edgeshrink train` defaults is the input model and the shipped
+recipes are run on it as landmarks), re-measures the Pareto front on the 10,000 test
+images and in headless Chromium (`edgeshrink verify`: localhost, emulated 4G and slow 4G), and writes
+docs/frontier/: the table, the plots, the HTML page and answer.md, which
 names the largest model whose first prediction comes within 100 ms, 300 ms and 1 s on each network.
 
-    python bench/frontier.py [--trials 24] [--search-minutes 14] [--work out/frontier-bench]
+    python bench/frontier.py [--trials 12] [--search-minutes 8] [--work out/frontier-bench] [--input]
 """
 
 from __future__ import annotations
@@ -56,44 +58,69 @@ def answer_lines(points: list[Point]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=24)
-    parser.add_argument("--search-minutes", type=float, default=14.0, help="stop starting trials after this")
-    parser.add_argument("--archs", default="tiny,zoo8")
+    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--search-minutes", type=float, default=8.0, help="stop starting trials after this")
+    parser.add_argument("--archs", default="lenet5,zoo8,tiny")
+    parser.add_argument("--arch-epochs", type=int, default=1, help="training epochs of each --archs model")
+    parser.add_argument("--finetune-epochs", type=float, default=0.25, help="largest fine-tuning choice")
+    parser.add_argument("--input", action="store_true", help="also a LeNet-5 input model with landmark recipes")
+    parser.add_argument("--references", default="fast,default", help="shipped recipes run on --input")
     parser.add_argument("--work", type=Path, default=Path("out/frontier-bench"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite docs/frontier from the last run's frontier.json and study (no new search)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        write_docs(args, *_last_run(args.work))
+        return 0
     start = time.perf_counter()
-    model = train_lenet5(args.work)
+    model = train_lenet5(args.work) if args.input else None
     trained = time.perf_counter() - start
-    opts = Options(trials=args.trials, archs=tuple(a for a in args.archs.split(",") if a), seed=0,
-                   timeout_s=args.search_minutes * 60, max_finetune_epochs=1.0, budget_ms=300, network="4g",
-                   networks=NETWORKS)
+    opts = Options(trials=args.trials, archs=tuple(a for a in args.archs.split(",") if a),
+                   arch_epochs=args.arch_epochs, references=tuple(r for r in args.references.split(",") if r),
+                   seed=0, timeout_s=args.search_minutes * 60, max_finetune_epochs=args.finetune_epochs,
+                   budget_ms=300, network="4g", networks=NETWORKS)
     result = search(model, args.work / "search", opts)
     wall = time.perf_counter() - start
+    run = {"wall_s": wall, "trained_s": trained, "complete": result.complete, "failed": result.failed,
+           "dead": result.dead, "answer": result.frontier.answer}
+    atomic.write_text(args.work / "bench-run.json", json.dumps(run, indent=1) + "\n")
+    write_docs(args, result.frontier.points, run)
+    return 0
+
+
+def _last_run(work: Path) -> tuple[list[Point], dict]:
+    doc = json.loads((work / "search" / "frontier" / "frontier.json").read_text())
+    run = json.loads((work / "bench-run.json").read_text())
+    return [Point(**p) for p in doc["points"]], run
+
+
+def write_docs(args, points: list[Point], run: dict) -> None:
     DOCS.mkdir(parents=True, exist_ok=True)
     for name in KEEP:
-        shutil.copyfile(result.frontier.folder / name, DOCS / name)
-    points = result.frontier.points
+        shutil.copyfile(args.work / "search" / "frontier" / name, DOCS / name)
     archs = sorted({p.arch for p in points if p.kind == "pareto"})
+    command = (f"python bench/frontier.py --trials {args.trials} --search-minutes {args.search_minutes:g} "
+               f"--archs {args.archs} --arch-epochs {args.arch_epochs} --finetune-epochs {args.finetune_epochs:g}"
+               + (f" --input --references {args.references}" if args.input else ""))
     text = [
         "# The edge frontier (bench/frontier.py)", "",
-        f"`python bench/frontier.py --trials {args.trials} --search-minutes {args.search_minutes:g} "
-        f"--archs {args.archs}` on {platform.machine()} ({_cores()} cores, shared with other jobs), Python "
-        f"{platform.python_version()}: {wall / 60:.1f} min in all (LeNet-5 training {trained:.0f} s).", "",
-        f"Study: {result.complete} trials complete, {len(result.failed)} failed (recorded with their reason), "
-        f"{result.dead} retried after a worker died. Pareto architectures: {', '.join(archs)}.", "",
+        f"`{command}` on {platform.machine()} ({_cores()} cores, shared with other jobs), Python "
+        f"{platform.python_version()}: {run['wall_s'] / 60:.1f} min in all.", "",
+        f"Study: {run['complete']} trials complete, {len(run['failed'])} failed (recorded with their reason), "
+        f"{run['dead']} retried after a worker died. Architectures on the Pareto front: {', '.join(archs)}.", "",
         "Every number below is re-measured after the search: accuracy on the 10,000 MNIST test images, bytes from "
-        "the files (brotli quality 11, runtime + model), time to first prediction in headless Chromium on a cold "
-        "cache, the bundle served brotli-compressed; 4g = 9 Mbit/s, 100 ms RTT, slow-4g = 1.6 Mbit/s, 150 ms RTT, "
-        "both with a 4x CPU slow-down. Timings come from a loaded 2-core machine: compare them side by side.", "",
+        "the bundle (brotli quality 11, runtime + model; 'wire' = what the page received), time to first "
+        "prediction with `edgeshrink verify` in headless Chromium on a cold cache (one page load per network); "
+        "4g = 9 Mbit/s, 100 ms round trips, slow-4g = 1.6 Mbit/s, 150 ms. Timings come from a 2-core machine "
+        "shared with other jobs (load average above 20): compare them side by side, not with other runs.", "",
         "## The largest model whose first prediction comes within the budget", "", *answer_lines(points), "",
-        f"`--budget-ms 300 --network 4g`: {result.frontier.answer}.", "",
+        f"`--budget-ms 300 --network 4g`: {run['answer']}.", "",
         "## The frontier", "", (DOCS / "frontier.md").read_text(), "",
-        *[f"- failed trial {n}: {reason}" for n, reason in result.failed],
+        *[f"- failed trial {n}: {reason}" for n, reason in run["failed"]],
     ]
     atomic.write_text(DOCS / "answer.md", "\n".join(text) + "\n")
     print("\n".join(text))
-    return 0
 
 
 def _cores() -> int:

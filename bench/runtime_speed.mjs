@@ -16,8 +16,8 @@ const n = all.length / len;
 const img = (i) => all.subarray((i % n) * len, (i % n + 1) * len);
 async function timeOrt() { const t = []; for (let i = 0; i < 20; i++) await sess.run({ [inputName]: new ort.Tensor(dtype, img(i), shape) });
   for (let i = 0; i < Number(runs); i++) { const s = performance.now(); await sess.run({ [inputName]: new ort.Tensor(dtype, img(i), shape) }); t.push(performance.now() - s); } return t; }
-function timeC() { const t = []; for (let i = 0; i < 20; i++) model.run(img(i));
-  for (let i = 0; i < Number(runs); i++) { const s = performance.now(); model.run(img(i)); t.push(performance.now() - s); } return t; }
+function timeC() { const t = []; for (let i = 0; i < 20; i++) model.run(img(i).subarray(0, model.inputLength));
+  for (let i = 0; i < Number(runs); i++) { const s = performance.now(); model.run(img(i).subarray(0, model.inputLength)); t.push(performance.now() - s); } return t; }
 const med = (a) => a.sort((x, y) => x - y)[a.length >> 1];
 const r = [];
 for (let round = 0; round < 3; round++) { r.push([med(await timeOrt()), med(timeC())]); }

@@ -3,7 +3,7 @@
 Both run the same model on the same 50 real test digits, one digit per call, alternating three rounds
 of 300 calls (medians per round). Node stands in for the browser here; bench/browser.py measures Chromium.
 
-    python bench/runtime_speed.py MODEL.onnx [...] [--out bench/runtime_speed.md]
+    python bench/runtime_speed.py [--peers zoo_mnist8,...] [--recipes input,fast] [--out bench/runtime_speed.md]
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from edgeshrink.runtime import compile_model  # noqa: E402
 from edgeshrink.runtime.node import feed_images  # noqa: E402
 from edgeshrink.web.runtime import ensure_runtime  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from runtime_exactness import PEERS, apply_recipe  # noqa: E402
 
-def measure(path: Path, ort_dist: Path) -> list[list[float]]:
-    opened = api.open_model(path)
-    proto, found = opened.model, opened.detection
-    sig = found.signature
+
+def measure(proto: onnx.ModelProto, sig, ort_dist: Path) -> list[list[float]]:
     compiled = compile_model(proto, sig)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -48,20 +48,26 @@ def measure(path: Path, ort_dist: Path) -> list[list[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("models", nargs="+", type=Path)
+    parser.add_argument("--peers", default="zoo_mnist8,torch_tiny_cnn_pad_avgpool,torch_cnn421k_dynbatch,keras_mlp_nhwc_raw255")
+    parser.add_argument("--recipes", default="input,fast")
     parser.add_argument("--out", default=str(ROOT / "bench" / "runtime_speed.md"))
     args = parser.parse_args()
     dist = ensure_runtime().files[0].parent  # the dist folder of the pinned onnxruntime-web
+    train = mnist.load("train")
     lines = ["# Per-digit latency in Node: onnxruntime-web 1.30 (wasm, 1 thread) vs the compiled runtime", "",
-             f"`python bench/runtime_speed.py {' '.join(str(m) for m in args.models)}` (medians of 3 alternating"
-             " rounds of 300 calls; the machine is shared, so compare within a row)", "",
-             "| model | onnxruntime-web ms | compiled ms | compiled is |", "|---|---:|---:|---:|"]
-    for path in args.models:
-        rounds = np.array(measure(path, dist))
-        ort_ms, c_ms = float(np.median(rounds[:, 0])), float(np.median(rounds[:, 1]))
-        lines.append(f"| {path.parent.name}/{path.name} | {ort_ms:.3f} | {c_ms:.3f} | {ort_ms / c_ms:.2f}x faster |")
-        print(lines[-1], flush=True)
-    Path(args.out).write_text("\n".join(lines) + "\n")
+             f"`python bench/runtime_speed.py --peers {args.peers} --recipes {args.recipes}` (medians of 3 alternating"
+             " rounds of 300 calls on 50 real test digits; the machine is shared, so compare within a row)", "",
+             "| model | recipe | onnxruntime-web ms | compiled ms | compiled is |", "|---|---|---:|---:|---:|"]
+    for name in args.peers.split(","):
+        opened = api.open_model(PEERS / f"{name}.onnx")
+        for recipe in args.recipes.split(","):
+            sig = opened.detection.signature
+            proto = opened.model if recipe == "input" else apply_recipe(opened.model, sig, recipe, train)
+            rounds = np.array(measure(proto, sig, dist))
+            ort_ms, c_ms = float(np.median(rounds[:, 0])), float(np.median(rounds[:, 1]))
+            lines.append(f"| {name} | {recipe} | {ort_ms:.3f} | {c_ms:.3f} | {ort_ms / c_ms:.2f}x as fast |")
+            print(lines[-1], flush=True)
+            Path(args.out).write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

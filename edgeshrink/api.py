@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import onnx
@@ -53,8 +53,49 @@ def evaluate_file(path: PathLike, preprocess: str | None = None, data_dir: PathL
 
 def compare(paths: list[PathLike], preprocess: str | None = None, data_dir: PathLike | None = None,
             latency: bool = True, track: Track = no_progress) -> list[Evaluation]:
-    """Evaluate several models on the same measurements, each fed what it expects."""
-    return [evaluate_file(p, preprocess, data_dir, latency, track) for p in paths]
+    """Evaluate several models on the same measurements, each fed what it expects; each is named by the
+    shortest end of its path that tells it from the others (run1/model.opt.onnx, run2/model.opt.onnx).
+
+    An `optimize` output folder stands for its final model as its report recorded it; given first,
+    for its input model and then its final model, so that ratios are against the input.
+    """
+    results, sources = [], []
+    for index, path in enumerate(paths):
+        if Path(path).is_dir():
+            found = recorded(path, with_input=index == 0)
+            results += found
+            sources += [Path(path) / ev.name.rsplit("/", 1)[-1] for ev in found]
+        else:
+            results.append(evaluate_file(path, preprocess, data_dir, latency, track))
+            sources.append(Path(path))
+    return [replace(r, name=n) for r, n in zip(results, distinct_names(sources))]
+
+
+def recorded(folder: PathLike, with_input: bool = False) -> list[Evaluation]:
+    """The final model's evaluation (after the input's, if `with_input`) from an `optimize` output folder."""
+    from edgeshrink.pipeline import FINAL_FILE, INPUT_FILE, PipelineReport
+
+    run, name = PipelineReport.read(folder), Path(folder).name
+    final = replace(run.final_evaluation, name=f"{name}/{FINAL_FILE}")
+    return [replace(run.baseline, name=f"{name}/{INPUT_FILE}"), final] if with_input else [final]
+
+
+def distinct_names(paths: list[PathLike]) -> list[str]:
+    """The shortest trailing part of each path that no other path shares; the same file twice gets '#2'."""
+    parts = [Path(os.path.abspath(p)).parts for p in paths]
+    names = []
+    for mine in parts:
+        others = [p for p in parts if p != mine]
+        depth = 1
+        while depth < len(mine) and any(p[-depth:] == mine[-depth:] for p in others):
+            depth += 1
+        names.append("/".join(mine[-depth:]).lstrip("/") or str(mine))
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[i] = f"{name} #{seen[name]}"
+    return names
 
 
 def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (), *,
@@ -68,7 +109,6 @@ def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (),
     Returns the PipelineReport; `report.completed` is False when a step broke the accuracy budget.
     """
     from edgeshrink import outputs, pipeline, recipe as recipes
-    from edgeshrink.report import files
 
     plan = recipes.load(recipe, list(overrides))  # validated before any work starts
     Budget(max_drop, min_accuracy)  # checked before any work starts too
@@ -81,5 +121,5 @@ def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (),
                               min_accuracy=min_accuracy, data_dir=data_dir, track=track)
         result.folder = str(folder)
         result.baseline.notes.extend(opened.notes())
-        files.write(result, tmp)
+        result.write(tmp)
     return result

@@ -23,6 +23,10 @@ class PassError(EdgeshrinkError):
     """A pass could not transform a model (the third-party tool's reason is in the message)."""
 
 
+class ReportError(EdgeshrinkError):
+    """An optimize output folder's report.json is missing, unreadable, or from a newer edgeshrink."""
+
+
 class BundleError(EdgeshrinkError):
     """A web bundle could not be built, served or verified."""
 

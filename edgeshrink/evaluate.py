@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -69,6 +69,15 @@ class Evaluation:
         out = asdict(self)
         out["preprocess"] = self.signature.preprocess.name
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Evaluation":
+        """The evaluation `to_dict` or `dataclasses.asdict` wrote (entries that are not fields are ignored)."""
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        latency, edge = values["latency"], values.get("edge")
+        return cls(**{**values, "size": Size(**values["size"]), "latency": Latency(**latency) if latency else None,
+                      "signature": Signature.from_dict(values["signature"]),
+                      "edge": EdgeLatency(**edge) if edge else None})
 
 
 def measure_latency(model: onnx.ModelProto, signature: Signature, pixels: np.ndarray,

@@ -136,6 +136,9 @@ class Signature:
 
     @classmethod
     def from_json(cls, text: str) -> "Signature":
-        data = json.loads(text)
-        data["preprocess"] = Preprocess(**data["preprocess"]).checked()
-        return cls(**data)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Signature":
+        """The signature `dataclasses.asdict` (or `to_json`) wrote."""
+        return cls(**{**data, "preprocess": Preprocess(**data["preprocess"]).checked()})

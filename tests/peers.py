@@ -28,3 +28,9 @@ def peer_path(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"peer model {name} not found: ../shared/peers is absent beside this clone")
     return path
+
+
+def peer_row(name: str) -> dict[str, str]:
+    """The manifest row of a peer; a skip that says why when the peers folder is absent."""
+    peer_path(name)
+    return next(row for row in peer_rows() if row["name"] == name)

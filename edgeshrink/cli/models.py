@@ -40,7 +40,9 @@ def evaluate(
 
 
 def compare(
-    models: Annotated[list[Path], typer.Argument(help="Two or more ONNX models; ratios are against the first.")],
+    models: Annotated[list[Path], typer.Argument(
+        help="ONNX models, or output folders of 'edgeshrink optimize' (their final model as measured; "
+             "given first, their input model too); ratios are against the first.")],
     preprocess: Preprocess = None,
     json_out: Json = False,
     markdown: Annotated[Optional[Path], typer.Option(help="Also write the table as Markdown to this file.")] = None,
@@ -48,9 +50,9 @@ def compare(
     data_dir: DataDir = None,
 ) -> None:
     """Evaluate models side by side on the same measurements, each fed the preprocessing it expects."""
-    for target, kind in ((markdown, "md"), (csv, "csv")):
+    for target, kind, suffix in ((markdown, "Markdown table", ".md"), (csv, "CSV table", ".csv")):
         if target:
-            outputs.check_file(target, kind)  # before the evaluations, not after
+            outputs.check_file(target, kind, suffix)  # before the evaluations, not after
     with progress() as track:
         results = api.compare(models, preprocess, data_dir, track=track)
     table = report.compare_table(results)

@@ -32,6 +32,8 @@ def search(
         help="Dimensions to search, comma-separated: structured, unstructured, cluster, quantize.")] = "structured,unstructured,cluster,quantize",
     arch: Annotated[str, typer.Option(
         help="Also search edgeshrink's architectures (e.g. tiny,zoo8,lenet5), each trained once on training images.")] = "",
+    arch_epochs: Annotated[Optional[int], typer.Option(
+        min=1, help="Epochs to train each --arch model (default: the architecture's own).")] = None,
     seed: Annotated[int, typer.Option(help="Sampler seed (worker i uses seed + i).")] = 0,
     timeout: Annotated[Optional[float], typer.Option(help="Stop starting trials after this many seconds.")] = None,
     heartbeat: Annotated[int, typer.Option(help="Seconds between worker heartbeats; a trial silent for twice "
@@ -41,7 +43,9 @@ def search(
     max_finetune_epochs: Annotated[float, typer.Option(help="Largest fine-tuning choice, in epochs.")] = 2.0,
     references: Annotated[str, typer.Option(
         help="Shipped recipes run on the input model as landmarks in the plots ('' for none).")] = "fast,default,max",
-    networks: Annotated[str, typer.Option(help="Profiles for the time to first prediction.")] = "localhost,4g,slow-4g",
+    networks: Annotated[str, typer.Option(
+        help="Profiles for the time to first prediction: localhost, 4g, slow-4g, cpu4x.")] = "localhost,4g,slow-4g",
+    contexts: Annotated[int, typer.Option(min=1, help="Fresh page loads per profile (their median counts).")] = 1,
     budget_ms: Annotated[Optional[float], typer.Option(
         help="Answer: the most accurate model whose first prediction comes within this many ms on --network.")] = None,
     network: Annotated[str, typer.Option(help="The network profile of --budget-ms: localhost, 4g, slow-4g.")] = "4g",
@@ -53,9 +57,11 @@ def search(
     """Search recipes (and architectures) for the accuracy / first-visit bytes / latency frontier."""
     from edgeshrink.search import Options, search as run_search
 
-    opts = Options(trials, workers, storage, study, _names(space), _names(arch), seed, timeout, heartbeat,
-                   val_images, max_finetune_epochs, _names(references), _names(networks), budget_ms, network,
-                   remeasure, preprocess)
+    opts = Options(trials=trials, workers=workers, storage=storage, study=study, space=_names(space),
+                   archs=_names(arch), arch_epochs=arch_epochs, seed=seed, timeout_s=timeout, heartbeat_s=heartbeat,
+                   val_images=val_images, max_finetune_epochs=max_finetune_epochs, references=_names(references),
+                   networks=_names(networks), contexts=contexts, budget_ms=budget_ms, network=network, remeasure=remeasure,
+                   preprocess=preprocess)
     with progress() as track:
         result = run_search(model, output, opts, data_dir=data_dir, track=track)
     for note in result.notes:

@@ -121,6 +121,22 @@ def steps_table(report) -> Table:
     return Table(title, STEP_COLUMNS, rows, set(STEP_COLUMNS[2:]))
 
 
+def outcome(report) -> str:
+    """One sentence: did the recipe complete, and if not, which step broke the budget by how much."""
+    if report.completed:
+        return f"recipe '{report.recipe}' completed; final model {report.final}"
+    step = next(s for s in report.steps if s.position == report.stopped_at)
+    drop = 100 * (report.baseline.accuracy - step.evaluation.accuracy)
+    floor = report.min_accuracy
+    if floor is not None and 100 * step.evaluation.accuracy < floor:
+        return (f"recipe '{report.recipe}' stopped: step {step.position} ({step.name}) measured "
+                f"{100 * step.evaluation.accuracy:.2f}%, below the {floor:g}% floor; {report.final} is the last "
+                "model within budget")
+    return (f"recipe '{report.recipe}' stopped: step {step.position} ({step.name}) lost {drop:.2f} pt, over the "
+            f"{report.max_drop:g} pt budget by {drop - report.max_drop:.2f} pt; {report.final} is the last model "
+            "within budget")
+
+
 def _step_row(label: str, status: str, ev: Evaluation, base: Evaluation, seconds: float) -> list[str]:
     return [
         label, status, pct(ev.accuracy), f"{100 * (ev.accuracy - base.accuracy):+.2f} pt",

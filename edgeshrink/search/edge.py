@@ -11,7 +11,7 @@ import json
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ HARNESS = Path(__file__).with_name("ort_latency.mjs")
 LATENCY_DIGITS = 50  # real validation digits cycled through the timed runs
 RUNS = 200
 NODE_TIMEOUT = 300
+DISAGREES = "the compiled runtime"  # how a disagreement's reason starts
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class EdgeMeasurement:
     latency_ms: float  # median per digit, one thread
     load_ms: float  # creating the session / instantiating the module in Node
     note: str = ""  # why the compiled runtime was not used, when it was not
+    compiled_disagrees: bool = False  # it compiled, but does not reproduce onnxruntime (so it is not used)
 
     @property
     def transfer_brotli(self) -> int:
@@ -51,7 +53,8 @@ def measure_edge(proto: onnx.ModelProto, signature: Signature, digits: np.ndarra
     compiled = _compiled(proto, signature, digits)
     if isinstance(compiled, EdgeMeasurement):
         return compiled
-    return _onnxruntime_web(proto, signature, digits, note=compiled)
+    measured = _onnxruntime_web(proto, signature, digits, note=compiled)
+    return replace(measured, compiled_disagrees=compiled.startswith(DISAGREES))
 
 
 def _compiled(proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) -> EdgeMeasurement | str:
@@ -63,11 +66,34 @@ def _compiled(proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) 
         return "the compiled runtime is not part of this version"
     try:
         compiled = compile_model(proto, signature)
+        disagreement = _disagreement(compiled, proto, signature, digits[:LATENCY_DIGITS])
+        if disagreement:
+            return disagreement
         times = node_latency_ms(compiled, signature, digits[:LATENCY_DIGITS], runs=RUNS)
     except UnsupportedModel as exc:
         return f"not compiled: {' '.join(str(exc).split())}"
     runtime_brotli = sum(measure(data).brotli for data in compiled.files.values())
     return EdgeMeasurement("compiled", runtime_brotli, 0, float(np.median(times)), 0.0)
+
+
+def _disagreement(compiled, proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) -> str:
+    """Why the compiled module may not stand in for onnxruntime (as `verify` would refuse it), or ''.
+
+    int8 models must give onnxruntime's scores bit for bit, float models its digits."""
+    from edgeshrink import inference
+    from edgeshrink.model import is_quantized
+    from edgeshrink.runtime.node import feed_images, run_images
+
+    got = run_images(compiled, feed_images(signature, digits))
+    want = inference.scores(inference.session(proto, threads=1), signature, digits).astype(np.float32)
+    if got.shape != want.shape:
+        return ""  # class-index outputs: `verify` compares the digits in the browser
+    if is_quantized(proto) and not np.array_equal(got, want):
+        return (f"the compiled runtime's int8 scores differ from onnxruntime's (by up to "
+                f"{float(np.abs(got - want).max()):.3g}); measured in onnxruntime-web instead")
+    if not np.array_equal(got.argmax(1), want.argmax(1)):
+        return "the compiled runtime picks other digits than onnxruntime; measured in onnxruntime-web instead"
+    return ""
 
 
 def _onnxruntime_web(proto: onnx.ModelProto, signature: Signature, digits: np.ndarray, note: str) -> EdgeMeasurement:

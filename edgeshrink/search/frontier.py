@@ -1,5 +1,5 @@
-"""The Pareto front, re-measured honestly: test accuracy on all 10,000 test images, bytes from the files,
-per-digit latency and time to first prediction in Chromium (localhost and emulated phone networks).
+"""The Pareto front, re-measured honestly: test accuracy on all 10,000 test images, bytes from the bundle,
+per-digit latency and time to first prediction in Chromium (localhost and emulated networks).
 
 Nothing is copied from the search: the search's numbers (validation accuracy, Node latency) are kept
 beside the re-measured ones only so the two can be compared.
@@ -16,7 +16,7 @@ from edgeshrink.evaluate import evaluate
 from edgeshrink.search.edge import measure_edge
 from edgeshrink.signature import Signature
 
-NETWORKS = ("localhost", "4g", "slow-4g")
+NETWORKS = ("localhost", "4g", "slow-4g")  # profiles of edgeshrink.web.timing
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,14 @@ class Point:
     test_accuracy: float
     params_total: int
     params_nonzero: int
-    model_brotli: int
-    runtime: str
-    runtime_brotli: int
-    transfer_brotli: int
-    node_latency_ms: float
-    browser_latency_ms: float
-    first_prediction_ms: dict[str, float]  # network profile -> ms
+    model_brotli: int  # the model's files on a first visit (the compiled wasm holds kernels and weights)
+    runtime: str  # "compiled" or "ort" (onnxruntime-web), as the bundle placed it
+    runtime_brotli: int  # the runtime's files on a first visit (ES module loader, or onnxruntime-web)
+    transfer_brotli: int  # runtime + model, brotli: what the search minimized
+    node_latency_ms: float  # per digit in Node (the search's measurement, again)
+    browser_latency_ms: float  # per digit in Chromium, one thread
+    first_prediction_ms: dict[str, float]  # network profile -> ms from navigation start, cold cache
+    first_visit_bytes: int  # everything the page received on the wire until it was ready (page included)
     model_file: str
     recipe_file: str = ""
     search: dict = field(default_factory=dict)
@@ -63,53 +64,35 @@ def test_evaluations(candidates: list[Candidate], data_dir=None) -> dict:
     return {c.name: evaluate(models.load(c.path), c.signature, c.name, test=test, latency=False) for c in candidates}
 
 
-def measure_points(candidates: list[Candidate], evaluations: dict, dist: Path, networks: tuple[str, ...] = NETWORKS,
-                   executable: str | None = None, data_dir=None, images: int = 300) -> list[Point]:
-    """Re-measure every candidate in the runtime its bundle would ship: onnxruntime-web models in the
-    bundle `dist` (a variant per candidate), compiled models in a timing page of their own."""
-    from edgeshrink.search.network import first_predictions
-    from edgeshrink.web.browser import chromium
+def edges(candidates: list[Candidate], data_dir=None) -> dict:
+    """name -> EdgeMeasurement in Node (which runtime the model gets, and the search's latency, again)."""
+    digits = mnist.load("train", data_dir).images[-50:]
+    return {c.name: measure_edge(models.load(c.path), c.signature, digits) for c in candidates}
+
+
+def measure_points(candidates: list[Candidate], evaluations: dict, node: dict, dists: list[Path],
+                   networks: tuple[str, ...] = NETWORKS, executable: str | None = None, images: int = 300,
+                   contexts: int = 1) -> list[Point]:
+    """Re-measure every candidate in the bundles `dists` (a variant each, on the runtime its bundle gave it):
+    `edgeshrink verify` in Chromium for answers, latency and time to first prediction per network, the
+    manifests for the first visit's bytes."""
+    from edgeshrink.web import manifest
     from edgeshrink.web.verify import verify
 
-    digits = mnist.load("train", data_dir).images[-50:]
-    test = mnist.load("test", data_dir).take(images)
-    edges = {c.name: measure_edge(models.load(c.path), c.signature, digits) for c in candidates}
-    browser_side = {}
-    with chromium(executable) as browser:
-        checks = {c.name: c for c in verify(dist, images=images, browser=browser).variants}
-        ort_names = [c.name for c in candidates if edges[c.name].runtime != "compiled"]
-        firsts = first_predictions(dist, ort_names, list(networks), browser=browser) if ort_names else {}
-        for name in ort_names:
-            browser_side[name] = (checks[name].latency_ms, firsts[name])
-        for cand in candidates:
-            if edges[cand.name].runtime == "compiled":
-                check = _compiled_check(cand, dist.parent / "compiled" / cand.name, test, networks, browser)
-                browser_side[cand.name] = (check.latency_ms, check.first_prediction_ms)
+    checks, entries = {}, {}
+    for dist in dists:
+        result = verify(dist, images=images, profiles=tuple(networks), contexts=contexts, executable=executable)
+        checks.update({c.name: c for c in result.variants})
+        entries.update({e["name"]: e for e in manifest.read(dist)["variants"]})
     points = []
     for cand in candidates:
-        ev, edge = evaluations[cand.name], edges[cand.name]
-        latency, first = browser_side[cand.name]
-        points.append(Point(cand.name, cand.kind, cand.arch, ev.accuracy, ev.params_total, ev.params_nonzero,
-                            ev.size.brotli, edge.runtime, edge.runtime_brotli, edge.transfer_brotli,
-                            round(edge.latency_ms, 4), latency, first, str(cand.path), cand.recipe_file, cand.search))
+        ev, check, visit = evaluations[cand.name], checks[cand.name], entries[cand.name]["first_visit"]
+        runtime, model = visit["runtime"]["brotli"], visit["models"]["brotli"]
+        points.append(Point(cand.name, cand.kind, cand.arch, ev.accuracy, ev.params_total, ev.params_nonzero, model,
+                            check.runtime, runtime, runtime + model, round(node[cand.name].latency_ms, 4),
+                            check.latency_ms, dict(check.first_prediction_by_profile), check.first_visit_bytes,
+                            str(cand.path), cand.recipe_file, cand.search))
     return points
-
-
-def _compiled_check(cand: Candidate, folder: Path, test, networks, browser):
-    """Compile again (the search kept measurements, not files), time it in Chromium, check its answers."""
-    from edgeshrink import inference
-    from edgeshrink.errors import SearchError
-    from edgeshrink.runtime import compile_model
-    from edgeshrink.search import compiled_page
-
-    proto = models.load(cand.path)
-    compiled_page.write_page(folder, compile_model(proto, cand.signature), cand.signature, test.images)
-    expected = inference.predict(inference.session(proto, threads=1), cand.signature, test.images)
-    check = compiled_page.measure(folder, expected, list(networks), browser)
-    if check.agreement < 0.99:
-        raise SearchError(f"{cand.name}: the compiled runtime in Chromium agrees with onnxruntime on only "
-                          f"{100 * check.agreement:.1f}% of {len(test)} test digits; do not ship it")
-    return check
 
 
 def answer(points: list[Point], budget_ms: float, network: str) -> tuple[Point | None, Point | None]:

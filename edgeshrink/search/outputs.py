@@ -10,7 +10,7 @@ from pathlib import Path
 from edgeshrink import model as models
 from edgeshrink.errors import SearchError
 from edgeshrink.search import study as studies
-from edgeshrink.search.frontier import Candidate, Point, answer, measure_points, test_evaluations
+from edgeshrink.search.frontier import Candidate, Point, answer, edges, measure_points, test_evaluations
 from edgeshrink.search.space import INPUT_ARCH, Space
 from edgeshrink.search.trial import MODEL_FILE, RECIPE_FILE
 
@@ -42,19 +42,22 @@ def prepare_bases(model, space: Space, output: Path, opts, data_dir, track):
         digest, name = studies.file_digest(Path(model)), Path(model).name
     for arch in space.archs:
         if arch != INPUT_ARCH:
-            bases[arch] = _trained(arch, folder, space.train_images, data_dir, track)
+            bases[arch] = _trained(arch, folder, space.train_images, opts.arch_epochs, data_dir, track)
     return bases, digest, name
 
 
-def _trained(arch: str, folder: Path, train_images: int, data_dir, track):
-    """The architecture trained once with its defaults on the search's training images only (cached)."""
+def _trained(arch: str, folder: Path, train_images: int, epochs: int | None, data_dir, track):
+    """The architecture trained once (its defaults, or `epochs`) on the search's training images only (cached)."""
+    from dataclasses import replace
+
     from edgeshrink import data as mnist
     from edgeshrink import zoo
 
-    path = folder / f"{arch}.onnx"
+    cfg = zoo.default_config(arch) if epochs is None else replace(zoo.default_config(arch), epochs=epochs)
+    path = folder / f"{arch}-{cfg.epochs}ep.onnx"
     if not path.is_file():
         split = mnist.load("train", data_dir).take(train_images)  # the validation slice stays unseen
-        zoo.export(zoo.train(arch, zoo.default_config(arch), track=track, split=split), path)
+        zoo.export(zoo.train(arch, cfg, track=track, split=split), path)
     proto = models.load(path)
     return str(path), models.stored_signature(proto)
 
@@ -73,8 +76,14 @@ def frontier(study, output: Path, opts, bases: dict, data_dir, track) -> Frontie
         candidates.append(Candidate("input", "input", INPUT_ARCH, Path(path), sig))
         candidates += _references(opts.references, path, sig, output / "references", data_dir, track)
     evaluations = test_evaluations(candidates, data_dir)
-    dist = _bundle(candidates, evaluations, folder / "bundle")
-    points = measure_points(candidates, evaluations, dist, opts.networks, data_dir=data_dir)
+    node = edges(candidates, data_dir)
+    # The compiled runtime where it reproduces onnxruntime; where it compiles but does not, onnxruntime-web.
+    refused = [c for c in candidates if node[c.name].compiled_disagrees]
+    dists = [_bundle([c for c in candidates if c not in refused], evaluations, folder / "bundle", "compiled")]
+    if refused:
+        dists.append(_bundle(refused, evaluations, folder / "bundle-ort", "ort"))
+        notes += [f"{c.name}: {node[c.name].note}" for c in refused]
+    points = measure_points(candidates, evaluations, node, dists, opts.networks, contexts=opts.contexts)
     text = answer_text(points, opts.budget_ms, opts.network)
     files = write_all(points, folder, opts.networks, text)
     return Frontier(folder, points, text, files, notes)
@@ -121,7 +130,7 @@ def _references(names, input_path: str, signature, folder: Path, data_dir, track
     return out
 
 
-def _bundle(candidates: list[Candidate], evaluations: dict, dist: Path) -> Path:
+def _bundle(candidates: list[Candidate], evaluations: dict, dist: Path, runtime: str) -> Path:
     from edgeshrink.web import Variant, bundle
 
     variants = []
@@ -131,7 +140,7 @@ def _bundle(candidates: list[Candidate], evaluations: dict, dist: Path) -> Path:
                 "input": "the input model"}[c.kind]
         variants.append(Variant(c.name, c.path, c.signature, ev.accuracy, ev.params_total, ev.params_nonzero,
                                 None, what))
-    bundle(variants, dist)
+    bundle(variants, dist, runtime=runtime)
     return dist
 
 

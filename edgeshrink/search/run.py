@@ -29,13 +29,15 @@ class Options:
     study: str | None = None  # default: the model file's stem
     space: tuple[str, ...] = spaces.SEARCHABLE
     archs: tuple[str, ...] = ()
+    arch_epochs: int | None = None  # train --arch models for this many epochs (default: each one's own)
     seed: int = 0
     timeout_s: float | None = None
     heartbeat_s: int = 30
     val_images: int = 5000
     max_finetune_epochs: float = 2.0
     references: tuple[str, ...] = ("fast", "default", "max")
-    networks: tuple[str, ...] = ("localhost", "4g", "slow-4g")
+    networks: tuple[str, ...] = ("localhost", "4g", "slow-4g")  # edgeshrink.web.timing profiles
+    contexts: int = 1  # fresh page loads per network whose median is the time to first prediction
     budget_ms: float | None = None
     network: str = "4g"
     remeasure: bool = True
@@ -111,14 +113,15 @@ def _check_options(opts: Options, model) -> None:
     if not model and not opts.archs:
         raise SearchError("nothing to search from: pass a model file, or --arch with edgeshrink's architectures")
     from edgeshrink import zoo
-    from edgeshrink.search.network import profile
+    from edgeshrink.web import timing
 
     unknown = [a for a in opts.archs if a not in zoo.architectures()]
     if unknown:
         raise SearchError(f"unknown architecture(s) {', '.join(unknown)}; choose from {', '.join(zoo.architectures())}")
 
-    for name in (*opts.networks, opts.network):
-        profile(name)
+    unknown = [n for n in (*opts.networks, opts.network) if n not in timing.PROFILES]
+    if unknown:
+        raise SearchError(f"unknown network {unknown[0]!r}; choose from {', '.join(timing.PROFILES)}")
     if opts.budget_ms is not None and opts.network not in opts.networks:
         raise SearchError(f"--network {opts.network} is not among the measured --networks {','.join(opts.networks)}")
 
@@ -130,3 +133,5 @@ def _check_output(output: Path) -> None:
     if output.is_dir() and any(output.iterdir()) and not (output / MARKER).is_file():
         raise SearchError(f"{output} holds files that are not an edgeshrink search; choose an empty or new folder")
     output.mkdir(parents=True, exist_ok=True)
+    if not (output / MARKER).is_file():  # claimed at once, so an interrupted first run can be continued
+        write_text(output / MARKER, "{}\n")

@@ -50,7 +50,7 @@ def _unstructured(trial, space: Space) -> list[dict]:
 
 
 def _finetune(trial, space: Space) -> dict:
-    """Shared by both prune steps: one choice of fine-tuning effort per trial."""
+    """Shared by the prune and cluster steps: one choice of fine-tuning effort per trial."""
     epochs = [e for e in (0.25, 0.5, 1.0, 2.0, 3.0) if e <= space.max_finetune_epochs] or [space.max_finetune_epochs]
     return {"finetune_epochs": trial.suggest_categorical("finetune_epochs", epochs),
             "distill": trial.suggest_categorical("distill", [False, True]),
@@ -59,7 +59,7 @@ def _finetune(trial, space: Space) -> dict:
 
 def _cluster(trial, space: Space) -> list[dict]:
     bits = trial.suggest_categorical("cluster_bits", [0, 2, 3, 4, 5, 6])
-    return [{"pass": "cluster", "bits": bits}] if bits else []
+    return [{"pass": "cluster", "bits": bits, **_finetune(trial, space)}] if bits else []
 
 
 def _quantize(trial, space: Space) -> list[dict]:

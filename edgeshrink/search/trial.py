@@ -115,8 +115,8 @@ def run_trial(ws: Workspace, number: int, arch: str, steps: list[dict]) -> Trial
     return record
 
 
-def read_record(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / RECORD_FILE).read_text())
-    except (OSError, ValueError):
-        return None
+def record_failure(ws: Workspace, number: int, reason: str) -> None:
+    """Keep why a trial failed beside what it tried (its recipe.yaml)."""
+    folder = trial_folder(ws, number)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text(folder / "failure.txt", reason + "\n")

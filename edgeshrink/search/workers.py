@@ -19,7 +19,7 @@ from typing import Callable
 from edgeshrink.errors import EdgeshrinkError, SearchError
 from edgeshrink.search import study as studies
 from edgeshrink.search.space import Space, suggest
-from edgeshrink.search.trial import Base, run_trial, workspace
+from edgeshrink.search.trial import Base, record_failure, run_trial, workspace
 from edgeshrink.signature import Signature
 
 POLL_S = 1.0
@@ -145,6 +145,7 @@ def _objective(trial, job: Job, ws, claim: _Claim):
     except Exception as exc:  # any failure of one recipe is recorded; the study goes on
         reason = _reason(exc)
         trial.set_user_attr(studies.FAILURE, reason)
+        record_failure(ws, trial.number, reason)
         raise TrialFailed(reason) from exc
     trial.set_user_attr("edgeshrink.record", record.to_dict())
     return record.objectives()

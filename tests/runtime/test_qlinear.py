@@ -67,3 +67,13 @@ def test_qlinearmatmul():
     node = helper.make_node("QLinearMatMul", ["x", "as", "az", "b", "bs", "bz", "ys", "yz"], ["y"])
     model = graph(node, (3, 12), x_type=np.uint8, y_type=np.uint8, inits=inits)
     assert_matches(model, [rand((3, 12), s, np.uint8, 0, 255) for s in range(3)])
+
+
+@pytest.mark.parametrize("op", ["QLinearAdd", "QLinearMul"])
+@pytest.mark.parametrize("b_shape", [(2, 3, 4), (3, 1)])
+def test_qlinear_binary(op, b_shape):
+    inits = {"as": np.float32(0.05), "az": np.uint8(100), "b": rand(b_shape, 2, np.uint8, 0, 255),
+             "bs": np.float32(0.03), "bz": np.uint8(120), "cs": np.float32(0.07), "cz": np.uint8(90)}
+    node = helper.make_node(op, ["x", "as", "az", "b", "bs", "bz", "cs", "cz"], ["y"], domain="com.microsoft")
+    model = graph(node, (2, 3, 4), x_type=np.uint8, y_type=np.uint8, inits=inits, ms=True)
+    assert_matches(model, [rand((2, 3, 4), s, np.uint8, 0, 255) for s in range(3)])

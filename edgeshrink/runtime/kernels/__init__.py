@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from edgeshrink.runtime.kernels import activation, conv, dynamic, elementwise, gemm, pool, qlinear, shape, softmax
+from edgeshrink.runtime.kernels import activation, conv, dynamic, elementwise, gemm, pool, qbinary, qlinear, shape, softmax
 from edgeshrink.runtime.kernels.base import Emitter
 
-_FAMILIES = (activation, conv, dynamic, elementwise, gemm, pool, qlinear, shape, softmax)
+_FAMILIES = (activation, conv, dynamic, elementwise, gemm, pool, qbinary, qlinear, shape, softmax)
 
 
 def _build() -> dict[tuple[str, str], Emitter]:

@@ -1,0 +1,37 @@
+"""evaluate() reports the compiled runtime's per-digit latency in Node, or the reason a model does not compile."""
+
+import numpy as np
+from onnx import helper
+
+from edgeshrink import data as mnist
+from edgeshrink.evaluate import evaluate
+from edgeshrink.report import compare_table, evaluation_table
+from edgeshrink.signature import PRESETS, Signature
+from tests.runtime.kernel_check import graph, rand
+
+SIG = Signature("x", "NCHW", None, "float32", PRESETS["unit"], output_name="y")
+
+
+def _model(first):
+    nodes = [first, helper.make_node("Flatten", ["h"], ["f"]), helper.make_node("Gemm", ["f", "w"], ["y"], transB=1)]
+    return graph(nodes, ("N", 1, 28, 28), inits={"w": rand((10, 784), 1, low=-0.05, high=0.05)})
+
+
+def test_edge_latency_and_the_reason(test_split):
+    small = mnist.Split(test_split.images[:200], test_split.labels[:200])
+    compiled = evaluate(_model(helper.make_node("Relu", ["x"], ["h"])), SIG, "relu", test=small)
+    lrn = evaluate(_model(helper.make_node("LRN", ["x"], ["h"], size=3)), SIG, "lrn", test=small)
+    assert compiled.edge.median_ms > 0 and compiled.edge.runs == 300 and not compiled.edge.reason
+    assert 0 < compiled.edge.wasm_brotli < compiled.edge.wasm_bytes
+    assert lrn.edge.median_ms is None and lrn.edge.reason == "operator LRN is not supported"
+    rows = dict(evaluation_table(lrn).rows)
+    assert rows["latency (compiled wasm, Node)"] == "not compiled: operator LRN is not supported"
+    table = compare_table([compiled, lrn])
+    column = table.columns.index("edge latency")
+    assert table.rows[0][column].endswith(" ms") and "LRN" in table.rows[1][column]
+    assert np.isfinite(compiled.latency.median_ms)
+
+
+def test_no_edge_latency_without_latency(test_split):
+    small = mnist.Split(test_split.images[:100], test_split.labels[:100])
+    assert evaluate(_model(helper.make_node("Relu", ["x"], ["h"])), SIG, test=small, latency=False).edge is None
