@@ -8,6 +8,8 @@
 #   bash scripts/mutation.sh                 # every module in the table
 #   bash scripts/mutation.sh budget recipe   # some of them
 #   MUTATION_TIMEOUT=900 MUTATION_CHILDREN=1 bash scripts/mutation.sh report
+#   MUTATION_TESTS="tests/test_budget.py" MUTATION_LABEL=before bash scripts/mutation.sh budget
+#     (another test selection, for a before/after comparison; the row is named budget-before)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${MUTATION_DIR:-$ROOT/.mutation}
@@ -19,10 +21,10 @@ CHILDREN=${MUTATION_CHILDREN:-2}
 MODULES=(
   "budget|edgeshrink/budget.py|tests/test_budget.py tests/test_budget_edges.py"
   "recipe|edgeshrink/recipe.py|tests/test_recipe.py tests/test_recipe_rules.py tests/test_recipe_messages.py"
-  "report|edgeshrink/report/table.py edgeshrink/report/files.py edgeshrink/report/render.py|tests/report"
-  "signature|edgeshrink/signature.py|tests/test_signature.py tests/test_detect.py -k not_peer"
-  "detect|edgeshrink/detect.py|tests/test_detect.py -k not_peer"
-  "structured|edgeshrink/passes/prune/structured.py|tests/passes/prune/test_structured_ranking.py tests/passes/prune/test_structured.py -k not_peer"
+  "report|edgeshrink/report/table.py edgeshrink/report/render.py edgeshrink/pipeline/report.py|tests/report"
+  "signature|edgeshrink/signature.py|tests/test_signature.py tests/test_detect.py -k not+peer+and+not+output_kinds"
+  "detect|edgeshrink/detect.py|tests/test_detect_trial.py tests/test_detect.py -k not+peer+and+not+output_kinds"
+  "structured|edgeshrink/passes/prune/structured.py|tests/passes/prune/test_structured_ranking.py tests/passes/prune/test_structured.py -k not+peer+and+not+keeps_the_outputs+and+not+second_output"
   "evaluate|edgeshrink/evaluate.py|tests/test_evaluate.py"
 )
 
@@ -35,14 +37,17 @@ SUMMARY="$WORK/summary.tsv"
 [ -f "$SUMMARY" ] || printf "module\tfiles\tkilled\tsurvived\ttimeout\tno_tests\tother\ttotal\tseconds\tcompleted\n" > "$SUMMARY"
 
 run_module() {
-  local name=$1 files=$2 tests=$3 dir="$WORK/$1"
+  local name=$1 files=$2 tests=${MUTATION_TESTS:-$3}
+  [ -n "${MUTATION_LABEL:-}" ] && name="$name-$MUTATION_LABEL"
+  local dir="$WORK/$name"
   rm -rf "$dir" && mkdir -p "$dir"
   # the checkout as it is (tracked and new files, not ignored ones such as .venv)
   (cd "$ROOT" && git ls-files -co --exclude-standard -z | xargs -0 tar -cf -) | tar -xf - -C "$dir"
   python3 - "$dir/pyproject.toml" "$files" "$tests" <<'PY'
 import json, sys
 path, files, tests = sys.argv[1:]
-selection = [arg.replace("not_", "not ") if arg.startswith("not_") else arg for arg in tests.split()]
+# a -k expression is written with + for spaces: not+peer+and+not+output_kinds
+selection = [arg.replace("+", " ") for arg in tests.split()]
 with open(path, "a") as fh:
     fh.write("\n[tool.mutmut]\n")
     fh.write('source_paths = ["edgeshrink"]\n')

@@ -9,8 +9,9 @@ import hashlib
 
 import pytest
 
-from edgeshrink import api, pipeline
+from edgeshrink import api
 from edgeshrink import model as model_io
+from edgeshrink.pipeline import runner
 from edgeshrink.signature import Signature
 from tests.models import save
 
@@ -111,7 +112,7 @@ def test_detection_fine_tuning_and_calibration_never_see_a_test_image(small_cnn,
     recipe.write_text("steps:\n  - pass: prune\n    method: structured\n    sparsity: 0.25\n"
                       "    finetune_images: 256\n  - pass: quantize\n    calibration_images: 64\n")
     fed, measuring = [], []
-    feed, evaluate = Signature.feed, pipeline.evaluate
+    feed, evaluate = Signature.feed, runner.evaluate
 
     def watched_feed(self, pixels):
         if not measuring:
@@ -126,7 +127,7 @@ def test_detection_fine_tuning_and_calibration_never_see_a_test_image(small_cnn,
             measuring.pop()
 
     monkeypatch.setattr(Signature, "feed", watched_feed)
-    monkeypatch.setattr(pipeline, "evaluate", measured)
+    monkeypatch.setattr(runner, "evaluate", measured)
     report = api.optimize(bare, str(recipe), output=tmp_path / "out", max_drop=100)
     assert any("preprocessing detected on 5,000 training images" in note for note in report.baseline.notes)
     assert [s.name for s in report.steps] == ["prune", "quantize"]

@@ -101,3 +101,27 @@ def test_signature_json_round_trip():
     assert s.with_preprocess(PRESETS["raw"]) == Signature("in", "NHWC3", 4, "float16", PRESETS["raw"], 1,
                                                           "probabilities", "probs")
     assert '"layout": "NHWC3"' in s.to_json() and s.to_json().index('"batch"') < s.to_json().index('"dtype"')
+
+
+def test_preprocessing_that_erases_every_pixel_is_refused_word_for_word():
+    tail = ("every pixel would become the same or not a number; scale and std must be finite and non-zero, "
+            "e.g. 'scale=1/255,mean=0.1307,std=0.3081'")
+    with pytest.raises(ModelError) as caught:
+        Preprocess.parse("scale=0,mean=nan,std=0")
+    assert str(caught.value) == f"preprocessing 'scale=0,mean=nan,std=0' has mean=nan, scale=0, std=0: {tail}"
+    with pytest.raises(ModelError) as caught:
+        Preprocess(1.0, float("inf"), 1.0).checked()
+    assert str(caught.value) == f"preprocessing 'scale=1,mean=inf,std=1' has mean=inf: {tail}"
+    assert PRESETS["mnist"].checked("mnist") is PRESETS["mnist"]
+
+
+def test_unreadable_preprocessing_is_refused_word_for_word():
+    with pytest.raises(ModelError) as caught:
+        Preprocess.parse("gain=2")
+    assert str(caught.value) == ("cannot read preprocessing 'gain=2'; use one of unit, mnist, symmetric, raw "
+                                 "or 'scale=1/255,mean=0.1307,std=0.3081'")
+
+
+def test_stored_signatures_are_byte_stable():
+    """Sorted keys: the same signature always writes the same metadata, so re-saved models are identical."""
+    assert sig().to_json().startswith('{"batch": null, "dtype": "float32", "input_name": "x", "layout": "NCHW", ')

@@ -10,7 +10,7 @@ import pytest
 from edgeshrink.evaluate import EdgeLatency, Evaluation, Latency
 from edgeshrink.pipeline import PipelineReport, StepResult
 from edgeshrink.report import Table, compare_table, csv_text, evaluation_table, markdown, outcome, steps_table
-from edgeshrink.report.table import kib, pct, ratio
+from edgeshrink.report.table import STEP_COLUMNS, kib, pct, ratio
 from edgeshrink.signature import PRESETS, Signature
 from edgeshrink.size import Size
 
@@ -135,3 +135,59 @@ def test_report_files_hold_the_numbers_not_their_rendering(tmp_path):
     assert (tmp_path / "report.csv").read_text() == csv_text(steps_table(report))
     _report(stopped=False).write(tmp_path)
     assert (tmp_path / "report.md").read_text().endswith("final model model.opt.onnx.\n\n- step 1 (prune): kept conv1 whole\n")
+
+
+def test_sizes_in_kib_and_mib_at_the_boundary():
+    assert kib(1024 * 1024 - 103) == "1,023.9 KiB" and kib(1024 * 1024) == "1.00 MiB"
+    assert kib(100 * 1024 * 1024) == "100.00 MiB"
+
+
+def test_missing_measurements_render_as_a_dash_in_every_table():
+    from edgeshrink.report.table import edge_ms, ms
+
+    assert ms(None) == "-" and edge_ms(None) == "-"
+    assert edge_ms(EdgeLatency(None, None, 0, 0, 0, "Loop")) == "not compiled: Loop"
+    bare = ev("b", ms=None, edge=False)
+    assert dict(evaluation_table(Evaluation(**{**bare.__dict__, "producer": ""})).rows)["nodes / opset / producer"] \
+        == "12 / 17 / -"
+    report = _report(stopped=False)
+    report.steps[0] = StepResult(1, "prune", {}, bare, 1.0, "01-prune.onnx", "ok")
+    row = dict(zip(STEP_COLUMNS, steps_table(report).rows[1]))
+    assert (row["latency"], row["edge latency"], row["faster"], row["edge faster"]) == ("-", "-", "-", "-")
+    row = dict(zip(STEP_COLUMNS, steps_table(_report(stopped=False)).rows[1]))
+    assert (row["latency"], row["edge latency"]) == ("0.200 ms", "0.100 ms")
+
+
+def test_table_titles_columns_and_alignment():
+    table = evaluation_table(ev("lenet.onnx"))
+    assert (table.title, table.columns, table.numeric) == ("lenet.onnx", ["measure", "value"], set())
+    assert compare_table([ev("a"), ev("b")]).title == "comparison"
+    assert compare_table([ev("a")], title="peers").title == "peers"
+    far = compare_table([ev("a", 9927), ev("b", 8000)])
+    assert far.rows[1][2] == "-19.27 pt"
+
+
+def test_passes_table_rows_come_from_the_registry():
+    from edgeshrink.passes import REGISTRY
+    from edgeshrink.report.table import passes_table
+
+    table = passes_table([REGISTRY.get("prune")])
+    assert (table.title, table.columns, table.numeric) == ("passes", ["pass", "parameter", "values", "default",
+                                                                      "what it does"], set())
+    assert table.rows[0] == ["prune", "", "", "", REGISTRY.get("prune").summary]
+    rows = {row[1]: row for row in table.rows[1:]}
+    assert rows["method"][:4] == ["", "method", "unstructured | structured", "structured"]
+    assert rows["distill"][2:4] == ["true | false", "false"] and rows["finetune_images"][3] == "null"
+    assert rows["sparsity"][3] == "0.5" and rows["norm"][4] == "structured: how a channel's weights are ranked"
+    assert len(passes_table(list(REGISTRY)).rows) == sum(1 + len(s.config.__dataclass_fields__) for s in REGISTRY)
+
+
+def test_report_markdown_without_notes_ends_with_the_outcome(tmp_path):
+    report = _report(stopped=False)
+    report.steps[0] = StepResult(1, "prune", {}, report.steps[0].evaluation, 1.0, "01-prune.onnx", "ok", ["a", "b"])
+    report.write(tmp_path)
+    assert (tmp_path / "report.md").read_text().endswith("model.opt.onnx.\n\n- step 1 (prune): a\n- step 1 (prune): b\n")
+    assert (tmp_path / "report.json").read_text().startswith('{\n  "schema": 1,\n  "model": "lenet.onnx",\n  "recipe"')
+    report.steps[0] = StepResult(1, "prune", {}, report.steps[0].evaluation, 1.0, "01-prune.onnx", "ok")
+    report.write(tmp_path)
+    assert (tmp_path / "report.md").read_text().endswith("| 1.0 |\n\nrecipe 'default' completed; final model model.opt.onnx.\n")

@@ -104,3 +104,15 @@ def test_a_target_of_zero_keeps_one_channel():
     surgery = structured.prune(model, {"h": 0}, "logits", "l2")
     assert values_of(surgery.model)["w"].shape == (784, 1)
     np.testing.assert_array_equal(values_of(surgery.model)["w"][:, 0], values_of(model)["w"][:, 3])
+
+
+def test_a_gemm_reading_its_input_transposed_is_left_whole_with_the_reason():
+    model, _ = _model("gemm")
+    gemm = model.graph.node[1]
+    assert gemm.op_type == "Gemm"
+    model.graph.node.insert(1, helper.make_node("Transpose", ["x"], ["xt"], perm=[1, 0]))
+    gemm.input[0] = "xt"
+    gemm.attribute.append(helper.make_attribute("transA", 1))
+    onnx.checker.check_model(model)
+    surgery = structured.prune(model, {"h": 3}, "logits")
+    assert not surgery.pruned and surgery.blocked == ["h (Gemm): Gemm with transA is left whole"]
