@@ -59,16 +59,18 @@ def compare(paths: list[PathLike], preprocess: str | None = None, data_dir: Path
     An `optimize` output folder stands for its final model as its report recorded it; given first,
     for its input model and then its final model, so that ratios are against the input.
     """
-    results, sources = [], []
+    results, sources, depths = [], [], []
     for index, path in enumerate(paths):
         if Path(path).is_dir():
             found = recorded(path, with_input=index == 0)
             results += found
             sources += [Path(path) / ev.name.rsplit("/", 1)[-1] for ev in found]
+            depths += [2] * len(found)  # a run's files are named with their folder: fast/model.opt.onnx
         else:
             results.append(evaluate_file(path, preprocess, data_dir, latency, track))
             sources.append(Path(path))
-    return [replace(r, name=n) for r, n in zip(results, distinct_names(sources))]
+            depths.append(1)
+    return [replace(r, name=n) for r, n in zip(results, distinct_names(sources, depths))]
 
 
 def recorded(folder: PathLike, with_input: bool = False) -> list[Evaluation]:
@@ -80,13 +82,14 @@ def recorded(folder: PathLike, with_input: bool = False) -> list[Evaluation]:
     return [replace(run.baseline, name=f"{name}/{INPUT_FILE}"), final] if with_input else [final]
 
 
-def distinct_names(paths: list[PathLike]) -> list[str]:
-    """The shortest trailing part of each path that no other path shares; the same file twice gets '#2'."""
+def distinct_names(paths: list[PathLike], min_depths: list[int] | None = None) -> list[str]:
+    """The shortest trailing part of each path (at least `min_depths` parts) that no other path shares;
+    the same file twice gets '#2'."""
     parts = [Path(os.path.abspath(p)).parts for p in paths]
     names = []
-    for mine in parts:
+    for mine, least in zip(parts, min_depths or [1] * len(parts)):
         others = [p for p in parts if p != mine]
-        depth = 1
+        depth = min(least, len(mine))
         while depth < len(mine) and any(p[-depth:] == mine[-depth:] for p in others):
             depth += 1
         names.append("/".join(mine[-depth:]).lstrip("/") or str(mine))

@@ -15,3 +15,7 @@ def test_unique_file_names_stay_short():
 
 def test_the_same_file_twice_is_numbered():
     assert distinct_names(["m.onnx", "./m.onnx"]) == ["m.onnx", "m.onnx #2"]
+
+
+def test_a_minimum_depth_keeps_a_run_folder_in_the_name():
+    assert distinct_names(["a/fast/model.opt.onnx", "b/x.onnx"], [2, 1]) == ["fast/model.opt.onnx", "x.onnx"]

@@ -83,7 +83,7 @@ def test_set_value_that_is_not_yaml():
         recipe.load("fast", ["quantize.calibration_images=[1,"])
     text = str(caught.value)
     assert text.startswith("override 'quantize.calibration_images=[1,': the value is not valid YAML (expected the "
-                           "node content, but found '<stream end>')")
+                           "node content")  # YAML's own one-line problem, without its caret drawing
     assert text.endswith("); quote or fix it, e.g. calibration_images=200 or calibration_images=[1, 2]")
 
 
