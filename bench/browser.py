@@ -47,14 +47,14 @@ def optimized(model: Path, recipe: str, out: Path) -> Path:
     return out
 
 
-def models(work: Path) -> dict[str, Path]:
-    """label -> optimize output folder, for every model of the benchmark."""
-    lenet5 = trained("lenet5", work)
-    runs = {f"LeNet-5 `{r}`": optimized(lenet5, r, work / r) for r in ("fast", "default", "max")}
-    runs["tiny `default`"] = optimized(trained("tiny", work), "default", work / "tiny.default")
+def plan(work: Path) -> dict[str, callable]:
+    """label -> a function making (once) that model's optimize output folder."""
+    jobs = {f"LeNet-5 `{r}`": (lambda r=r: optimized(trained("lenet5", work), r, work / r))
+            for r in ("fast", "default", "max")}
+    jobs["tiny `default`"] = lambda: optimized(trained("tiny", work), "default", work / "tiny.default")
     for peer in PEERS:
-        runs[f"{peer} `fast`"] = optimized(PEERS_DIR / f"{peer}.onnx", "fast", work / f"{peer}.fast")
-    return runs
+        jobs[f"{peer} `fast`"] = lambda peer=peer: optimized(PEERS_DIR / f"{peer}.onnx", "fast", work / f"{peer}.fast")
+    return jobs
 
 
 def measure(label: str, folder: Path, work: Path, browser, images: int, contexts: int) -> dict:
@@ -114,7 +114,10 @@ def speedups(rows: list[dict]) -> list[str]:
 
 
 def targets(rows: list[dict]) -> list[str]:
-    m = next(r for r in rows if r["model"] == "LeNet-5 `max`")["compiled"]
+    found = [r for r in rows if r["model"] == "LeNet-5 `max`"]
+    if not found:
+        return ["- LeNet-5 `max` was not measured"]
+    m = found[0]["compiled"]
     faster = [r["model"] for r in rows if r["compiled"]["runtime"] == "compiled"
               and r["compiled"]["latency_ms"] <= r["ort"]["latency_ms"]]
     compiled = [r["model"] for r in rows if r["compiled"]["runtime"] == "compiled"]
@@ -134,20 +137,29 @@ def main() -> None:
     parser.add_argument("--contexts", type=int, default=5, help="fresh contexts per profile (median)")
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "browser.md")
+    parser.add_argument("--only", action="append", help="measure only these models (by label; repeatable), "
+                        "keeping the other rows of an earlier browser.json")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    runs = models(args.work)
+    jobs = plan(args.work)
+    labels = args.only or list(jobs)
+    saved = args.out.with_suffix(".json")
+    earlier = {r["model"]: r for r in json.loads(saved.read_text())} if args.only and saved.is_file() else {}
     with chromium() as browser:
-        rows = [measure(label, folder, args.work, browser, args.images, args.contexts) for label, folder in runs.items()]
+        measured = {label: measure(label, jobs[label](), args.work, browser, args.images, args.contexts)
+                    for label in labels}
         version = browser.version
-        shot = bundle(from_optimize_output(runs["LeNet-5 `max`"]), args.work / "dist" / "screenshot",
-                      default="optimized")
-        screenshot(shot.out_dir, ROOT / "docs" / "screenshot.png", model="optimized", browser=browser)
-    atomic.write_text(args.out.with_suffix(".json"), json.dumps(rows, indent=1) + "\n")
+        if "LeNet-5 `max`" in labels:
+            shot = bundle(from_optimize_output(jobs["LeNet-5 `max`"]()), args.work / "dist" / "screenshot",
+                          default="optimized")
+            screenshot(shot.out_dir, ROOT / "docs" / "screenshot.png", model="optimized", browser=browser)
+    rows = [measured.get(label) or earlier[label] for label in jobs if label in measured or label in earlier]
+    atomic.write_text(saved, json.dumps(rows, indent=1) + "\n")
     lines = [
         "# The page in Chromium: compiled runtime vs onnxruntime-web", "",
-        f"`python bench/browser.py --contexts {args.contexts} --images {args.images}` on {platform.node()} "
+        f"`python bench/browser.py --contexts {args.contexts} --images {args.images}` "
+        f"{' '.join(f'--only {chr(39)}{label}{chr(39)}' for label in args.only or [])} on {platform.node()} "
         f"({os.cpu_count()} cores, shared with other jobs: compare the two runtimes row by row, measured side by "
         f"side in one run), Chromium {version}, one thread, served by `edgeshrink serve` (brotli). "
         f"Took {time.perf_counter() - start:,.0f} s.", "",

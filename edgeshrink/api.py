@@ -53,18 +53,22 @@ def evaluate_file(path: PathLike, preprocess: str | None = None, data_dir: PathL
 
 def compare(paths: list[PathLike], preprocess: str | None = None, data_dir: PathLike | None = None,
             latency: bool = True, track: Track = no_progress) -> list[Evaluation]:
-    """Evaluate several models on the same measurements, each fed what it expects.
+    """Evaluate several models on the same measurements, each fed what it expects; each is named by the
+    shortest end of its path that tells it from the others (run1/model.opt.onnx, run2/model.opt.onnx).
 
     An `optimize` output folder stands for its final model as its report recorded it; given first,
     for its input model and then its final model, so that ratios are against the input.
     """
-    results = []
+    results, sources = [], []
     for index, path in enumerate(paths):
         if Path(path).is_dir():
-            results += recorded(path, with_input=index == 0)
+            found = recorded(path, with_input=index == 0)
+            results += found
+            sources += [Path(path) / ev.name.rsplit("/", 1)[-1] for ev in found]
         else:
             results.append(evaluate_file(path, preprocess, data_dir, latency, track))
-    return results
+            sources.append(Path(path))
+    return [replace(r, name=n) for r, n in zip(results, distinct_names(sources))]
 
 
 def recorded(folder: PathLike, with_input: bool = False) -> list[Evaluation]:
@@ -74,6 +78,24 @@ def recorded(folder: PathLike, with_input: bool = False) -> list[Evaluation]:
     run, name = PipelineReport.read(folder), Path(folder).name
     final = replace(run.final_evaluation, name=f"{name}/{FINAL_FILE}")
     return [replace(run.baseline, name=f"{name}/{INPUT_FILE}"), final] if with_input else [final]
+
+
+def distinct_names(paths: list[PathLike]) -> list[str]:
+    """The shortest trailing part of each path that no other path shares; the same file twice gets '#2'."""
+    parts = [Path(os.path.abspath(p)).parts for p in paths]
+    names = []
+    for mine in parts:
+        others = [p for p in parts if p != mine]
+        depth = 1
+        while depth < len(mine) and any(p[-depth:] == mine[-depth:] for p in others):
+            depth += 1
+        names.append("/".join(mine[-depth:]).lstrip("/") or str(mine))
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[i] = f"{name} #{seen[name]}"
+    return names
 
 
 def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (), *,

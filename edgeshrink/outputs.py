@@ -33,11 +33,11 @@ def owned(folder: Path) -> set[str] | None:
     return {name for name in files if isinstance(name, str) and "/" not in name and name not in ("", ".", "..")}
 
 
-def check_file(target: str | os.PathLike, kind: str) -> None:
+def check_file(target: str | os.PathLike, kind: str, suffix: str) -> None:
     """Refuse a file target that is a folder or lies under a file, before any work is done for it."""
     target = Path(target)
     if target.is_dir():
-        raise OutputError(f"{target} is a folder; pass a file path for the {kind}, e.g. {target / ('out.' + kind)}")
+        raise OutputError(f"{target} is a folder; pass a file path for the {kind}, e.g. {target / ('table' + suffix)}")
     _check_parents(target, kind)
 
 
@@ -49,8 +49,10 @@ def _check_parents(target: Path, kind: str) -> None:
         raise OutputError(f"{ancestor} is a file, so {target} cannot be made; choose another place for the {kind}")
 
 
-def check_target(target: Path, kind: str, force: bool = False) -> None:
-    """Refuse a target that is a file, lies under a file, or holds files edgeshrink did not write."""
+def check_target(target: Path, kind: str, force: bool = False, legacy: set[str] = frozenset()) -> None:
+    """Refuse a target that is a file, lies under a file, or holds files edgeshrink did not write.
+
+    `legacy`: names an older edgeshrink wrote before folders had a marker, when `target` is such a folder."""
     _check_parents(target, f"{kind} folder")
     if not target.exists():
         return
@@ -58,7 +60,7 @@ def check_target(target: Path, kind: str, force: bool = False) -> None:
         raise OutputError(f"{target} is a file, not a folder; choose another {kind} folder or remove the file")
     entries = {p.name for p in target.iterdir()}
     ours = owned(target)
-    foreign = sorted(entries - (ours or set()) - {MARKER})
+    foreign = sorted(entries - (ours or set(legacy)) - {MARKER})
     if foreign and ours is None and not force:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise OutputError(f"{target} holds files edgeshrink did not write ({shown}); choose an empty or new "
@@ -66,18 +68,19 @@ def check_target(target: Path, kind: str, force: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def staged(target: str | os.PathLike, kind: str, force: bool = False) -> Iterator[Path]:
+def staged(target: str | os.PathLike, kind: str, force: bool = False,
+           legacy: set[str] = frozenset()) -> Iterator[Path]:
     """Yield a hidden folder beside `target` to write into; on success it replaces edgeshrink's files in
     `target`, on any error or Ctrl-C it is removed and `target` stays as it was."""
     target = Path(target)
-    check_target(target, kind, force)
+    check_target(target, kind, force, legacy)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
     try:
         yield tmp
         _mark(tmp, kind)
         tmp.chmod(0o777 & ~current_umask())  # mkdtemp made it private; outputs get the user's usual mode
-        _commit(tmp, target, force)
+        _commit(tmp, target, force, legacy)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -87,12 +90,13 @@ def _mark(folder: Path, kind: str) -> None:
     (folder / MARKER).write_text(json.dumps({"generator": "edgeshrink", "kind": kind, "files": names}, indent=1))
 
 
-def _commit(tmp: Path, target: Path, force: bool) -> None:
+def _commit(tmp: Path, target: Path, force: bool, legacy: set[str]) -> None:
     """Move the finished folder in: whole if nothing else is there, else file by file."""
     if not target.exists():
         os.replace(tmp, target)
         return
-    ours = owned(target) or set()
+    ours = owned(target)
+    ours = set(legacy) if ours is None else ours
     new = {p.name for p in tmp.iterdir()}
     kept = {p.name for p in target.iterdir()} - ours
     clash = sorted(kept & new - {MARKER})

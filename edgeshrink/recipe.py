@@ -16,6 +16,8 @@ from edgeshrink.passes.base import PassSpec, build_config
 
 # Package data: the recipes ship inside the package, so a wheel install finds them like a checkout does.
 RECIPES_DIR = Path(str(resources.files("edgeshrink") / "recipes"))
+STEP_OPTIONS = ("skip_if_worse",)  # options of the step itself, not of its pass
+SKIP_IF_WORSE = ("larger", "slower")  # besides true (either) and false
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Step:
     position: int
     spec: PassSpec
     config: Any
+    skip_if_worse: bool | str = False  # True, "larger" or "slower": drop a step's model that is worse than its input
 
     @property
     def name(self) -> str:
@@ -100,7 +103,7 @@ def _apply_override(steps: list[dict[str, Any]], override: str) -> None:
     try:
         steps[matches[0]][param] = yaml.safe_load(value)
     except yaml.YAMLError as exc:
-        problem = " ".join(str(exc).split())
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
         raise RecipeError(f"override {override!r}: the value is not valid YAML ({problem}); quote or fix it, "
                           "e.g. {param}=200 or {param}=[1, 2]".replace("{param}", param)) from exc
 
@@ -109,13 +112,16 @@ def parse(name: str, description: str, raw_steps: list[dict[str, Any]]) -> Recip
     """Validate raw steps into a Recipe: known passes, typed parameters, a safe order."""
     steps = []
     for position, raw in enumerate(raw_steps, 1):
-        params = {k: v for k, v in raw.items() if k != "pass"}
+        params = {k: v for k, v in raw.items() if k != "pass" and k not in STEP_OPTIONS}
         try:
             spec = REGISTRY.get(raw["pass"])
             config = build_config(spec.config, params)
+            skip = raw.get("skip_if_worse", False)
+            if not isinstance(skip, bool) and skip not in SKIP_IF_WORSE:
+                raise ValueError(f"skip_if_worse must be true, false, {' or '.join(SKIP_IF_WORSE)}, not {skip!r}")
         except (RecipeError, ValueError, TypeError) as exc:
             raise RecipeError(f"recipe {name!r}, step {position} ({raw['pass']}): {exc}") from exc
-        steps.append(Step(position, spec, config))
+        steps.append(Step(position, spec, config, skip))
     recipe = Recipe(name, description, tuple(steps))
     check_order(recipe)
     return recipe
@@ -146,15 +152,3 @@ def check_order(recipe: Recipe) -> None:
             quantized_at = step.position
         if step.spec.shares:
             shared_at = step.position
-
-
-def check_input(recipe: Recipe, quantized: bool) -> None:
-    """An int8 input model may only meet quantize (which then skips): float passes would unfold it."""
-    if not quantized:
-        return
-    for step in recipe.steps:
-        if step.spec.float_only:
-            raise RecipeError(
-                f"recipe {recipe.name!r}, step {step.position} ({step.name}): the input model is already quantized, "
-                f"and {step.name} would unfold its int8 weights back to float; run it on the float model instead"
-            )

@@ -112,3 +112,27 @@ def test_output_kinds_are_detected_and_score_alike(small_cnn, op, kind):
     assert detect.structure(proto).output_kind == kind
     path = save(proto, small_cnn.with_name(f"wrapped_{kind}_{op}.onnx"))
     assert api.evaluate_file(path, latency=False).accuracy == reference
+
+
+def test_detection_picks_the_convention_the_model_was_trained_with(small_cnn, tmp_path):
+    """zoo8 trains on MNIST mean/std pixels; without its metadata the trial must find that, by the loss."""
+    proto = model.load(small_cnn)
+    keep = [p for p in proto.metadata_props if p.key != "edgeshrink.signature"]
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(keep)
+    path = save(proto, tmp_path / "no-metadata.onnx")
+    found = api.open_model(path).detection
+    assert found.source == "detected" and found.signature.preprocess.name == "mnist"
+    mnist, unit = found.trial["mnist"], found.trial["unit"]
+    assert mnist.loss < unit.loss / detect.LOSS_FACTOR  # a measured difference, not a tie broken by habit
+    assert f"training loss {mnist.loss:.3f}" in found.summary() and "unit" in found.summary()
+
+
+@pytest.mark.parametrize("accuracies,losses,chosen", [
+    ({"unit": 0.990, "mnist": 0.991}, {"unit": 0.040, "mnist": 0.020}, "mnist"),  # same accuracy, half the loss
+    ({"unit": 0.990, "mnist": 0.991}, {"unit": 0.022, "mnist": 0.020}, "unit"),  # within LOSS_FACTOR: the common one
+    ({"unit": 0.950, "mnist": 0.990}, {"unit": 0.010, "mnist": 0.050}, "mnist"),  # accuracy beyond noise decides
+])
+def test_choose_keeps_measured_differences(accuracies, losses, chosen):
+    trial = {name: detect.Trial(accuracies[name], losses[name]) for name in accuracies}
+    assert detect.choose(trial) == chosen

@@ -10,8 +10,8 @@ import hashlib
 import pytest
 
 from edgeshrink import api
-from edgeshrink.pipeline import runner
 from edgeshrink import model as model_io
+from edgeshrink.pipeline import runner
 from edgeshrink.signature import Signature
 from tests.models import save
 

@@ -82,8 +82,8 @@ def test_set_value_that_is_not_yaml():
     with pytest.raises(RecipeError) as caught:
         recipe.load("fast", ["quantize.calibration_images=[1,"])
     text = str(caught.value)
-    assert text.startswith("override 'quantize.calibration_images=[1,': the value is not valid YAML (while parsing a "
-                           "flow node")
+    assert text.startswith("override 'quantize.calibration_images=[1,': the value is not valid YAML (expected the "
+                           "node content, but found '<stream end>')")
     assert text.endswith("); quote or fix it, e.g. calibration_images=200 or calibration_images=[1, 2]")
 
 

@@ -50,9 +50,9 @@ def compare(
     data_dir: DataDir = None,
 ) -> None:
     """Evaluate models side by side on the same measurements, each fed the preprocessing it expects."""
-    for target, kind in ((markdown, "md"), (csv, "csv")):
+    for target, kind, suffix in ((markdown, "Markdown table", ".md"), (csv, "CSV table", ".csv")):
         if target:
-            outputs.check_file(target, kind)  # before the evaluations, not after
+            outputs.check_file(target, kind, suffix)  # before the evaluations, not after
     with progress() as track:
         results = api.compare(models, preprocess, data_dir, track=track)
     table = report.compare_table(results)

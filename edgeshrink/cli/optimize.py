@@ -45,6 +45,8 @@ def optimize(
         result = api.optimize(model, recipe, overrides or [], output=output, max_drop=max_drop, min_accuracy=min_accuracy,
                               preprocess=preprocess, data_dir=data_dir, track=track, force=force)
     show(report.steps_table(result))
+    for note in result.baseline.notes:
+        console.print(f"note: input: {note}", highlight=False)
     for step in result.steps:
         for note in step.notes:
             console.print(f"note: step {step.position} ({step.name}): {note}", highlight=False)

@@ -38,21 +38,26 @@ def bundle(
     ort_dir: Annotated[Optional[Path], typer.Option(
         "--ort-dir", envvar="EDGESHRINK_ORT_DIR",
         help="Where npm installs onnxruntime-web (default: ~/.cache/edgeshrink/onnxruntime-web).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write into a folder that is not a bundle: edgeshrink's files there are replaced, the "
+                        "others kept.")] = False,
 ) -> None:
     """Write a self-contained static folder: the web app, the optimized model (the page's default) and the
-    baseline, their runtimes, manifest.json; every file with its .br and .gz."""
+    baseline, their runtimes, manifest.json; every file with its .br and .gz.
+
+    Rebuilding into an earlier bundle keeps the files you added there (a CNAME, say)."""
     checks = VerifyOptions(images, contexts, tuple(p.strip() for p in profiles.split(",") if p.strip())) if verify else None
-    bundle_report(optimized, output, checks, baseline, ort_dir, runtime)
+    bundle_report(optimized, output, checks, baseline, ort_dir, runtime, force)
 
 
 def bundle_report(optimized: Path, output: Path, checks: "VerifyOptions | None", baseline: bool = True,
-                  ort_dir: Path | None = None, runtime: str = "compiled") -> None:
+                  ort_dir: Path | None = None, runtime: str = "compiled", force: bool = False) -> None:
     from edgeshrink import web
     from edgeshrink.web.variants import from_optimize_output
 
     with console.status(f"bundling {optimized} into {output}"):
         variants = from_optimize_output(optimized, baseline)
-        result = web.bundle(variants, output, ort_dir=ort_dir, runtime=runtime, default="optimized")
+        result = web.bundle(variants, output, ort_dir=ort_dir, runtime=runtime, default="optimized", force=force)
     for name, (used, why) in result.runtimes.items():
         if why:
             console.print(f"note: {name} runs on onnxruntime-web, not the compiled runtime: {why}", highlight=False)

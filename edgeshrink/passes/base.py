@@ -49,6 +49,9 @@ class PassSpec:
     float_only: bool = False  # works on float weights only: it would unfold or break int8 ones
     shares: bool = False  # leaves each layer a few shared weight values (cluster)
     reweights: bool = False  # changes weight values (training, folding): would undo an earlier sharing
+    # float_only, but worth trying on an int8 input: the pipeline keeps its model only if no int8 weight
+    # came out as float again (graph clean-ups that may also fold a DequantizeLinear)
+    tried_on_int8: bool = False
 
 
 def param(default: Any, help: str) -> Any:

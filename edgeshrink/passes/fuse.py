@@ -203,5 +203,6 @@ SPEC = PassSpec(
     run=run,
     summary="fold BatchNorm, biases and no-op nodes into their neighbours (onnxoptimizer, onnxruntime basic)",
     float_only=True,  # its constant folding and BatchNorm folding work on float weights
+    tried_on_int8=True,  # dead-code removal and QDQ-keeping clean-ups still help an int8 model
     reweights=True,  # BatchNorm folding scales each channel's weights
 )

@@ -59,4 +59,5 @@ SPEC = PassSpec(
     run=run,
     summary="fold constants, infer shapes and drop dead nodes with onnx-simplifier",
     float_only=True,  # onnx-simplifier folds int8 weights back to float (onnxsim issue 216)
+    tried_on_int8=True,  # dead-code removal and QDQ-keeping clean-ups still help an int8 model
 )

@@ -35,12 +35,24 @@ class StepResult:
     evaluation: Evaluation
     seconds: float
     file: str
-    status: str  # "ok", "unchanged" (the pass had nothing to do) or "over budget"
+    status: str  # one of STATUSES
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def kept(self) -> bool:
+        """Whether the next step starts from this step's model."""
+        return self.status in KEPT
+
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "StepResult":
         return cls(**{**_known(cls, data), "evaluation": Evaluation.from_dict(data["evaluation"])})
+
+
+# "unchanged": the pass had nothing to do; "worse": kept, but larger or slower than its input; "skipped": not
+# kept (worse with skip_if_worse, or unsafe on int8 weights), the next step starts from this step's input.
+STATUSES = ("ok", "unchanged", "worse", "skipped", "over budget")
+KEPT = ("ok", "unchanged", "worse")
 
 
 @dataclass
@@ -63,7 +75,7 @@ class PipelineReport:
 
     @property
     def final_evaluation(self) -> Evaluation:
-        ok = [s.evaluation for s in self.steps if s.status != "over budget"]
+        ok = [s.evaluation for s in self.steps if s.kept]
         return ok[-1] if ok else self.baseline
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,7 +85,8 @@ class PipelineReport:
         """report.json, and the same steps as report.md and report.csv, into `folder` (atomically)."""
         folder = Path(folder)
         table = steps_table(self)
-        notes = [f"- step {s.position} ({s.name}): {n}" for s in self.steps for n in s.notes]
+        notes = [f"- input: {n}" for n in self.baseline.notes]
+        notes += [f"- step {s.position} ({s.name}): {n}" for s in self.steps for n in s.notes]
         md = markdown(table) + f"\n{outcome(self)}.\n" + ("\n" + "\n".join(notes) + "\n" if notes else "")
         return [
             write_text(folder / REPORT_FILE, json.dumps(self.to_dict(), indent=2)),

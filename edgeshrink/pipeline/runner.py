@@ -8,14 +8,15 @@ from pathlib import Path
 import onnx
 
 from edgeshrink import data as mnist
+from edgeshrink import judge
 from edgeshrink import model as models
 from edgeshrink.budget import Budget
 from edgeshrink.errors import ModelError, PassError, RecipeError
-from edgeshrink.evaluate import evaluate
+from edgeshrink.evaluate import Evaluation, evaluate
 from edgeshrink.passes.base import PassContext
 from edgeshrink.pipeline.report import FINAL_FILE, INPUT_FILE, PipelineReport, StepResult
 from edgeshrink.progress import Track, no_progress
-from edgeshrink.recipe import Recipe, check_input
+from edgeshrink.recipe import Recipe
 from edgeshrink.signature import Signature
 
 VALIDATION_IMAGES = 5000  # the last training images: held out of fine-tuning, for passes' own checks
@@ -29,7 +30,6 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
     A step is over budget when it loses more than `max_drop` points against the input, or measures
     below `min_accuracy` percent, on the test images.
     """
-    check_input(recipe, models.is_quantized(proto))
     budget = Budget(max_drop, min_accuracy)
     test = mnist.load("test", data_dir)
     train = mnist.load("train", data_dir)
@@ -37,18 +37,21 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
     fit, validation = train.take(held_out), train.take(VALIDATION_IMAGES, held_out)
     current = reference = models.with_signature(proto, signature)
     models.save(current, output / INPUT_FILE)  # the baseline, with its signature, for bundles and comparisons
-    baseline = evaluate(current, signature, "input", test=test, track=track)
+    baseline = previous = evaluate(current, signature, "input", test=test, track=track)
     if budget.allowed_drop(baseline.accuracy) < 0:
         raise RecipeError(f"{name} measures {100 * baseline.accuracy:.2f}% on the test images, already below "
                           f"--min-accuracy {min_accuracy:g}; lower the floor or start from a better model")
     report = PipelineReport(name, recipe.name, max_drop, baseline, folder=str(output), min_accuracy=min_accuracy)
-    final_model = current
     for step in recipe.steps:
         ctx = PassContext(signature, fit, track, seed, validation=validation, reference=reference,
                           allowed_drop=budget.allowed_drop(baseline.accuracy))
         start = time.perf_counter()
-        candidate = apply_step(step, current, ctx, name)
+        candidate, unsafe = _apply_safely(step, current, ctx, name)
         seconds = time.perf_counter() - start
+        if unsafe:
+            report.steps.append(StepResult(step.position, step.name, step.params(), previous, seconds, "",
+                                           "skipped", [*ctx.notes, f"skipped: {unsafe}"]))
+            continue
         filename = f"{step.position:02d}-{step.name}.onnx"
         models.save(candidate, output / filename)
         try:
@@ -56,16 +59,42 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
         except ModelError as exc:
             raise PassError(f"step {step.position} ({step.name}) made a model that does not run: {exc}") from exc
         within = budget.within(baseline.accuracy, result.accuracy)
-        status = "over budget" if not within else ("unchanged" if candidate is current else "ok")
+        status, notes = _verdict(step, within, previous, result, candidate is current)
         report.steps.append(StepResult(step.position, step.name, step.params(), result, seconds, filename,
-                                       status, list(ctx.notes)))
+                                       status, [*ctx.notes, *notes]))
         if status == "over budget":
             report.stopped_at = step.position
             break
-        current = final_model = candidate
+        if status != "skipped":
+            current, previous = candidate, result
     report.final = FINAL_FILE
-    models.save(final_model, output / report.final)
+    models.save(current, output / report.final)
     return report
+
+
+def _verdict(step, within: bool, previous: Evaluation, result: Evaluation,
+             unchanged: bool) -> tuple[str, list[str]]:
+    """The step's status and what the report should say about it."""
+    if not within:
+        return "over budget", []
+    if unchanged:
+        return "unchanged", []
+    reasons = judge.worse(previous, result)
+    if not reasons:
+        return "ok", []
+    worse = f"worse than its input: {'; '.join(reasons.values())}"
+    if step.skip_if_worse is True or step.skip_if_worse in reasons:
+        return "skipped", [f"skipped (skip_if_worse), {worse}; the next step starts from its input"]
+    return "worse", [f"{worse}; 'skip_if_worse: true' on the step would skip it"]
+
+
+def _apply_safely(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> tuple[onnx.ModelProto, str]:
+    """The step's model, or the input and a reason when the step is not safe on int8 weights."""
+    if step.spec.float_only and not step.spec.tried_on_int8 and models.is_quantized(current):
+        return current, f"{step.name} needs float weights and the model is already int8"
+    candidate = apply_step(step, current, ctx, name)
+    unfolded = judge.int8_unfolded(current, candidate)
+    return (current, f"{step.name}: {unfolded}") if unfolded else (candidate, "")
 
 
 def apply_step(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> onnx.ModelProto:

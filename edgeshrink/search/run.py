@@ -133,3 +133,5 @@ def _check_output(output: Path) -> None:
     if output.is_dir() and any(output.iterdir()) and not (output / MARKER).is_file():
         raise SearchError(f"{output} holds files that are not an edgeshrink search; choose an empty or new folder")
     output.mkdir(parents=True, exist_ok=True)
+    if not (output / MARKER).is_file():  # claimed at once, so an interrupted first run can be continued
+        write_text(output / MARKER, "{}\n")

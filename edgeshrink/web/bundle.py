@@ -7,8 +7,6 @@ import base64
 import json
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeshrink import model as model_io
+from edgeshrink import outputs
 from edgeshrink.data import Split
 from edgeshrink.errors import BundleError, ModelError
 from edgeshrink.size import Size
@@ -55,8 +54,9 @@ class BundleResult:
 
 def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | os.PathLike | None = None,
            samples: int | Split = 100, ort_dir: str | os.PathLike | None = None, runtime: str = "compiled",
-           default: str | None = None) -> BundleResult:
-    """Write the web bundle for `variants` to out_dir (replaced whole, never left half-written).
+           default: str | None = None, force: bool = False) -> BundleResult:
+    """Write the web bundle for `variants` to out_dir, never half-written: an earlier bundle there is replaced,
+    files edgeshrink did not write (a CNAME, a _headers) are kept; any other folder needs `force`.
 
     `samples` is the gallery: a number of digits taken from the start of the MNIST test set, or a Split.
     `runtime` is 'compiled' (where the compiler covers the model; else onnxruntime-web, with the reason in
@@ -69,24 +69,19 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
     default = default or variants[0].name
     if default not in {v.name for v in variants}:
         raise BundleError(f"the default variant {default!r} is not among {', '.join(v.name for v in variants)}")
-    _check_replaceable(out_dir)
+    legacy = _legacy_names(out_dir, app_dir)
+    outputs.check_target(out_dir, "bundle", force, legacy)
     app_files = _app_files(app_dir)
     placements = [place(v, runtime) for v in variants]
     ort = ensure_runtime(app_dir, ort_dir) if any(p.runtime == "ort" for p in placements) else None
     gallery = _gallery(samples)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
+    with outputs.staged(out_dir, "bundle", force, legacy) as tmp:
         writer = Compressor(cache_root(ort_dir) / "compressed")
         files = _write_files(tmp, writer, app_dir, app_files, placements, ort, gallery[0])
         doc = _manifest(placements, files, ort, gallery, default)
         index = transfer.with_preloads((app_dir / "index.html").read_text(), doc["variants"], default)
         files["index.html"] = writer.write(index.encode(), tmp / "index.html")
         _write_manifest(tmp, writer, doc, files)
-        tmp.chmod(0o755)  # mkdtemp made it private; the bundle is meant to be served
-        _replace(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return BundleResult(out_dir, ort.version if ort else None, transfer.by_part(files),
                         {p.variant.name: files[_onnx(p)] for p in placements},
                         {p.variant.name: (p.runtime, p.reason) for p in placements}, doc["first_visit"])
@@ -160,14 +155,13 @@ def _check_model(v: Variant) -> None:
                           "fix the variant's signature")
 
 
-def _check_replaceable(out_dir: Path) -> None:
-    """Only an empty folder or an earlier bundle may be replaced: never someone's other files."""
-    if not out_dir.exists():
-        return
-    if not out_dir.is_dir():
-        raise BundleError(f"{out_dir} is a file; choose a folder for the bundle")
-    if any(out_dir.iterdir()) and not _is_bundle(out_dir):
-        raise BundleError(f"{out_dir} holds files that are not an edgeshrink bundle; choose an empty or new folder")
+def _legacy_names(out_dir: Path, app_dir: Path) -> set[str]:
+    """What a bundle written before folders had a marker holds, if `out_dir` is one (else nothing)."""
+    if not out_dir.is_dir() or not _is_bundle(out_dir):
+        return set()
+    app = {f.relative_to(app_dir).parts[0] for f in _app_files(app_dir)}
+    known = {"ort", "models", manifest.NAME, manifest.SAMPLES_FILE} | app
+    return known | {f"{name}{ext}" for name in known for ext in (".gz", ".br")}
 
 
 def _is_bundle(folder: Path) -> bool:
@@ -240,14 +234,3 @@ def _package_version() -> str:
         return version("edgeshrink")
     except PackageNotFoundError:
         return "(source)"
-
-
-def _replace(tmp: Path, out_dir: Path) -> None:
-    """Swap the finished folder in; the old bundle is removed only once the new one is in place."""
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-        os.replace(out_dir, old / "bundle")
-    os.replace(tmp, out_dir)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)

@@ -119,7 +119,7 @@ def _classify(page, name: str, test, runs: int) -> tuple[dict, float]:
 
 def _compare(name: str, path: Path, entry: dict, pixels: np.ndarray, answer: dict) -> tuple[bool | None, float | None]:
     """The browser's answer against onnxruntime's in Python on the same pixels and signature: identical classes
-    always, and bit-identical scores for int8 models. (identical scores, largest score difference)."""
+    always, and bit-identical scores for int8 models on the compiled runtime. (identical scores, largest difference)."""
     signature = manifest.entry_signature(entry)
     try:
         session = inference.session(model_io.load(path), threads=1)
@@ -139,7 +139,9 @@ def _compare(name: str, path: Path, entry: dict, pixels: np.ndarray, answer: dic
     browser_scores = np.asarray(answer["scores"], dtype=np.float64).astype(np.float32)
     identical = bool(np.array_equal(browser_scores, scores))
     score_diff = float(np.abs(browser_scores.astype(np.float64) - scores.astype(np.float64)).max())
-    if entry.get("quantized") and not identical:
+    # The runtime edgeshrink compiles must reproduce onnxruntime's integer arithmetic exactly; onnxruntime-web is
+    # onnxruntime itself, and float ops around its int8 kernels may round differently (reported, not refused).
+    if entry.get("quantized") and entry["runtime"] == "compiled" and not identical:
         rows = int((browser_scores != scores).any(axis=1).sum())
         raise BundleError(f"{where}: int8 scores differ from onnxruntime's on {rows} of {len(pixels)} test images "
                           f"(by up to {score_diff:.3g}); the runtime does not reproduce onnxruntime's arithmetic")

@@ -1,7 +1,6 @@
 """The pipeline runs a recipe step by step, measures after each, and enforces the accuracy budget."""
 
-import json
-
+import numpy as np
 import onnx
 import pytest
 
@@ -48,16 +47,63 @@ def test_budget_breach_stops_and_keeps_last_good_model(small_cnn, tmp_path, caps
     assert kept == (tmp_path / "out" / "01-simplify.onnx").read_bytes()
 
 
-def test_quantized_input_skips_quantize_and_refuses_float_passes(fast_run, tmp_path):
+def _elements(proto, types, min_rank=0) -> int:
+    return sum(int(np.prod(i.dims)) for i in proto.graph.initializer if i.data_type in types and len(i.dims) >= min_rank)
+
+
+def _int8_weights(proto) -> int:  # rank >= 2: kernels, not the scalar zero points simplify may merge
+    return _elements(proto, (onnx.TensorProto.INT8, onnx.TensorProto.UINT8), min_rank=2)
+
+
+@pytest.mark.parametrize("recipe", ["fast", "default"])
+def test_int8_input_runs_what_is_safe_and_never_unfolds_it(fast_run, tmp_path, recipe):
     _, out = fast_run
     quantized = out / "model.opt.onnx"
-    only_quantize = tmp_path / "q.yaml"
-    only_quantize.write_text("steps:\n  - pass: quantize\n")
-    report = api.optimize(quantized, str(only_quantize), output=tmp_path / "again")
-    assert report.steps[0].status == "unchanged" and "already quantized" in " ".join(report.steps[0].notes)
-    with pytest.raises(RecipeError, match=r"step 1 \(simplify\): the input model is already quantized"):
-        api.optimize(quantized, "fast", output=tmp_path / "refused")
+    report = api.optimize(quantized, recipe, output=tmp_path / recipe)
+    statuses = {s.name: s.status for s in report.steps}
+    assert statuses["quantize"] == "unchanged"
+    assert "already quantized" in " ".join(next(s for s in report.steps if s.name == "quantize").notes)
+    if recipe == "default":
+        prune = report.steps[0]
+        assert prune.status == "skipped" and "needs float weights" in " ".join(prune.notes)
+    assert all(s.notes for s in report.steps if s.status in ("skipped", "worse"))  # each says why
+    final, given = model.load(tmp_path / recipe / "model.opt.onnx"), model.load(quantized)
+    assert _int8_weights(final) == _int8_weights(given) > 0
+    floats = (onnx.TensorProto.FLOAT,)
+    assert _elements(final, floats) <= _elements(given, floats)  # nothing unfolded back to float
+    assert abs(report.final_evaluation.accuracy - report.baseline.accuracy) <= 0.001
 
+
+def test_int8_guard_refuses_a_step_that_unfolds_weights(fast_run):
+    from edgeshrink import judge
+    from onnx import numpy_helper
+
+    _, out = fast_run
+    quantized = model.load(out / "model.opt.onnx")
+    unfolded = model.clone(quantized)
+    int8 = next(i for i in unfolded.graph.initializer if i.data_type == onnx.TensorProto.INT8 and len(i.dims) > 1)
+    as_float = numpy_helper.from_array(numpy_helper.to_array(int8).astype(np.float32), int8.name)
+    int8.CopyFrom(as_float)
+    assert "unfold" in judge.int8_unfolded(quantized, unfolded)
+    assert judge.int8_unfolded(quantized, quantized) == ""
+
+
+def test_a_step_that_makes_the_model_larger_is_flagged_and_skip_if_worse_skips_it(peers_dir, tmp_path):
+    """Quantizing a ~600-parameter model adds more scales, zero points and Q/DQ nodes than int8 saves."""
+    recipe = tmp_path / "shrink-then-quantize.yaml"
+    recipe.write_text("steps:\n  - pass: prune\n    method: structured\n    sparsity: 0.7\n    finetune_epochs: 0\n"
+                      "  - pass: quantize\n    calibration_images: 100\n")
+    tiny = peers_dir / "torch_tiny_cnn_pad_avgpool.onnx"
+    flagged = api.optimize(tiny, str(recipe), output=tmp_path / "flagged", max_drop=100)
+    quantize = flagged.steps[1]
+    assert quantize.evaluation.size.raw > flagged.steps[0].evaluation.size.raw
+    assert quantize.status == "worse" and "x larger" in " ".join(quantize.notes)
+    skipping = api.optimize(tiny, str(recipe), ["quantize.skip_if_worse=true"], output=tmp_path / "skipped",
+                            max_drop=100)
+    assert skipping.steps[1].status == "skipped" and skipping.completed
+    kept = (tmp_path / "skipped" / "model.opt.onnx").read_bytes()
+    assert kept == (tmp_path / "skipped" / "01-prune.onnx").read_bytes()
+    assert skipping.final_evaluation == skipping.steps[0].evaluation
 
 def test_rerun_into_a_run_folder_replaces_it_whole(small_cnn, tmp_path):
     simplify_only, prune_then_simplify = tmp_path / "a.yaml", tmp_path / "b.yaml"
@@ -92,9 +138,9 @@ def test_floor_stops_a_step_the_drop_budget_would_allow(small_cnn, tmp_path, cap
     code = main(["optimize", str(small_cnn), "--recipe", str(recipe), "--max-drop", "100", "--min-accuracy", "90",
                  "-o", str(tmp_path / "out")])
     out = " ".join(capsys.readouterr().out.split())
-    assert code == 3 and "below the 90% floor" in out and "floor 90%" in out
-    doc = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert doc["min_accuracy"] == 90 and [s["status"] for s in doc["steps"]] == ["ok", "over budget"]
+    assert code == 3 and "below the 90% floor" in out and "floor 90%" in out  # cli/codes.py: OVER_BUDGET
+    saved = PipelineReport.read(tmp_path / "out")
+    assert saved.min_accuracy == 90 and [s.status for s in saved.steps] == ["ok", "over budget"]
 
 
 def test_a_floor_above_the_input_is_refused_before_any_step(small_cnn, tmp_path):

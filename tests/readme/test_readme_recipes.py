@@ -38,7 +38,7 @@ def test_every_shipped_recipe_runs_end_to_end(name, small_cnn, tmp_path):
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(expected)  # README
     doc = json.loads((out / "report.json").read_text())
     assert [s["name"] for s in doc["steps"]] == [s.name for s in steps]
-    assert all(s["status"] in ("ok", "unchanged") for s in doc["steps"])
+    assert all(s["status"] in ("ok", "unchanged", "worse") for s in doc["steps"])  # kept: none skipped or over budget
     base, final = doc["baseline"], doc["steps"][-1]["evaluation"]
     assert 100 * (base["accuracy"] - final["accuracy"]) <= 5  # the budget it was given
     assert final["size"]["gzip"] < base["size"]["gzip"] / 2

@@ -10,15 +10,17 @@ import shutil
 import numpy as np
 import pytest
 
-from edgeshrink.errors import BundleError
+from edgeshrink import outputs
+from edgeshrink.errors import BundleError, OutputError
 from edgeshrink.web import bundle
 from edgeshrink.web.manifest import entry_signature
 from edgeshrink.web.runtime import ENV_VAR, cache_root, default_app_dir, ensure_runtime
 
 
 def _files(folder) -> set[str]:
-    """The bundle's files, without the .gz and .br beside them."""
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.suffix not in (".gz", ".br")}
+    """The bundle's files, without the .gz and .br beside them and the marker the page never loads."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if p.is_file() and p.suffix not in (".gz", ".br") and p.name != outputs.MARKER}
 
 
 def test_bundle_holds_app_models_runtime_and_samples(dist, web_variants):
@@ -28,7 +30,9 @@ def test_bundle_holds_app_models_runtime_and_samples(dist, web_variants):
     # only the WebAssembly build of the runtime: no WebGPU/JSEP/asyncify/JSPI files, no npm metadata
     assert sorted(n for n in names if n.startswith("ort/")) == [
         "ort/ort-wasm-simd-threaded.mjs", "ort/ort-wasm-simd-threaded.wasm", "ort/ort.wasm.min.mjs"]
-    assert not any("node_modules" in n or n.endswith("package.json") or n.startswith(".") for n in names)
+    assert not any(n.startswith(".") for n in names)
+    assert (dist / outputs.MARKER).is_file()  # the list of files edgeshrink wrote, so a rebuild keeps the user's others
+    assert not any("node_modules" in n or n.endswith("package.json") for n in names)
     for v in web_variants:
         assert (dist / "models" / f"{v.name}.onnx").read_bytes() == v.model_path.read_bytes()
 
@@ -99,9 +103,20 @@ def test_rebuilding_replaces_the_old_bundle_whole(web_variants, tmp_path):
 
 def test_a_folder_of_other_files_is_never_replaced(web_variants, tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(BundleError, match="not an edgeshrink bundle; choose an empty or new folder"):
+    with pytest.raises(OutputError, match="holds files edgeshrink did not write \\(notes.txt\\); choose an empty"):
         bundle(web_variants, tmp_path, samples=3)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+    bundle(web_variants, tmp_path, samples=3, force=True)  # --force: write beside them, keep them
+    assert (tmp_path / "notes.txt").read_text() == "mine" and (tmp_path / "index.html").is_file()
+
+
+def test_rebuilding_keeps_files_the_user_added(web_variants, tmp_path):
+    out = tmp_path / "site"
+    bundle(web_variants, out, samples=3)
+    (out / "CNAME").write_text("digits.example.org\n")
+    bundle(web_variants[:1], out, samples=3)
+    assert (out / "CNAME").read_text() == "digits.example.org\n"
+    assert sorted(p.name for p in (out / "models").glob("*.onnx")) == ["fp32.onnx"]
 
 
 @pytest.mark.parametrize("change, message", [

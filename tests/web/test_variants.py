@@ -30,3 +30,26 @@ def test_no_baseline_bundle_ships_only_the_optimized_model(fast_run, tmp_path):
 def test_a_folder_without_report_is_refused(tmp_path):
     with pytest.raises(BundleError, match="has no report.json; pass the output folder of 'edgeshrink optimize'"):
         from_optimize_output(tmp_path)
+
+
+@pytest.mark.parametrize("replacement,message", [
+    ("00-input.onnx", "is not the model the report measured"),  # another edgeshrink model
+    ("peer", "was not written by 'edgeshrink optimize'"),  # someone else's model, no signature
+])
+def test_a_replaced_optimized_model_is_refused(fast_run, tmp_path, peers_dir, replacement, message):
+    import shutil
+
+    _, out = fast_run
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    source = peers_dir / "zoo_mnist8.onnx" if replacement == "peer" else copy / replacement
+    shutil.copy(source, copy / "model.opt.onnx")
+    with pytest.raises(BundleError, match=message):
+        from_optimize_output(copy)
+
+
+@pytest.mark.parametrize("text", ["{not json", "{}", "[1, 2]", '{"steps": [{"status": "ok"}]}'])
+def test_a_report_that_is_not_an_optimize_report_is_refused(tmp_path, text):
+    (tmp_path / "report.json").write_text(text)
+    with pytest.raises(BundleError, match="is not a report of 'edgeshrink optimize'"):
+        from_optimize_output(tmp_path)
