@@ -119,3 +119,16 @@ def test_edge_latency_names_why_a_model_does_not_compile(model, test_split):
     edge = measure_edge(odd, SIG, test_split.images[:10], runs=5)
     assert edge.median_ms is None and edge.p90_ms is None and edge.runs == 0
     assert edge.wasm_bytes == 0 and edge.wasm_brotli == 0 and "Hardmax" in edge.reason
+
+
+def test_latency_is_measured_by_default_and_survives_the_report_round_trip(model, test_split):
+    from edgeshrink.evaluate import Evaluation
+
+    result = evaluate(model, SIG, "c.onnx", test=test_split.take(300))
+    assert result.latency is not None and result.latency.batch == 1 and result.latency.runs >= 50
+    assert result.edge is not None and (result.edge.median_ms is not None or result.edge.reason)
+    assert Evaluation.from_dict(result.to_dict()) == result
+    bare = evaluate(model, SIG, "c.onnx", test=test_split.take(300), latency=False)
+    assert Evaluation.from_dict(bare.to_dict()) == bare and bare.latency is None and bare.edge is None
+    extra = {**bare.to_dict(), "added_by_a_later_version": 1}
+    assert Evaluation.from_dict(extra) == bare

@@ -125,3 +125,8 @@ def test_unreadable_preprocessing_is_refused_word_for_word():
 def test_stored_signatures_are_byte_stable():
     """Sorted keys: the same signature always writes the same metadata, so re-saved models are identical."""
     assert sig().to_json().startswith('{"batch": null, "dtype": "float32", "input_name": "x", "layout": "NCHW", ')
+
+
+def test_the_refusal_quotes_the_users_own_spelling():
+    with pytest.raises(ModelError, match=r"^preprocessing 'scale=0, mean=0, std=1' has scale=0: "):
+        Preprocess.parse("scale=0, mean=0, std=1")
