@@ -54,7 +54,7 @@ def _run(small_cnn, recipe, tmp_path, **budget):
 def test_budget_is_in_points_just_under_the_first_loss_stops(losses, small_cnn, recipe, tmp_path):
     _, d1, _ = losses
     report = _run(small_cnn, recipe, tmp_path, max_drop=d1 - HAIR)
-    assert report.stopped_at == 1 and [s.status for s in report.steps] == ["over budget"]
+    assert report.stopped_at == 1 and _budget_statuses(report) == ["over budget"]
     assert (tmp_path / "out" / "model.opt.onnx").read_bytes() == (tmp_path / "out" / "00-input.onnx").read_bytes()
 
 
@@ -62,15 +62,15 @@ def test_a_loss_equal_to_the_budget_is_within_it(losses, small_cnn, recipe, tmp_
     """'A step that loses more than --max-drop points stops the run': exactly the budget does not."""
     _, d1, d2 = losses
     report = _run(small_cnn, recipe, tmp_path, max_drop=d2)
-    assert report.completed and [s.status for s in report.steps] == ["ok", "ok"]
-    assert _run(small_cnn, recipe, tmp_path / "first", max_drop=d1).steps[0].status == "ok"
+    assert report.completed and _budget_statuses(report) == ["ok", "ok"]
+    assert _budget_statuses(_run(small_cnn, recipe, tmp_path / "first", max_drop=d1))[0] == "ok"
 
 
 def test_budget_counts_against_the_input_not_the_previous_step(losses, small_cnn, recipe, tmp_path):
     """Each cut alone stays within the budget; together they do not: step 2 stops the run."""
     _, d1, d2 = losses
     report = _run(small_cnn, recipe, tmp_path, max_drop=max(d1, d2 - d1) + HAIR)
-    assert [s.status for s in report.steps] == ["ok", "over budget"] and report.stopped_at == 2
+    assert _budget_statuses(report) == ["ok", "over budget"] and report.stopped_at == 2
     kept = (tmp_path / "out" / "model.opt.onnx").read_bytes()
     assert kept == (tmp_path / "out" / "01-prune.onnx").read_bytes()
     assert report.final_evaluation == report.steps[0].evaluation
@@ -80,9 +80,9 @@ def test_min_accuracy_floor_at_its_edge(losses, small_cnn, recipe, tmp_path):
     base, d1, d2 = losses
     floor = round(100 * base - d1, 2)  # exactly what step 1 measures, in percent
     report = _run(small_cnn, recipe, tmp_path, max_drop=100, min_accuracy=floor)
-    assert [s.status for s in report.steps] == ["ok", "over budget"]
+    assert _budget_statuses(report) == ["ok", "over budget"]
     report = _run(small_cnn, recipe, tmp_path / "higher", max_drop=100, min_accuracy=floor + HAIR)
-    assert [s.status for s in report.steps] == ["over budget"]
+    assert _budget_statuses(report) == ["over budget"]
 
 
 def test_cli_exit_code_and_sentence_when_over_budget(losses, small_cnn, recipe, tmp_path):
@@ -134,3 +134,9 @@ def test_detection_fine_tuning_and_calibration_never_see_a_test_image(small_cnn,
     seen = set().union(*(_digests(batch) for batch in fed))
     assert len(seen) >= 5000 + 256  # detection's trial and fine-tuning went through feed()
     assert not seen & _digests(test_split.images)
+
+
+def _budget_statuses(report) -> list[str]:
+    """Each step's status as the budget decided it: 'worse' is a step within budget that measured larger or
+    slower than its input, and slower depends on the machine's load, which these tests do not control."""
+    return ["ok" if s.status == "worse" else s.status for s in report.steps]
