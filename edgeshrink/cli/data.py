@@ -32,6 +32,7 @@ def fetch(
 def info(data_dir: DataDir = None) -> None:
     """Show where MNIST is cached and whether every file verifies."""
     folder = mnist.data_dir(data_dir)
+    mnist.check_folder(folder)
     status = mnist.status(folder)
     console.print(f"MNIST folder: {folder}")
     for name, state in status.items():

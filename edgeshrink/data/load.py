@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeshrink.data.idx import FETCH_HINT, MNIST_FILES, parse, verify
-from edgeshrink.data.store import data_dir
+from edgeshrink.data.store import check_folder, data_dir
 from edgeshrink.errors import DataError
 
 
@@ -37,6 +37,7 @@ def load(split: str, folder: str | os.PathLike | None = None) -> Split:
 
 @functools.lru_cache(maxsize=4)
 def _load(split: str, folder: Path) -> Split:
+    check_folder(folder)
     if not folder.is_dir():
         raise DataError(f"no MNIST data in {folder}; {FETCH_HINT}")
     arrays = {}

@@ -27,6 +27,13 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
     return Path(cache_root) / "edgeshrink" / "mnist"
 
 
+def check_folder(folder: Path) -> None:
+    """A DataError if the MNIST folder is a file (a folder that does not exist yet is fine)."""
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"the MNIST folder {folder} is a file, not a folder; pass the folder that holds the "
+                        f"four IDX files, or unset --data-dir and {ENV_VAR} to use the user cache")
+
+
 def locate(spec: IdxFile, folder: Path) -> Path:
     """The path of `spec` in `folder`, plain or .gz, accepting the common '.'-for-'-' spelling."""
     for stem in (spec.name, spec.name.replace("-idx", ".idx")):

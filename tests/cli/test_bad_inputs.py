@@ -103,7 +103,9 @@ CASES = [  # (id, arguments with {d} for the bad-inputs folder, exit code, what 
     ("serve a non-bundle", ["serve", "{d}/nobundle", "--port", "0"], 1, "is not a web bundle"),
     ("unknown option", ["evaluate", "--no-such-option"], 2, "No such option"),
     ("unknown architecture", ["train", "--arch", "resnet50", "-o", "{d}/t"], 1, "unknown architecture"),
-    ("data dir is a file", ["data", "info", "--data-dir", "{d}/afile"], 1, ""),
+    ("data dir is a file", ["data", "info", "--data-dir", "{d}/afile"], 1, "is a file, not a folder"),
+    ("evaluate --data-dir a file", ["evaluate", "{d}/good.onnx", "--data-dir", "{d}/afile"], 1,
+     "is a file, not a folder"),
 ]
 
 
