@@ -240,11 +240,12 @@ async function start() {
   const names = app.manifest.variants.map((v) => v.name);
   const wanted = new URLSearchParams(location.search).get("model");
   app.current = names.includes(wanted) ? wanted : app.manifest.default ?? names[0];
+  // the model loads (fetch, compile) while the page renders its cards
+  const model = getModel(app.current);
+  model.catch(() => {});  // reported by the first prediction
   ui.renderModels(app.manifest.variants, app.current, pickModel);
   ui.renderSizes(app.manifest.first_visit, app.manifest.sizes);
   showRuntime();
-  const model = getModel(app.current);
-  model.catch(() => {});  // reported by the first prediction
   ready.resolve({ variants: names, runtime: variant(app.current).runtime });
   return model;
 }

@@ -14,7 +14,9 @@ export function formatMs(ms) {
   return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 }
 
-export const formatCount = (n) => (n == null ? "–" : n.toLocaleString("en-US"));
+// Thousands separators without Intl: the first toLocaleString call in a page costs 15-75 ms (ICU set-up),
+// and the model cards render before the first prediction.
+export const formatCount = (n) => (n == null ? "–" : String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","));
 export const formatPercent = (p, digits = 2) => (p == null ? "–" : `${(p * 100).toFixed(digits)} %`);
 
 function el(tag, className, text) {
