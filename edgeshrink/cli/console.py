@@ -31,7 +31,8 @@ def show(table: Table) -> None:
 def progress() -> Iterator:
     """A Track for library calls that draws one rich bar per task on stderr while the block runs."""
     bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err_console, transient=True)
+                    console=err_console, transient=True,
+                    disable=not err_console.is_terminal)  # a pipe or a file gets no bars (nor a blank line)
 
     @contextlib.contextmanager
     def track(description: str, total: int) -> Iterator[Advance]:

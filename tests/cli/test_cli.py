@@ -121,3 +121,13 @@ def test_compare_feeds_each_model_its_own_preprocessing(capsys, tmp_path, peers_
     assert rows[2].startswith("keras_mlp_nhwc_raw255.onnx,98.04%,-0.86 pt")
     assert "| zoo_mnist8.onnx | 98.90% |" in md.read_text()
     assert "keras_mlp_nhwc_raw255.onnx" in capsys.readouterr().out
+
+
+def test_progress_bars_write_nothing_to_a_pipe(capsys):
+    """Bars are for terminals: piped stderr gets no bars and no blank line before an error message."""
+    from edgeshrink.cli.console import err_console, progress
+
+    with progress() as track, track("fine-tuning", 3) as advance:
+        advance(3)
+    err_console.print("error: boom")
+    assert capsys.readouterr().err == "error: boom\n"
