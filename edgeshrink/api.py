@@ -121,7 +121,8 @@ def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (),
     opened = open_model(path, preprocess, data_dir)
     with outputs.staged(folder, "output", force) as tmp:
         result = pipeline.run(opened.model, opened.detection.signature, plan, tmp, name=path.name, max_drop=max_drop,
-                              min_accuracy=min_accuracy, data_dir=data_dir, track=track)
+                              min_accuracy=min_accuracy, data_dir=data_dir, track=track,
+                              preprocess_source=opened.detection.source)
         result.folder = str(folder)
         result.baseline.notes.extend(opened.notes())
         result.write(tmp)

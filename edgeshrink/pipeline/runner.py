@@ -24,7 +24,7 @@ VALIDATION_IMAGES = 5000  # the last training images: held out of fine-tuning, f
 
 def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Path, *,
         name: str = "model", max_drop: float = 0.5, min_accuracy: float | None = None, data_dir=None,
-        track: Track = no_progress, seed: int = 0) -> PipelineReport:
+        track: Track = no_progress, seed: int = 0, preprocess_source: str = "metadata") -> PipelineReport:
     """Apply `recipe` to `proto`, writing NN-pass.onnx per step and model.opt.onnx into `output`.
 
     A step is over budget when it loses more than `max_drop` points against the input, or measures
@@ -37,7 +37,8 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
     fit, validation = train.take(held_out), train.take(VALIDATION_IMAGES, held_out)
     current = reference = models.with_signature(proto, signature)
     models.save(current, output / INPUT_FILE)  # the baseline, with its signature, for bundles and comparisons
-    baseline = previous = evaluate(current, signature, "input", test=test, track=track)
+    baseline = previous = evaluate(current, signature, "input", test=test, track=track,
+                                   preprocess_source=preprocess_source)
     if budget.allowed_drop(baseline.accuracy) < 0:
         raise RecipeError(f"{name} measures {100 * baseline.accuracy:.2f}% on the test images, already below "
                           f"--min-accuracy {min_accuracy:g}; lower the floor or start from a better model")

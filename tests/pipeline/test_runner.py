@@ -147,3 +147,16 @@ def test_a_floor_above_the_input_is_refused_before_any_step(small_cnn, tmp_path)
     with pytest.raises(RecipeError, match=r"already below --min-accuracy 99.9; lower the floor"):
         api.optimize(small_cnn, "fast", output=tmp_path / "out", min_accuracy=99.9)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("preprocess, source", [("mnist", "option"), (None, "detected")])
+def test_the_report_says_how_the_inputs_preprocessing_was_found(small_cnn, tmp_path, preprocess, source):
+    bare = model.read(small_cnn).model
+    del bare.metadata_props[:]  # no signature: the option decides, else a trial on training images
+    onnx.save(bare, tmp_path / "bare.onnx")
+    (tmp_path / "r.yaml").write_text("steps:\n  - pass: simplify\n")
+    report = api.optimize(tmp_path / "bare.onnx", str(tmp_path / "r.yaml"), preprocess=preprocess,
+                          output=tmp_path / "out")
+    assert report.baseline.preprocess_source == source
+    assert PipelineReport.read(tmp_path / "out").baseline.preprocess_source == source
+    assert report.steps[0].evaluation.preprocess_source == "metadata"  # outputs carry the signature
