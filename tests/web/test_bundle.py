@@ -194,4 +194,13 @@ def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path)
         "js/runtime.js", "js/signature.js", "js/ui.js", "manifest.json", "models/fp32/model.mjs",
         "models/fp32/model.wasm", "samples.bin", "style.css"])
     assert visit["runtime"]["brotli"] < 2_000 and visit["total"]["brotli"] < 40_000
-    assert '"fp32":[["js/backends/compiled.js","module"]' in (result.out_dir / "index.html").read_text()
+    page = (result.out_dir / "index.html").read_text()
+    assert '"fp32":[["js/backends/compiled.js","module"]' in page
+    # the default's runtime and model are plain links, ahead of the stylesheet and of every script (a script
+    # after a stylesheet waits for it; links made by a script wait for the script)
+    head = page[:page.index('<link rel="stylesheet"')]
+    assert "<script" not in head[:head.index('href="models/fp32/model.wasm"')]
+    for link in ('<link rel="modulepreload" href="js/backends/compiled.js">',
+                 '<link rel="modulepreload" href="models/fp32/model.mjs">',
+                 '<link rel="preload" href="models/fp32/model.wasm" as="fetch" crossorigin>'):
+        assert link in head
