@@ -26,6 +26,29 @@ def matmul_loops(a: str, b: str, y: str, m: int, k: int, n: int, trans_a: bool, 
             f"  for (int nn = 0; nn < {n}; nn++) row[nn] += av * ({acc_type})({b_expr.format(bi)}); }} }}")
 
 
+# onnxruntime packs constant float weights and runs MLAS's packed SGEMM: K in blocks of this many
+PACKED_STRIDE_K = 256
+
+
+def mlas_sgemm_loops(a: str, b: str, y: str, m: int, k: int, n: int, trans_a: bool, trans_b: bool,
+                     alpha: float, init: str | None) -> str:
+    """y = alpha * A.B (+ the C already in y when `init` stores it) as MLAS's packed SGEMM rounds it: per
+    block of K, a chain of fused multiply-adds from zero (k ascending), then added to y (the first block
+    stores when there is no C). `init` is C code for y[mm*n + nn] before the first block, or None."""
+    ai = f"{a}[kk*{m} + mm]" if trans_a else f"{a}[mm*{k} + kk]"
+    bi = f"{b}[nn*{k} + kk]" if trans_b else f"{b}[kk*{n} + nn]"
+    scaled = "s" if alpha == 1.0 else f"s * {flit(alpha)}"
+    add = "y = s + y;" if alpha == 1.0 else f"y = rt_fmaf(s, {flit(alpha)}, y);"
+    first = f"y = {scaled};" if init is None else add
+    start = f"float y = {init};" if init is not None else "float y = 0.0f;"
+    return (f"for (int mm = 0; mm < {m}; mm++) for (int nn = 0; nn < {n}; nn++) {{ {start}"
+            f" for (int k0 = 0; k0 < {k}; k0 += {PACKED_STRIDE_K}) {{ float s = 0.0f;"
+            f"  int k1 = rt_min(k0 + {PACKED_STRIDE_K}, {k});"
+            f"  for (int kk = k0; kk < k1; kk++) s = rt_fmaf({ai}, {bi}, s);"
+            f"  if (k0 == 0) {{ {first} }} else {{ {add} }} }}"
+            f" {y}[mm*{n} + nn] = y; }}")
+
+
 def emit_gemm(node, prog) -> str:
     a, b, c = (inputs(node, prog) + [None])[:3]
     y = output(node, prog)
@@ -35,6 +58,8 @@ def emit_gemm(node, prog) -> str:
     if tb and b.const is not None:  # constant weights stored (K, N): the output row accumulates, vectorized
         b, tb = prog.transposed(b.name), False
     alpha, beta = attr(node, "alpha", 1.0), attr(node, "beta", 1.0)
+    if prog.exact_float:  # inside an int8 graph the scores must match onnxruntime's order and rounding
+        return _exact_gemm(node, prog, a, b, c, y, (m, k, n, ta, tb), alpha, beta)
     code = matmul_loops(prog.ptr(a.name), prog.ptr(b.name), prog.ptr(y.name), m, k, n, ta, tb, "float")
     term = "ys[i]" if alpha == 1.0 else f"{flit(alpha)} * ys[i]"
     if c is not None:
@@ -44,6 +69,22 @@ def emit_gemm(node, prog) -> str:
     act = fused_activation(node, f"({term})")
     return (f"{code} {{ float *ys = {prog.ptr(y.name)};"
             f" for (int i = 0; i < {m * n}; i++) ys[i] = {act}; }}")
+
+
+def _exact_gemm(node, prog, a, b, c, y, dims, alpha: float, beta: float) -> str:
+    """onnxruntime's Gemm: C broadcast into Y (times beta), then the packed SGEMM adds alpha * A.B."""
+    m, k, n, ta, tb = dims
+    init = None
+    if c is not None and beta != 0.0:
+        cst = _bcast_strides(c.shape, (m, n))
+        init = f"{prog.ptr(c.name)}[mm*{cst[0]} + nn*{cst[1]}]"
+        if beta != 1.0:
+            init = f"{init} * {flit(beta)}"
+    code = mlas_sgemm_loops(prog.ptr(a.name), prog.ptr(b.name), prog.ptr(y.name), m, k, n, ta, tb, alpha, init)
+    act = fused_activation(node, "ys[i]")
+    if act == "ys[i]":
+        return code
+    return f"{code} {{ float *ys = {prog.ptr(y.name)}; for (int i = 0; i < {m * n}; i++) ys[i] = {act}; }}"
 
 
 def _bcast_strides(shape, target) -> list[int]:
@@ -77,10 +118,15 @@ def emit_matmul(node, prog) -> str:
     code = []
     for i in range(batch):
         bp = f"{prog.ptr(b.name)} + {i * k * n if b_batched else 0}"
+        if prog.exact_float:  # MLAS's packed SGEMM order inside an int8 graph (alpha applied there)
+            code.append(mlas_sgemm_loops(f"({prog.ptr(a.name)} + {i * m * k})", f"({bp})",
+                                         f"({prog.ptr(y.name)} + {i * m * n})", m, k, n, False, tb,
+                                         attr(node, "alpha", 1.0), None))
+            continue
         code.append(matmul_loops(f"({prog.ptr(a.name)} + {i * m * k})", f"({bp})",
                                  f"({prog.ptr(y.name)} + {i * m * n})", m, k, n, False, tb, "float"))
     alpha = attr(node, "alpha", 1.0)
-    if alpha != 1.0:
+    if alpha != 1.0 and not prog.exact_float:
         code.append(f"for (int i = 0; i < {y.size}; i++) {prog.ptr(y.name)}[i] *= {flit(alpha)};")
     return " ".join(code)
 
