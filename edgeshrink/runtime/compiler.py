@@ -28,6 +28,9 @@ class Compiled:
     operators: list[str] = field(default_factory=list)  # of the optimized graph that was compiled
     notes: list[str] = field(default_factory=list)
     source: str = ""  # the generated C, for reading and debugging
+    # int8 arithmetic where the model runs: its scores are onnxruntime's bit for bit (a model whose int8
+    # weights onnxruntime folds back to float runs float kernels, and only its classes must agree)
+    exact: bool = False
 
 
 def compile_model(proto: onnx.ModelProto, signature: Signature, simd: bool = True) -> Compiled:
@@ -59,7 +62,8 @@ def build(prepared: Prepared, simd: bool = True) -> Compiled:
     wasm = toolchain.build(source, simd)
     loader = _loader(prog[x], prog[y], prepared.batch)
     return Compiled({WASM_FILE: wasm, ENTRY_FILE: loader.encode()}, ENTRY_FILE, prepared.batch,
-                    [n.op_type for n in nodes], [prepared.note] if prepared.note else [], source)
+                    [n.op_type for n in nodes], [prepared.note] if prepared.note else [], source,
+                    prog.exact_float)
 
 
 def _ordered(graph: onnx.GraphProto) -> list[onnx.NodeProto]:

@@ -21,7 +21,7 @@ class Placement:
     reason: str | None = None  # why onnxruntime-web runs a variant the compiled runtime was asked for
     files: dict[str, bytes] = field(default_factory=dict)  # the compiled runtime's files, by name
     entry: str | None = None  # the compiled runtime's ES module
-    quantized: bool = False
+    quantized: bool = False  # int8 arithmetic where it runs: the compiled runtime's scores must be bit-identical
 
 
 def place(variant: Variant, wanted: str) -> Placement:
@@ -38,4 +38,4 @@ def place(variant: Variant, wanted: str) -> Placement:
         compiled = compile_model(proto, variant.signature)
     except UnsupportedModel as exc:
         return Placement(variant, "ort", reason=str(exc), quantized=quantized)
-    return Placement(variant, "compiled", None, dict(compiled.files), compiled.entry, quantized)
+    return Placement(variant, "compiled", None, dict(compiled.files), compiled.entry, compiled.exact)

@@ -49,3 +49,21 @@ def test_lenet5_default_bit_identical(lenet5, train_split, test_split):
     model = apply_recipe(proto, found.signature, "default", train_split, overrides)
     got, want = compiled_vs_onnxruntime(model, found.signature, test_split.images[:SLICE])
     assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+@pytest.mark.parametrize("overrides, exact", [
+    (["quantize.format=QOperator"], True),  # its float last Gemm follows MLAS's packed SGEMM
+    (["quantize.activation_type=int8"], True),
+    (["quantize.mode=weights"], False),  # int8 weights that onnxruntime folds to float: float kernels
+])
+def test_lenet5_quantized_forms(lenet5, train_split, test_split, overrides, exact):
+    from edgeshrink.runtime import compile_model
+
+    proto, found = lenet5
+    model = apply_recipe(proto, found.signature, "fast", train_split, ["quantize.calibration_images=100", *overrides])
+    assert compile_model(model, found.signature).exact is exact
+    got, want = compiled_vs_onnxruntime(model, found.signature, test_split.images[:SLICE])
+    if exact:
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    else:
+        assert (got.argmax(1) == want.argmax(1)).all() and np.abs(got - want).max() < 1e-3
