@@ -23,9 +23,13 @@ MODULES=(
   "recipe|edgeshrink/recipe.py|tests/test_recipe.py tests/test_recipe_rules.py tests/test_recipe_messages.py"
   "report|edgeshrink/report/table.py edgeshrink/report/render.py edgeshrink/pipeline/report.py|tests/report"
   "signature|edgeshrink/signature.py|tests/test_signature.py tests/test_detect.py -k not+peer+and+not+output_kinds"
-  "detect|edgeshrink/detect.py|tests/test_detect_trial.py tests/test_detect.py -k not+peer+and+not+output_kinds"
+  "detect|edgeshrink/detect.py|tests/test_detect_trial.py tests/test_detect_scores.py tests/test_detect.py -k not+peer+and+not+output_kinds+and+not+trained_with"
   "structured|edgeshrink/passes/prune/structured.py|tests/passes/prune/test_structured_ranking.py tests/passes/prune/test_structured.py -k not+peer+and+not+keeps_the_outputs+and+not+second_output"
   "evaluate|edgeshrink/evaluate.py|tests/test_evaluate.py"
+  # the compiled runtime's kernels that decide numbers: requantization and rounding (qlinear, qbinary), the
+  # integer sums (intgemm) and the sliding-window geometry (window: output sizes, pads, ceil_mode); every test
+  # compiles a one-operator graph with clang and runs it in Node, bit for bit against onnxruntime
+  "kernels|edgeshrink/runtime/kernels/qlinear.py edgeshrink/runtime/kernels/qbinary.py edgeshrink/runtime/kernels/intgemm.py edgeshrink/runtime/kernels/window.py|tests/runtime/test_qlinear.py tests/runtime/test_pool.py tests/runtime/test_conv.py"
 )
 
 if ! command -v mutmut >/dev/null; then
