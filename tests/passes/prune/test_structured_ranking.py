@@ -247,3 +247,26 @@ def test_a_matmul_with_a_batched_weight_is_left_whole_with_the_reason():
     onnx.checker.check_model(model)
     surgery = structured.prune(model, {"h": 2}, "logits")
     assert not surgery.pruned and surgery.blocked == ["h (MatMul): MatMul with a batched weight is left whole"]
+
+
+def test_a_layer_listed_after_the_class_scores_is_still_considered():
+    """The class-score Gemm comes before a feature head in the node list: the head is still looked at (and
+    left whole, since its output is the model's second output), and the shared layer is cut."""
+    rng = np.random.default_rng(3)
+    inits = {"w1": np.sign(rng.normal(0, 1, (8, 784))) * 0.01 * np.arange(8, 0, -1)[:, None],
+             "out": rng.normal(0, 0.3, (8, 10)), "w2": rng.normal(0, 0.3, (6, 8))}
+    nodes = [helper.make_node("Flatten", ["image"], ["x"]), helper.make_node("Gemm", ["x", "w1"], ["h1"], transB=1),
+             helper.make_node("Relu", ["h1"], ["r1"]), helper.make_node("Gemm", ["r1", "out"], ["logits"]),
+             helper.make_node("Gemm", ["r1", "w2"], ["feat"], transB=1)]
+    image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, 28, 28])
+    outs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10]),
+            helper.make_tensor_value_info("feat", TensorProto.FLOAT, ["N", 6])]
+    graph = helper.make_graph(nodes, "heads", [image], outs,
+                              [numpy_helper.from_array(v.astype(np.float32), n) for n, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    surgery = structured.prune(model, {"h1": 4, "feat": 3}, "logits")
+    assert surgery.pruned == ["h1"]
+    assert len(surgery.blocked) == 1 and surgery.blocked[0].startswith("feat (Gemm): ")
+    assert "feat" in surgery.blocked[0].split(": ", 1)[1]
+    after = values_of(surgery.model)
+    assert after["w1"].shape == (4, 784) and after["out"].shape == (4, 10) and after["w2"].shape == (6, 4)
