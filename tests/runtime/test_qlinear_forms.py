@@ -1,0 +1,44 @@
+"""The int8 kernels' less common forms against onnxruntime, bit for bit: QGemm with alpha, transA and a
+scalar bias; QLinearMatMul with a weight zero point (the plain loops instead of the paired SIMD layout), an odd
+inner size and int8 activations; per-axis quantization by the default and a negative axis."""
+
+import numpy as np
+import pytest
+from onnx import helper
+
+from tests.runtime.kernel_check import assert_matches, graph, rand
+
+
+@pytest.mark.parametrize("alpha,trans_a,c_size", [(0.5, 0, 1), (1.0, 1, 10), (2.0, 1, 1)])
+def test_qgemm_alpha_trans_a_and_a_scalar_bias(alpha, trans_a, c_size):
+    inits = {"as": np.float32(0.03), "az": np.uint8(120), "b": rand((10, 24), 3, np.int8, -127, 127),
+             "bs": rand((10,), 4, low=0.001, high=0.01), "bz": np.zeros(10, np.int8),
+             "c": rand((c_size,), 5, np.int32, -3000, 3000), "ys": np.float32(0.07), "yz": np.uint8(128)}
+    node = helper.make_node("QGemm", ["x", "as", "az", "b", "bs", "bz", "c", "ys", "yz"], ["y"],
+                            domain="com.microsoft", transB=1, transA=trans_a, alpha=alpha)
+    shape = (24, 2) if trans_a else (2, 24)  # two rows: M = 2
+    model = graph(node, shape, x_type=np.uint8, y_type=np.uint8, inits=inits, ms=True)
+    assert_matches(model, [rand(shape, s, np.uint8, 0, 255) for s in range(3)])
+
+
+@pytest.mark.parametrize("x_type,b_zp,k", [(np.uint8, 3, 13), (np.int8, 0, 13), (np.uint8, 0, 7)])
+def test_qlinearmatmul_weight_zero_point_odd_inner_size_and_int8_input(x_type, b_zp, k):
+    low, high = (0, 255) if x_type == np.uint8 else (-128, 127)
+    inits = {"as": np.float32(0.03), "az": np.array(7 if x_type == np.uint8 else -4, x_type),
+             "b": rand((k, 6), 3, np.int8, -127, 127), "bs": np.float32(0.004), "bz": np.int8(b_zp),
+             "ys": np.float32(0.02), "yz": np.array(100 if x_type == np.uint8 else 5, x_type)}
+    node = helper.make_node("QLinearMatMul", ["x", "as", "az", "b", "bs", "bz", "ys", "yz"], ["y"])
+    model = graph(node, (3, k), x_type=x_type, y_type=x_type, inits=inits)
+    assert_matches(model, [rand((3, k), s, x_type, low, high) for s in range(3)])
+
+
+@pytest.mark.parametrize("axis", [None, -1])
+def test_per_axis_quantization_default_and_negative_axis(axis):
+    size = 3 if axis is None else 4  # the default axis is 1
+    kw = {} if axis is None else {"axis": axis}
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], **kw),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], **kw)]
+    s = np.array([0.1, 0.02, 0.7, 0.05][:size], dtype=np.float32)
+    z = np.array([0, 5, -3, 9][:size], dtype=np.int8)
+    model = graph(nodes, (2, 3, 4), inits={"s": s, "z": z})
+    assert_matches(model, [rand((2, 3, 4), seed, low=-20, high=20) for seed in range(3)])
