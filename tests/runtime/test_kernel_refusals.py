@@ -32,6 +32,18 @@ def test_qlinearmatmul_with_per_column_weight_zero_points_is_refused():
     assert message == "operator QLinearMatMul (qmm) with per-column weight zero points"
 
 
+def test_two_per_column_weight_zero_points_are_refused_too():
+    b = rand((12, 2), 3, np.int8, -127, 127)
+    message = refusal(_qmatmul(b, np.array([0, 3], np.int8)))
+    assert message == "operator QLinearMatMul (qmm) with per-column weight zero points"
+
+
+def test_qlinearmatmul_broadcasting_a_batch_of_weights_is_refused():
+    b = rand((2, 12, 5), 3, np.int8, -127, 127)
+    message = refusal(_qmatmul(b, np.int8(0), (1, 3, 12)))
+    assert message == "operator QLinearMatMul (qmm) with batch broadcasting (1, 3, 12) x (2, 12, 5)"
+
+
 def test_qlinearmatmul_with_batched_weights_is_refused():
     b = rand((2, 12, 5), 3, np.int8, -127, 127)
     assert refusal(_qmatmul(b, np.int8(0), (2, 3, 12))) == "operator QLinearMatMul (qmm) with batched weights"
