@@ -42,3 +42,28 @@ def test_per_axis_quantization_default_and_negative_axis(axis):
     z = np.array([0, 5, -3, 9][:size], dtype=np.int8)
     model = graph(nodes, (2, 3, 4), inits={"s": s, "z": z})
     assert_matches(model, [rand((2, 3, 4), seed, low=-20, high=20) for seed in range(3)])
+
+
+def _qconv(w, w_zp, bias: bool, group=None):
+    m = w.shape[0]
+    inits = {"xs": np.float32(0.02), "xz": np.uint8(37), "w": w, "ws": np.float32(0.01), "wz": w_zp,
+             "ys": np.float32(0.05), "yz": np.uint8(10)}
+    names = ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz"]
+    if bias:
+        inits["b"] = rand((m,), 2, np.int32, -5000, 5000)
+        names.append("b")
+    kw = {} if group is None else {"group": group}
+    node = helper.make_node("QLinearConv", names, ["y"], pads=[1, 1, 1, 1], **kw)
+    return graph(node, (1, 4, 7, 6), x_type=np.uint8, y_type=np.uint8, inits=inits)
+
+
+@pytest.mark.parametrize("w_type,w_zp,bias", [
+    (np.uint8, 128, True),   # uint8 weights around 128: the plain loops subtract the weight zero point
+    (np.uint8, 0, False),    # uint8 weights, zero point 0, no bias: the plain loops, nothing subtracted
+    (np.int8, 0, False),     # the SIMD path without a bias and without a group attribute (ONNX's default 1)
+])
+def test_qlinearconv_weight_zero_points_no_bias_default_group(w_type, w_zp, bias):
+    low, high = (0, 255) if w_type == np.uint8 else (-127, 127)
+    w = rand((3, 4, 3, 3), 1, w_type, low, high)
+    model = _qconv(w, np.array(w_zp, w_type), bias)
+    assert_matches(model, [rand((1, 4, 7, 6), s, np.uint8, 0, 255) for s in range(3)])
