@@ -4,7 +4,7 @@ inner size and int8 activations; per-axis quantization by the default and a nega
 
 import numpy as np
 import pytest
-from onnx import helper
+from onnx import helper, numpy_helper
 
 from tests.runtime.kernel_check import assert_matches, graph, rand
 
@@ -67,3 +67,27 @@ def test_qlinearconv_weight_zero_points_no_bias_default_group(w_type, w_zp, bias
     w = rand((3, 4, 3, 3), 1, w_type, low, high)
     model = _qconv(w, np.array(w_zp, w_type), bias)
     assert_matches(model, [rand((1, 4, 7, 6), s, np.uint8, 0, 255) for s in range(3)])
+
+
+def test_qgemm_plain_weights_a_weight_zero_point_and_a_full_bias():
+    """transB absent (ONNX's default 0: weights stored (K, N)), a per-tensor weight zero point of 3, a bias for
+    every output (M, N)."""
+    inits = {"as": np.float32(0.03), "az": np.uint8(120), "b": rand((24, 10), 3, np.int8, -100, 100),
+             "bs": np.float32(0.004), "bz": np.int8(3), "c": rand((2, 10), 5, np.int32, -3000, 3000),
+             "ys": np.float32(0.07)}
+    node = helper.make_node("QGemm", ["x", "as", "az", "b", "bs", "bz", "c", "ys"], ["y"], domain="com.microsoft")
+    model = graph(node, (2, 24), x_type=np.uint8, y_type=np.uint8, inits=inits, ms=True)
+    model.graph.node[0].input.append("yz")
+    model.graph.initializer.append(numpy_helper.from_array(np.uint8(9), "yz"))
+    assert_matches(model, [rand((2, 24), s, np.uint8, 0, 255) for s in range(3)])
+
+
+def test_dequantize_without_a_zero_point_constant_per_axis_and_run_time_scale():
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], axis=1),
+             helper.make_node("DequantizeLinear", ["q", "s"], ["d"], axis=1),  # zero point omitted: 0
+             helper.make_node("DynamicQuantizeLinear", ["d"], ["q2", "s2", "z2"]),
+             helper.make_node("Cast", ["q2"], ["q2i"], to=3),  # int8: the run-time scale, no zero point
+             helper.make_node("DequantizeLinear", ["q2i", "s2"], ["y"])]
+    s = np.array([0.1, 0.02, 0.7], dtype=np.float32)
+    model = graph(nodes, (2, 3, 4), inits={"s": s, "z": np.zeros(3, np.int8)})
+    assert_matches(model, [rand((2, 3, 4), seed, low=-20, high=20) for seed in range(3)])
