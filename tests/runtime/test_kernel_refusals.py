@@ -92,3 +92,12 @@ def test_the_refusals_name_no_traceback_and_fit_one_line():
     b = rand((12, 5), 3, np.int8, -127, 127)
     message = refusal(_qmatmul(b, np.array([0, 1, 0, 0, 2], np.int8)))
     assert "\n" not in message and re.match(r"operator \w+ \(", message)
+
+
+def test_an_input_scale_computed_at_run_time_is_refused_by_qlinearmatmul():
+    inits = {"b": rand((5, 4), 3, np.int8, -127, 127), "bs": np.float32(0.004), "bz": np.int8(0),
+             "ys": np.float32(0.02), "yz": np.uint8(100)}
+    nodes = [helper.make_node("DynamicQuantizeLinear", ["x"], ["q", "s", "z"]),
+             helper.make_node("QLinearMatMul", ["q", "s", "z", "b", "bs", "bz", "ys", "yz"], ["y"], name="qmm")]
+    model = graph(nodes, (3, 5), y_type=np.uint8, inits=inits)
+    assert refusal(model) == "operator QLinearMatMul (qmm) needs a constant input scale"

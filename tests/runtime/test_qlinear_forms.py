@@ -91,3 +91,22 @@ def test_dequantize_without_a_zero_point_constant_per_axis_and_run_time_scale():
     s = np.array([0.1, 0.02, 0.7], dtype=np.float32)
     model = graph(nodes, (2, 3, 4), inits={"s": s, "z": np.zeros(3, np.int8)})
     assert_matches(model, [rand((2, 3, 4), seed, low=-20, high=20) for seed in range(3)])
+
+
+def test_two_channels_per_axis_without_a_zero_point():
+    """Exactly two per-axis scales (the per-tensor test is a size of 1), and QuantizeLinear without a zero
+    point (uint8, 0)."""
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s"], ["q"], axis=1),
+             helper.make_node("DequantizeLinear", ["q", "s"], ["y"], axis=1)]
+    model = graph(nodes, (3, 2, 4), inits={"s": np.array([0.1, 0.03], dtype=np.float32)})
+    assert_matches(model, [rand((3, 2, 4), seed, low=-2, high=20) for seed in range(3)])
+
+
+def test_qgemm_with_two_per_column_scales():
+    inits = {"as": np.float32(0.03), "az": np.uint8(120), "b": rand((2, 24), 3, np.int8, -127, 127),
+             "bs": np.array([0.002, 0.009], np.float32), "bz": np.zeros(2, np.int8), "ys": np.float32(0.07),
+             "yz": np.uint8(128)}
+    node = helper.make_node("QGemm", ["x", "as", "az", "b", "bs", "bz", "", "ys", "yz"], ["y"],
+                            domain="com.microsoft", transB=1)
+    model = graph(node, (3, 24), x_type=np.uint8, y_type=np.uint8, inits=inits, ms=True)
+    assert_matches(model, [rand((3, 24), s, np.uint8, 0, 255) for s in range(3)])
