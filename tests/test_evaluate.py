@@ -88,7 +88,7 @@ def test_latency_runs_between_the_minimum_and_the_maximum(model, test_split):
     pixels = test_split.images[:300]
     quick = measure_latency(model, SIG, pixels, min_runs=5, max_runs=50, budget_s=0.0)
     assert quick.runs == 5  # past the deadline at once: the minimum
-    capped = measure_latency(model, SIG, pixels, min_runs=5, max_runs=7, budget_s=30.0)
+    capped = measure_latency(model, SIG, pixels, min_runs=5, max_runs=7, budget_s=2.0)
     assert capped.runs == 7  # before the deadline: until the maximum
     for lat in (quick, capped):
         assert lat.batch == 1 and lat.throughput_batch == THROUGHPUT_BATCH == 256
@@ -104,11 +104,17 @@ def test_latency_at_the_batch_the_model_takes(batch, runs_at, train_split, test_
     assert lat.batch == runs_at and lat.throughput_batch == runs_at and lat.runs == 3
 
 
-def test_edge_latency_in_the_compiled_runtime(model, test_split):
+def test_edge_latency_in_the_compiled_runtime(model, test_split, monkeypatch):
+    from edgeshrink.runtime import node
+
+    measured, real = [], node.node_latency_ms
+    monkeypatch.setattr(node, "node_latency_ms", lambda *a, **k: measured.extend(real(*a, **k)) or list(measured))
     edge = measure_edge(model, SIG, test_split.images[:50], runs=20)
     if edge.median_ms is None and ("clang" in edge.reason or "node" in edge.reason.lower()):
         pytest.skip(f"the compiled runtime's toolchain is missing: {edge.reason}")
     assert edge.reason == "" and edge.runs == 20 and 0 < edge.median_ms <= edge.p90_ms
+    # the figures are the median and 90th percentile of the times Node measured
+    assert (edge.median_ms, edge.p90_ms) == (float(np.median(measured)), float(np.percentile(measured, 90)))
     assert 0 < edge.wasm_brotli < edge.wasm_bytes
 
 
@@ -132,3 +138,80 @@ def test_latency_is_measured_by_default_and_survives_the_report_round_trip(model
     assert Evaluation.from_dict(bare.to_dict()) == bare and bare.latency is None and bare.edge is None
     extra = {**bare.to_dict(), "added_by_a_later_version": 1}
     assert Evaluation.from_dict(extra) == bare
+
+
+class RunClock:
+    """A clock that moves only when the model runs: each run of the real onnxruntime session advances it by the
+    next cost of `costs(k)` (k counts every run, warm-ups included), so every latency figure is known exactly.
+    The session is onnxruntime's own; only the clock is the test's."""
+
+    def __init__(self, costs):
+        self.now, self.k, self.costs, self.threads = 0.0, 0, costs, []
+
+    def perf_counter(self):
+        return self.now
+
+    def session(self, model, threads=0):
+        real = _real_session(model, threads=threads)
+        self.threads.append(threads)
+        clock = self
+
+        class Timed:
+            def run(self, *args):
+                out = real.run(*args)
+                clock.now += clock.costs(clock.k)
+                clock.k += 1
+                return out
+
+        return Timed()
+
+
+from edgeshrink import inference as _inference  # noqa: E402
+
+_real_session = _inference.session
+U = 2.0 ** -10  # a binary fraction of a second: every sum of costs is exact
+
+
+def _timed(monkeypatch, costs):
+    from edgeshrink import evaluate as ev
+
+    clock = RunClock(costs)
+    monkeypatch.setattr(ev.time, "perf_counter", clock.perf_counter)
+    monkeypatch.setattr(ev.inference, "session", clock.session)
+    return clock
+
+
+def test_latency_figures_from_a_clock_that_moves_with_the_runs(model, test_split, monkeypatch):
+    # runs cost 1, 2, ..., 7 units in turn; 10 warm-ups (k = 0..9), then timed runs from k = 10:
+    # 4 5 6 7 1 2 3 4 5 6 7 (after the 3 asked for, until the 50-unit deadline: 34 -> 84 units exactly)
+    clock = _timed(monkeypatch, lambda k: (k % 7 + 1) * U)
+    lat = measure_latency(model, SIG, test_split.images[:300], min_runs=3, max_runs=1000, budget_s=50 * U)
+    times = np.array([4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7]) * U * 1000
+    assert clock.threads == [1]  # one thread: the latency of one core
+    assert lat.runs == 11 and lat.batch == 1
+    assert lat.median_ms == pytest.approx(float(np.median(times)), rel=1e-12)
+    assert lat.p90_ms == pytest.approx(float(np.percentile(times, 90)), rel=1e-12)
+    # throughput: one warm-up at batch 256 (k = 21, 1 unit), then runs until at least 3 and 25 units:
+    # k = 22.. cost 2 3 4 5 6 7 (27 units, 6 runs)
+    assert lat.throughput_batch == 256
+    assert lat.throughput_ips == pytest.approx(6 * 256 / (27 * U), rel=1e-12)
+
+
+def test_latency_defaults_50_runs_1000_at_most_one_second(model, test_split, monkeypatch):
+    pixels = test_split.images[:300]
+    _timed(monkeypatch, lambda k: U)
+    assert measure_latency(model, SIG, pixels, budget_s=0.0).runs == 50  # the default minimum
+    # 2^-20 s a run: 1,000 runs take a millisecond, far inside the second; then 1 s a run for throughput
+    _timed(monkeypatch, lambda k: 2.0 ** -20 if k < 1010 else 1.0)
+    capped = measure_latency(model, SIG, pixels)
+    assert capped.runs == 1000 and capped.throughput_ips == pytest.approx(3 * 256 / 3.0, rel=1e-12)
+    # 1/8 s a run after the minimum of 1: the default budget of 1 s holds 8 runs
+    _timed(monkeypatch, lambda k: 0.125)
+    assert measure_latency(model, SIG, pixels, min_runs=1).runs == 8
+
+
+def test_throughput_runs_at_least_three_times(model, test_split, monkeypatch):
+    _timed(monkeypatch, lambda k: (k % 7 + 1) * U)
+    lat = measure_latency(model, SIG, test_split.images[:300], min_runs=2, max_runs=2, budget_s=0.0)
+    # timed k = 10, 11; throughput warm-up k = 12; three runs k = 13, 14, 15: 7 + 1 + 2 = 10 units
+    assert lat.runs == 2 and lat.throughput_ips == pytest.approx(3 * 256 / (10 * U), rel=1e-12)
