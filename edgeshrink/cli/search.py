@@ -31,7 +31,9 @@ def search(
     space: Annotated[str, typer.Option(
         help="Dimensions to search, comma-separated: structured, unstructured, cluster, quantize.")] = "structured,unstructured,cluster,quantize",
     arch: Annotated[str, typer.Option(
-        help="Also search edgeshrink's architectures (e.g. tiny,zoo8,lenet5), each trained once on training images.")] = "",
+        help="Also search edgeshrink's architectures (e.g. tiny,zoo8,lenet5), each trained once on training "
+             "images and kept in the output folder; NAME@W scales its hidden layers' width by W "
+             "(e.g. lenet5@0.5,lenet5,zoo8@2).")] = "",
     arch_epochs: Annotated[Optional[int], typer.Option(
         min=1, help="Epochs to train each --arch model (default: the architecture's own).")] = None,
     seed: Annotated[int, typer.Option(help="Sampler seed (worker i uses seed + i).")] = 0,

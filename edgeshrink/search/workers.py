@@ -1,7 +1,8 @@
-"""Worker processes: each runs trials of one study until this command's share of trials is finished.
+"""Worker processes: each runs trials of one study until the study has `target` finished trials.
 
-A command claims `target` trials under its run id. Workers on this machine take claims under one lock, so
-the count is exact; a worker that dies mid-trial leaves a RUNNING trial that the heartbeat fails, the retry
+Finished means complete, or failed with a recorded reason, by any command on any machine. Workers on this
+machine count and claim under one lock, so their count is exact (commands on other machines may each start
+one trial past the target at the same moment); a worker that dies mid-trial leaves a RUNNING trial that the heartbeat fails, the retry
 callback re-queues, and a surviving worker runs again (the dead trial does not count, its retry does).
 """
 
@@ -35,7 +36,7 @@ class Job:
     bases: dict[str, tuple[str, Signature]]  # arch -> (model path, signature)
     trials_dir: str
     run_id: str
-    target: int  # trials this command finishes (complete, or failed with a recorded reason)
+    target: int  # finished trials the study should hold (complete, or failed with a recorded reason)
     seed: int = 0
     val_images: int | None = None
     data_dir: str | None = None
@@ -118,16 +119,20 @@ class _Claim:
 
 
 def _next_action(study, job: Job) -> str:
-    """'run' a trial, 'wait' for running ones to end or go stale, or 'done'."""
+    """'run' a trial, 'wait' for running ones to end or go stale, or 'done'.
+
+    The target is the study's total (as Optuna's MaxTrialsCallback counts it), whichever command or machine
+    ran its trials: the same command run again finishes what an interrupted run left, or does nothing.
+    """
     from optuna.trial import TrialState
 
     studies.fail_stale(study)  # dead workers' trials become FAIL and are re-queued as WAITING
-    mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get(studies.RUN) == job.run_id]
-    finished = sum(studies.counted(t) for t in mine)
+    trials = study.get_trials(deepcopy=False)
+    finished = sum(studies.counted(t) for t in trials)
     if finished >= job.target:
         return "done"
-    waiting = any(t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False))
-    running = sum(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in mine)
+    waiting = any(t.state == TrialState.WAITING for t in trials)
+    running = sum(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials)
     return "run" if waiting or finished + running < job.target else "wait"
 
 
