@@ -2,8 +2,9 @@
 
 Finished means complete, or failed with a recorded reason, by any command on any machine. Workers on this
 machine count and claim under one lock, so their count is exact (commands on other machines may each start
-one trial past the target at the same moment); a worker that dies mid-trial leaves a RUNNING trial that the heartbeat fails, the retry
-callback re-queues, and a surviving worker runs again (the dead trial does not count, its retry does).
+one trial past the target at the same moment). A worker that dies mid-trial leaves a RUNNING trial that the
+heartbeat fails, the retry callback re-queues, and a surviving worker runs again (the dead trial does not
+count, its retry does).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import socket
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -41,7 +42,6 @@ class Job:
     val_images: int | None = None
     data_dir: str | None = None
     timeout_s: float | None = None
-    started: float = field(default_factory=time.time)
 
 
 class TrialFailed(Exception):
@@ -89,7 +89,8 @@ def work(job: Job, index: int, lock) -> None:
     study = studies.open_study(job.spec, job.binding, job.seed, worker=index)
     bases = {arch: Base(arch, Path(path), models.load(path), sig) for arch, (path, sig) in job.bases.items()}
     ws = workspace(bases, job.space.train_images, Path(job.trials_dir), job.data_dir, job.val_images)
-    while not _out_of_time(job):
+    started = time.time()  # --timeout counts from a worker ready to run trials (its models and data loaded)
+    while not _out_of_time(job, started):
         lock.acquire()
         claim = _Claim(lock)
         try:
@@ -136,8 +137,8 @@ def _next_action(study, job: Job) -> str:
     return "run" if waiting or finished + running < job.target else "wait"
 
 
-def _out_of_time(job: Job) -> bool:
-    return job.timeout_s is not None and time.time() - job.started > job.timeout_s
+def _out_of_time(job: Job, started: float) -> bool:
+    return job.timeout_s is not None and time.time() - started > job.timeout_s
 
 
 def _objective(trial, job: Job, ws, claim: _Claim):
