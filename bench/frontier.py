@@ -60,7 +60,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--search-minutes", type=float, default=8.0, help="stop starting trials after this")
-    parser.add_argument("--archs", default="lenet5,zoo8,tiny")
+    parser.add_argument("--archs", default="lenet5,zoo8,tiny",
+                        help="architectures to train and search; NAME@W for a width multiplier, e.g. lenet5@0.5")
     parser.add_argument("--arch-epochs", type=int, default=1, help="training epochs of each --archs model")
     parser.add_argument("--finetune-epochs", type=float, default=0.25, help="largest fine-tuning choice")
     parser.add_argument("--input", action="store_true", help="also a LeNet-5 input model with landmark recipes")

@@ -67,7 +67,9 @@ def compare(
 
 
 def train(
-    arch: Annotated[str, typer.Option("--arch", "-a", help="lenet5, lenet300, zoo8 or tiny.")] = "lenet5",
+    arch: Annotated[str, typer.Option("--arch", "-a", help=(
+        "lenet5, lenet300, zoo8 or tiny; NAME@W scales every hidden layer's channels or units by W "
+        "(0.25 to 4), e.g. lenet5@0.5."))] = "lenet5",
     output: Annotated[Path, typer.Option("--output", "-o", help=(
         "A file ending in .onnx (its checkpoint goes beside it, as .pt), or else a folder that gets "
         "ARCH.onnx and ARCH.pt."))] = Path("out"),
@@ -80,6 +82,7 @@ def train(
     """Train a reference architecture on the 60,000 training images and export ONNX + checkpoint."""
     from edgeshrink import zoo
 
+    arch = zoo.canonical(arch)
     overrides = {k: v for k, v in {"epochs": epochs, "lr": lr, "seed": seed, "max_steps": max_steps}.items() if v is not None}
     try:
         cfg = dataclasses.replace(zoo.default_config(arch), **overrides)

@@ -22,8 +22,9 @@ def _names(text: str) -> tuple[str, ...]:
 def search(
     model: Annotated[Optional[Path], typer.Argument(help="An MNIST classifier in ONNX (optional with --arch).")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the study, trials and frontier.")] = Path("out/search"),
-    trials: Annotated[int, typer.Option(help="Trials this command finishes (complete, or failed with a reason); "
-                                             "running the same command again continues the study.")] = 12,
+    trials: Annotated[int, typer.Option(help="Finished trials (complete, or failed with a reason) the study should "
+                                             "hold in all, whoever ran them: the same command run again finishes what "
+                                             "an interrupted run left, or adds none; raise N for more.")] = 12,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine, sharing the study.")] = 1,
     storage: Annotated[Optional[str], typer.Option(
         help="An Optuna database URL, e.g. postgresql://user:pw@host/db (default: SQLite in the output folder).")] = None,
@@ -31,11 +32,13 @@ def search(
     space: Annotated[str, typer.Option(
         help="Dimensions to search, comma-separated: structured, unstructured, cluster, quantize.")] = "structured,unstructured,cluster,quantize",
     arch: Annotated[str, typer.Option(
-        help="Also search edgeshrink's architectures (e.g. tiny,zoo8,lenet5), each trained once on training images.")] = "",
+        help="Also search edgeshrink's architectures (e.g. tiny,zoo8,lenet5), each trained once on training "
+             "images and kept in the output folder; NAME@W scales its hidden layers' width by W "
+             "(e.g. lenet5@0.5,lenet5,zoo8@2).")] = "",
     arch_epochs: Annotated[Optional[int], typer.Option(
         min=1, help="Epochs to train each --arch model (default: the architecture's own).")] = None,
     seed: Annotated[int, typer.Option(help="Sampler seed (worker i uses seed + i).")] = 0,
-    timeout: Annotated[Optional[float], typer.Option(help="Stop starting trials after this many seconds.")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Each worker stops starting trials after this many seconds.")] = None,
     heartbeat: Annotated[int, typer.Option(help="Seconds between worker heartbeats; a trial silent for twice "
                                                 "this is failed and retried.")] = 30,
     val_images: Annotated[int, typer.Option(help="The last N training images score accuracy during the search "

@@ -54,7 +54,7 @@ def _trained(arch: str, folder: Path, train_images: int, epochs: int | None, dat
     from edgeshrink import zoo
 
     cfg = zoo.default_config(arch) if epochs is None else replace(zoo.default_config(arch), epochs=epochs)
-    path = folder / f"{arch}-{cfg.epochs}ep.onnx"
+    path = folder / f"{arch}-{cfg.epochs}ep.onnx"  # arch is NAME or NAME@W: one cached model per width
     if not path.is_file():
         split = mnist.load("train", data_dir).take(train_images)  # the validation slice stays unseen
         zoo.export(zoo.train(arch, cfg, track=track, split=split), path)

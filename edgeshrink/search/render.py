@@ -37,28 +37,38 @@ def plots(points: list[Point], network: str = "4g") -> dict[str, "object"]:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
+    from edgeshrink.search.labels import place
+
     figures = {}
     for key, label, value in (
         ("accuracy-vs-bytes", "first-visit transfer, brotli (KiB, runtime + model)", lambda p: p.transfer_brotli / 1024),
         (f"accuracy-vs-first-prediction-{network}", f"time to first prediction on {network} (ms)",
          lambda p: p.first_prediction_ms.get(network)),
     ):
-        fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+        fig, ax = plt.subplots(figsize=(8, 5.2), dpi=110)
+        shown = [p for p in points if value(p) is not None]
         for kind, (marker, color) in KIND_STYLE.items():
-            chosen = [p for p in points if p.kind == kind and value(p) is not None]
+            chosen = [p for p in shown if p.kind == kind]
             if chosen:
                 ax.scatter([value(p) for p in chosen], [100 * p.test_accuracy for p in chosen], marker=marker,
                            color=color, s=70 if kind != "pareto" else 40, label=_legend(kind), zorder=3)
-                for p in chosen:
-                    ax.annotate(p.name, (value(p), 100 * p.test_accuracy), fontsize=7, xytext=(4, 3),
-                                textcoords="offset points")
-        ax.set_xlabel(label)
+        xs = [value(p) for p in shown]
+        if xs and min(xs) > 0 and max(xs) / min(xs) > 20:  # tiny CNNs beside onnxruntime-web's megabytes
+            ax.set_xscale("log")
+        ax.margins(x=0.12, y=0.12)  # room for the labels of the outermost points
+        ax.set_xlabel(label + (", log scale" if ax.get_xscale() == "log" else ""))
         ax.set_ylabel("test accuracy (%, 10,000 MNIST test images)")
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8, frameon=False)
         fig.tight_layout()
+        place(ax, [(value(p), 100 * p.test_accuracy, _label(p)) for p in shown])
         figures[key] = fig
     return figures
+
+
+def _label(p: Point) -> str:
+    """The variant name, and the architecture a Pareto trial started from."""
+    return f"{p.name} {p.arch}" if p.kind == "pareto" and p.arch != "input" else p.name
 
 
 def _legend(kind: str) -> str:

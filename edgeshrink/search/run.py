@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgeshrink.atomic import write_text
-from edgeshrink.errors import SearchError
+from edgeshrink.errors import EdgeshrinkError, SearchError
 from edgeshrink.progress import Track, no_progress
 from edgeshrink.search import space as spaces
 from edgeshrink.search import study as studies
@@ -62,7 +62,7 @@ def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Opt
     _check_options(opts, model)
     output = Path(output)
     _check_output(output)
-    archs = ([spaces.INPUT_ARCH] if model else []) + list(opts.archs)
+    archs = ([spaces.INPUT_ARCH] if model else []) + _canonical(opts.archs)
     train_images = 60000 - opts.val_images
     space, notes = spaces.make_space(list(opts.space), archs, train_images=train_images,
                                      max_finetune_epochs=opts.max_finetune_epochs)
@@ -115,15 +115,24 @@ def _check_options(opts: Options, model) -> None:
     from edgeshrink import zoo
     from edgeshrink.web import timing
 
-    unknown = [a for a in opts.archs if a not in zoo.architectures()]
-    if unknown:
-        raise SearchError(f"unknown architecture(s) {', '.join(unknown)}; choose from {', '.join(zoo.architectures())}")
+    for arch in opts.archs:
+        try:
+            zoo.parse(arch)
+        except EdgeshrinkError as exc:
+            raise SearchError(f"--arch: {exc}") from None
 
     unknown = [n for n in (*opts.networks, opts.network) if n not in timing.PROFILES]
     if unknown:
         raise SearchError(f"unknown network {unknown[0]!r}; choose from {', '.join(timing.PROFILES)}")
     if opts.budget_ms is not None and opts.network not in opts.networks:
         raise SearchError(f"--network {opts.network} is not among the measured --networks {','.join(opts.networks)}")
+
+
+def _canonical(archs: tuple[str, ...]) -> list[str]:
+    """One spelling per architecture and width (lenet5@1 is lenet5), each once, in the order given."""
+    from edgeshrink import zoo
+
+    return list(dict.fromkeys(zoo.canonical(a) for a in archs))
 
 
 def _check_output(output: Path) -> None:

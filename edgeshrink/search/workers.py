@@ -1,8 +1,10 @@
-"""Worker processes: each runs trials of one study until this command's share of trials is finished.
+"""Worker processes: each runs trials of one study until the study has `target` finished trials.
 
-A command claims `target` trials under its run id. Workers on this machine take claims under one lock, so
-the count is exact; a worker that dies mid-trial leaves a RUNNING trial that the heartbeat fails, the retry
-callback re-queues, and a surviving worker runs again (the dead trial does not count, its retry does).
+Finished means complete, or failed with a recorded reason, by any command on any machine. Workers on this
+machine count and claim under one lock, so their count is exact (commands on other machines may each start
+one trial past the target at the same moment). A worker that dies mid-trial leaves a RUNNING trial that the
+heartbeat fails, the retry callback re-queues, and a surviving worker runs again (the dead trial does not
+count, its retry does).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 import socket
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -35,12 +37,11 @@ class Job:
     bases: dict[str, tuple[str, Signature]]  # arch -> (model path, signature)
     trials_dir: str
     run_id: str
-    target: int  # trials this command finishes (complete, or failed with a recorded reason)
+    target: int  # finished trials the study should hold (complete, or failed with a recorded reason)
     seed: int = 0
     val_images: int | None = None
     data_dir: str | None = None
     timeout_s: float | None = None
-    started: float = field(default_factory=time.time)
 
 
 class TrialFailed(Exception):
@@ -88,7 +89,8 @@ def work(job: Job, index: int, lock) -> None:
     study = studies.open_study(job.spec, job.binding, job.seed, worker=index)
     bases = {arch: Base(arch, Path(path), models.load(path), sig) for arch, (path, sig) in job.bases.items()}
     ws = workspace(bases, job.space.train_images, Path(job.trials_dir), job.data_dir, job.val_images)
-    while not _out_of_time(job):
+    started = time.time()  # --timeout counts from a worker ready to run trials (its models and data loaded)
+    while not _out_of_time(job, started):
         lock.acquire()
         claim = _Claim(lock)
         try:
@@ -118,21 +120,25 @@ class _Claim:
 
 
 def _next_action(study, job: Job) -> str:
-    """'run' a trial, 'wait' for running ones to end or go stale, or 'done'."""
+    """'run' a trial, 'wait' for running ones to end or go stale, or 'done'.
+
+    The target is the study's total (as Optuna's MaxTrialsCallback counts it), whichever command or machine
+    ran its trials: the same command run again finishes what an interrupted run left, or does nothing.
+    """
     from optuna.trial import TrialState
 
     studies.fail_stale(study)  # dead workers' trials become FAIL and are re-queued as WAITING
-    mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get(studies.RUN) == job.run_id]
-    finished = sum(studies.counted(t) for t in mine)
+    trials = study.get_trials(deepcopy=False)
+    finished = sum(studies.counted(t) for t in trials)
     if finished >= job.target:
         return "done"
-    waiting = any(t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False))
-    running = sum(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in mine)
+    waiting = any(t.state == TrialState.WAITING for t in trials)
+    running = sum(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials)
     return "run" if waiting or finished + running < job.target else "wait"
 
 
-def _out_of_time(job: Job) -> bool:
-    return job.timeout_s is not None and time.time() - job.started > job.timeout_s
+def _out_of_time(job: Job, started: float) -> bool:
+    return job.timeout_s is not None and time.time() - started > job.timeout_s
 
 
 def _objective(trial, job: Job, ws, claim: _Claim):

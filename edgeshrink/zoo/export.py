@@ -53,7 +53,7 @@ def export(trained: TrainResult | "nn.Module", onnx_path: str | os.PathLike,
         raise ValueError("exporting a bare module needs arch=NAME")
     else:
         module, config = trained, None
-    registry.get(arch)
+    registry.parse(arch)
     module = copy.deepcopy(module).eval()  # the caller's module keeps its mode
     proto = to_onnx(module, arch)
     onnx_model.save(proto, onnx_path)

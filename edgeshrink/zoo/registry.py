@@ -41,9 +41,34 @@ _register(Arch("tiny", "depthwise-separable CNN with global average pooling, 4,8
                TrainConfig(epochs=8, batch_size=128, lr=1e-2, weight_decay=1e-4, augment=True)))
 
 
+WIDTHS = (0.25, 4.0)  # the width multipliers `NAME@W` accepts, inclusive
+
+
 def architectures() -> list[str]:
     """The registered architecture names, in registration order."""
     return list(ARCHS)
+
+
+def parse(spec: str) -> tuple[str, float]:
+    """`NAME` or `NAME@W` -> (registered name, width multiplier); W scales every hidden layer's channels/units."""
+    name, sep, text = spec.partition("@")
+    get(name)
+    if not sep:
+        return name, 1.0
+    try:
+        width = float(text)
+    except ValueError:
+        width = float("nan")
+    if not WIDTHS[0] <= width <= WIDTHS[1]:  # also refuses nan and inf
+        raise EdgeshrinkError(f"bad width multiplier {text!r} in {spec!r}; write NAME@W with W between "
+                              f"{WIDTHS[0]:g} and {WIDTHS[1]:g}, e.g. {name}@0.5")
+    return name, width
+
+
+def canonical(spec: str) -> str:
+    """The one spelling of an architecture and width: `lenet5@0.50` -> `lenet5@0.5`, `lenet5@1` -> `lenet5`."""
+    name, width = parse(spec)
+    return name if width == 1.0 else f"{name}@{width:g}"
 
 
 def get(name: str) -> Arch:
@@ -53,13 +78,13 @@ def get(name: str) -> Arch:
         raise EdgeshrinkError(f"unknown architecture {name!r}; choose one of {', '.join(ARCHS)}") from None
 
 
-def default_config(name: str) -> TrainConfig:
-    """The training settings `edgeshrink train --arch NAME` uses when given no options."""
-    return get(name).defaults
+def default_config(spec: str) -> TrainConfig:
+    """The training settings `edgeshrink train --arch NAME[@W]` uses when given no options (any width: NAME's)."""
+    return get(parse(spec)[0]).defaults
 
 
-def build(name: str) -> "nn.Module":
-    """A freshly initialized network (uses torch's global random state; seed it first)."""
-    get(name)
+def build(spec: str) -> "nn.Module":
+    """A freshly initialized network, NAME or NAME@W (uses torch's global random state; seed it first)."""
+    name, width = parse(spec)
     nets = importlib.import_module("edgeshrink.zoo.nets")
-    return getattr(nets, name)()
+    return getattr(nets, name)(width)

@@ -58,8 +58,8 @@ class TrainResult:
 
 def train(arch: str, cfg: TrainConfig | None = None, data_dir: str | os.PathLike | None = None,
           track: Track = no_progress, split: Split | None = None) -> TrainResult:
-    """Train `arch` with `cfg` (the arch's defaults if None) on MNIST train, or on `split` if given."""
-    registry.get(arch)
+    """Train `arch` (NAME or NAME@W) with `cfg` (NAME's defaults if None) on MNIST train, or on `split` if given."""
+    arch = registry.canonical(arch)
     cfg = cfg if cfg is not None else registry.default_config(arch)
     fit, val = _carve(split if split is not None else data.load("train", data_dir), cfg.val_size)
     start = time.perf_counter()

@@ -98,6 +98,22 @@ def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path, outpu
     assert "/10,000 MNIST test images" in out and "mnist (metadata)" in out
 
 
+def test_train_with_a_width_multiplier(capsys, tmp_path):
+    from edgeshrink import model, zoo
+
+    code = main(["train", "--arch", "zoo8@0.50", "--epochs", "1", "--max-steps", "10", "-o", str(tmp_path)])
+    assert code == 0, capsys.readouterr().out
+    saved = model.load(tmp_path / "zoo8@0.5.onnx")  # one spelling per width
+    assert {p.key: p.value for p in saved.metadata_props}[zoo.ARCH_KEY] == "zoo8@0.5"
+    restored = zoo.load_checkpoint(tmp_path / "zoo8@0.5.pt")
+    assert restored.arch == "zoo8@0.5" and sum(p.numel() for p in restored.module.parameters()) == 2_202
+
+
+def test_train_refuses_a_bad_width(capsys, tmp_path):
+    msg = one_line_error(capsys, ["train", "--arch", "zoo8@9", "-o", str(tmp_path)])
+    assert "bad width multiplier '9' in 'zoo8@9'" in msg and not any(tmp_path.iterdir())
+
+
 def test_train_refuses_a_folder_named_like_a_model(capsys, tmp_path):
     (tmp_path / "x.onnx").mkdir()
     assert "x.onnx is a folder" in one_line_error(capsys, ["train", "--arch", "zoo8", "-o", str(tmp_path / "x.onnx")])

@@ -53,15 +53,52 @@ def test_study_of_another_model(capsys, small_cnn, tmp_path):
     assert f"study '{small_cnn.stem}' belongs to another model ({small_cnn.name}" in message
 
 
+def test_bad_width_multiplier(capsys, tmp_path):
+    message = _error(capsys, ["search", "-o", str(tmp_path / "out"), "--arch", "zoo8,zoo8@0"])
+    assert "--arch: bad width multiplier '0' in 'zoo8@0'" in message
+
+
+def test_widths_are_searched_and_trained_once(capsys, tmp_path):
+    from edgeshrink import model, zoo
+
+    out = tmp_path / "out"
+    argv = ["search", "-o", str(out), "--arch", "zoo8@0.25,zoo8@0.50", "--arch-epochs", "1", "--space", "",
+            "--no-remeasure", "--val-images", "200", "--heartbeat", "2"]
+    assert main([*argv, "--trials", "2"]) == 0, capsys.readouterr().err
+    bases = {p.name: p.stat().st_mtime_ns for p in (out / "bases").glob("*.onnx")}
+    assert sorted(bases) == ["zoo8@0.25-1ep.onnx", "zoo8@0.5-1ep.onnx"]
+    sizes = {name: model.count_params(model.load(out / "bases" / name))[0] for name in bases}
+    assert sizes == {"zoo8@0.25-1ep.onnx": 906, "zoo8@0.5-1ep.onnx": 2_202}
+    assert {p.key: p.value for p in model.load(out / "bases" / "zoo8@0.5-1ep.onnx").metadata_props}[
+        zoo.ARCH_KEY] == "zoo8@0.5"
+
+    assert main([*argv, "--trials", "4"]) == 0  # continued: the trained widths are reused, not retrained
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "bases").glob("*.onnx")} == bases
+    study = optuna.load_study(study_name="archs", storage=studies.default_storage(out))
+    records = [t.user_attrs["edgeshrink.record"] for t in study.trials]
+    assert len(records) == 4 and {r["arch"] for r in records} <= {"zoo8@0.25", "zoo8@0.5"}
+    for r in records:  # each trial started from its own width's model
+        assert r["params_total"] == sizes[f"{r['arch']}-1ep.onnx"]
+
+
 @pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")
 def test_search_continues_and_writes_the_frontier(capsys, small_cnn, tmp_path):
     out = tmp_path / "out"
-    argv = ["search", str(small_cnn), "-o", str(out), "--trials", "2", *CHEAP]
-    assert main([*argv, "--no-remeasure"]) == 0
+    argv = ["search", str(small_cnn), "-o", str(out), "--trials", "3", *CHEAP]
+
+    def trials():
+        return optuna.load_study(study_name=small_cnn.stem, storage=studies.default_storage(out)).trials
+
+    # interrupted: the timeout stops it after its first trial (a trial takes seconds)
+    assert main([*argv, "--no-remeasure", "--timeout", "0.5"]) == 0
+    assert sum(studies.counted(t) for t in trials()) == 1
+    assert main([*argv, "--no-remeasure"]) == 0  # the same command finishes the rest, no more
+    assert sum(studies.counted(t) for t in trials()) == len(trials()) == 3
+    capsys.readouterr()
     assert main([*argv, "--networks", "localhost", "--network", "localhost", "--budget-ms", "60000"]) == 0
     stdout = capsys.readouterr().out
-    study = optuna.load_study(study_name=small_cnn.stem, storage=studies.default_storage(out))
-    assert sum(studies.counted(t) for t in study.trials) == 4  # the second run continued the first
+    assert len(trials()) == 3  # the study was finished: running it again adds no trial
+    assert "3 complete" in " ".join(stdout.split())
     assert "most accurate model is" in stdout
 
     frontier = out / "frontier"

@@ -56,6 +56,45 @@ def test_unknown_arch_in_train_and_default_config():
         zoo.train("vgg")
 
 
+# Every hidden layer scaled by W (rounded): lenet5@0.5 is 10 and 25 channels, 250 units.
+WIDE = {"lenet5@0.5": 1 * 10 * 25 + 10 + 10 * 25 * 25 + 25 + 400 * 250 + 250 + 250 * 10 + 10,
+        "lenet300@0.5": 784 * 150 + 150 + 150 * 50 + 50 + 50 * 10 + 10,
+        "zoo8@2": 1 * 16 * 25 + 16 + 16 * 32 * 25 + 32 + 512 * 10 + 10}
+
+
+@pytest.mark.parametrize("spec", list(WIDE))
+def test_width_multiplier_scales_the_hidden_layers(spec):
+    module = zoo.build(spec)
+    assert sum(p.numel() for p in module.parameters()) == WIDE[spec]
+    with torch.no_grad():
+        assert module.eval()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_tiny_at_half_width_keeps_its_shape():
+    widths = [m.out_channels for m in zoo.build("tiny@0.5").modules() if isinstance(m, torch.nn.Conv2d)]
+    assert widths == [8, 8, 12, 12, 16, 16, 20, 10]
+
+
+def test_width_one_is_the_published_network():
+    assert zoo.canonical("lenet5@1") == zoo.canonical("lenet5@1.0") == "lenet5"
+    assert zoo.canonical("lenet5@0.50") == "lenet5@0.5"
+    assert zoo.parse("zoo8@0.75") == ("zoo8", 0.75)
+    assert zoo.default_config("zoo8@0.5") == zoo.default_config("zoo8")
+
+
+@pytest.mark.parametrize("spec, problem", [
+    ("lenet5@x", "bad width multiplier 'x' in 'lenet5@x'; write NAME@W with W between 0.25 and 4, e.g. lenet5@0.5"),
+    ("lenet5@0.1", "bad width multiplier '0.1'"),
+    ("lenet5@nan", "bad width multiplier 'nan'"),
+    ("lenet5@", "bad width multiplier ''"),
+    ("vgg@0.5", "unknown architecture 'vgg'"),
+])
+def test_bad_width_multiplier(spec, problem):
+    with pytest.raises(EdgeshrinkError) as err:
+        zoo.build(spec)
+    assert problem in str(err.value)
+
+
 def test_duplicate_registration_is_refused():
     with pytest.raises(ValueError, match="registered twice"):
         registry._register(registry.ARCHS["tiny"])
