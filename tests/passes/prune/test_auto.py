@@ -24,6 +24,8 @@ def test_config_takes_auto_or_a_number():
         build_config(PruneConfig, {"sparsity": "most"})
     with pytest.raises(ValueError, match="rounds applies to a fixed sparsity"):
         build_config(PruneConfig, {"sparsity": "auto", "rounds": 2})
+    with pytest.raises(ValueError, match="stride must be above 0 and below 1, not 1"):
+        build_config(PruneConfig, {"sparsity": "auto", "stride": 1})
 
 
 def test_auto_picks_the_largest_sparsity_within_budget(cnn, train_split):
