@@ -1,10 +1,13 @@
 """`sparsity: auto`: the largest sparsity whose fine-tuned model stays within the run's accuracy budget.
 
-A bounded bisection over the share of weights (or channels) kept, in log space since each halving of
-what is kept costs about the same accuracy. Every trial starts from the last model that passed, so its
-pruning and fine-tuning carry over (gradual pruning) instead of starting again from the input.
-Candidates are judged on held-out *training* images (`ctx.validation`) against the run's input
-model; the test set only ever judges the chosen model, in the pipeline.
+Gradual pruning with an adaptive stride: each trial keeps `stride` of what the last passing trial
+kept, pruning and fine-tuning *that* model further, so the fine-tuning of every passing trial carries
+over to the next and a sparse model is reached in small steps rather than one jump. A trial over
+budget is dropped and the stride is halved in log space (the next trial starts again from the last
+passing model, nearer to it), until the trials are spent, the stride is finer than 3% of what is
+kept, or `max_sparsity` is reached. Candidates are judged on held-out *training* images
+(`ctx.validation`) against the run's input model; the test set only ever judges the chosen model,
+in the pipeline.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from edgeshrink.passes.base import PassContext
 from edgeshrink.size import measure
 
 HELD_OUT = 5000  # validation images carved from the end of `train` when the context brings none
+FINEST = 0.97  # a stride that keeps more than this of what is kept is not worth a trial
 # one trial: (model to start from, share of the input's weights or channels to keep) -> fine-tuned model
 Trial = Callable[[onnx.ModelProto, float], onnx.ModelProto]
 
@@ -52,27 +56,33 @@ def accuracy(model: onnx.ModelProto, ctx: PassContext, images: Split) -> float:
     return inference.accuracy(sess, ctx.signature, images.images, images.labels)
 
 
+def next_share(kept: float, stride: float, floor: float) -> float | None:
+    """The share the next trial keeps: `stride` of what is kept, never below `floor`; None when done."""
+    share = max(kept * stride, floor)
+    return None if share > kept * FINEST else share
+
+
 def search(model: onnx.ModelProto, trial: Trial, ctx: PassContext, validation: Split, max_sparsity: float,
-           trials: int, budget_share: float) -> tuple[onnx.ModelProto, float, list[TrialResult]]:
+           trials: int, budget_share: float, stride: float = 0.5) -> tuple[onnx.ModelProto, float, list[TrialResult]]:
     """The pruned model of the largest sparsity within budget, that sparsity (0: none), and every trial."""
     allowed = (ctx.allowed_drop if ctx.allowed_drop is not None else 0.5) * budget_share
     reference = accuracy(ctx.reference if ctx.reference is not None else model, ctx, validation)
-    passed, failed = 1.0, 1.0 - max_sparsity  # shares kept: known good, and the bound not to go beyond
+    kept, floor = 1.0, 1.0 - max_sparsity
     best, results = model, []
     for _ in range(trials):
-        share = math.sqrt(passed * failed)
+        share = next_share(kept, stride, floor)
+        if share is None:
+            break
         candidate = trial(best, share)
         acc = accuracy(candidate, ctx, validation)
         within = 100 * (reference - acc) <= allowed + 1e-9
         results.append(TrialResult(round(1 - share, 4), acc, measure(candidate.SerializeToString()).gzip, within))
         if within:
-            passed, best = share, candidate
+            kept, best = share, candidate
         else:
-            failed = share
-        if passed / failed < 1.05:  # the bracket is narrower than 5% of what is kept
-            break
+            stride = math.sqrt(stride)  # half the step in log space, from the last model that passed
     ctx.notes.extend(describe(results, reference, allowed, len(validation)))
-    return best, (1 - passed if best is not model else 0.0), results
+    return best, (1 - kept if best is not model else 0.0), results
 
 
 def describe(results: list[TrialResult], reference: float, allowed: float, images: int) -> list[str]:

@@ -35,6 +35,8 @@ class PruneConfig:
                             "on a busy CPU)")
     max_sparsity: float = param(0.95, "auto: the largest sparsity it tries")
     trials: int = param(5, "auto: candidates fine-tuned and judged on held-out training images, at most")
+    stride: float = param(0.5, "auto: each trial keeps this share of what the last passing trial kept; "
+                               "after a trial over budget, its square root")
     budget_share: float = param(1.0, "auto: the share of the run's accuracy budget this step may spend")
 
     def __post_init__(self):
@@ -57,6 +59,7 @@ class PruneConfig:
             ("threads", self.threads >= 0, "0 or more"),
             ("max_sparsity", 0 < self.max_sparsity <= MAX_SPARSITY, f"above 0 and at most {MAX_SPARSITY}"),
             ("trials", self.trials >= 1, "at least 1"),
+            ("stride", 0 < self.stride < 1, "above 0 and below 1"),
             ("budget_share", 0 < self.budget_share <= 1, "above 0 and at most 1"),
         ]
         for name, ok, rule in checks:

@@ -103,7 +103,8 @@ def _auto(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, prune_roun
             return pruned
         return finetune.finetune(pruned, cfg, train_ctx, f"fine-tune sparsity {1 - share:.3f}", keep, teacher)
 
-    best, _, _ = auto.search(model, trial, ctx, validation, cfg.max_sparsity, cfg.trials, cfg.budget_share)
+    best, _, _ = auto.search(model, trial, ctx, validation, cfg.max_sparsity, cfg.trials, cfg.budget_share,
+                             cfg.stride)
     return clone(best) if best is model else best
 
 

@@ -24,11 +24,13 @@ def test_config_takes_auto_or_a_number():
         build_config(PruneConfig, {"sparsity": "most"})
     with pytest.raises(ValueError, match="rounds applies to a fixed sparsity"):
         build_config(PruneConfig, {"sparsity": "auto", "rounds": 2})
+    with pytest.raises(ValueError, match="stride must be above 0 and below 1, not 1"):
+        build_config(PruneConfig, {"sparsity": "auto", "stride": 1})
 
 
 def test_auto_picks_the_largest_sparsity_within_budget(cnn, train_split):
     ctx = _auto_context(cnn, train_split, allowed_drop=1.0)
-    cfg = PruneConfig(method="unstructured", sparsity="auto", scope="global", finetune_epochs=0.25, trials=4)
+    cfg = PruneConfig(method="unstructured", sparsity="auto", scope="global", finetune_epochs=1.0, trials=4)
     pruned = run(cnn, cfg, ctx)
     trials = [n for n in ctx.notes if n.startswith("prune auto: trial")]
     assert len(trials) <= 4 and any("chose sparsity" in n for n in ctx.notes)
@@ -54,6 +56,39 @@ def test_no_trial_within_budget_leaves_the_model_unpruned(cnn, train_split):
     out = run(cnn, cfg, ctx)
     assert "left unpruned" in ctx.notes[-1]
     assert [i.dims for i in out.graph.initializer] == [i.dims for i in cnn.graph.initializer]
+
+
+def test_the_next_trial_keeps_a_stride_of_what_is_kept_never_below_the_floor():
+    assert auto.next_share(1.0, 0.5, 0.03) == 0.5
+    assert auto.next_share(0.04, 0.5, 0.03) == 0.03  # max_sparsity is the last step
+    assert auto.next_share(0.03, 0.5, 0.03) is None  # at the floor: nothing left to try
+    assert auto.next_share(0.5, 0.98, 0.03) is None  # a step finer than FINEST is not worth a trial
+
+
+def test_each_trial_prunes_the_last_passing_model_and_a_failure_halves_the_stride(cnn, train_split):
+    from edgeshrink.passes.prune import unstructured
+
+    ctx = _auto_context(cnn, train_split, allowed_drop=0.3)
+    names = unstructured.prunable(cnn, ctx.signature.output_name)
+    calls = []
+
+    def trial(start, share):  # real magnitude pruning without fine-tuning: large steps lose accuracy
+        out = unstructured.apply(start, unstructured.masks(start, names, 1 - share, "global"))
+        calls.append((start, share, out))
+        return out
+
+    best, sparsity, results = auto.search(cnn, trial, ctx, ctx.validation, 0.97, 6, 1.0, stride=0.25)
+    stride, kept, start = 0.25, 1.0, cnn
+    for (given, share, out), result in zip(calls, results):
+        assert given is start and share == pytest.approx(max(kept * stride, 0.03))
+        if result.within:
+            kept, start = share, out
+        else:
+            stride = stride ** 0.5
+    assert len(calls) == len(results) and any(r.within for r in results) and not all(r.within for r in results)
+    assert best is start and sparsity == pytest.approx(1 - kept)
+    reference = auto.accuracy(cnn, ctx, ctx.validation)
+    assert 100 * (reference - auto.accuracy(best, ctx, ctx.validation)) <= 0.3 + 1e-9
 
 
 def _chosen(notes: list[str]) -> float:
