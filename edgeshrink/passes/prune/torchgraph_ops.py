@@ -96,8 +96,10 @@ def _reshape(a, x, shape):
     target = [int(v) for v in shape.tolist()]
     if not a.get("allowzero", 0):
         target = [x.shape[i] if v == 0 else v for i, v in enumerate(target)]
-    if a.get("_batch") and target and target[0] == a["_batch"] and x.dim():
+    if a.get("_batch") and target and target[0] == a["_batch"] and x.dim() > 1:
         target[0] = x.shape[0]  # a batch fixed at export follows the batch actually fed
+    # (a 1-D tensor has no batch to follow: it is one image's features, as a batch-1 export's
+    # Reshape to [1, n] before a Gemm reads them)
     return x.reshape(target)
 
 

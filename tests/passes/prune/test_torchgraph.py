@@ -194,6 +194,17 @@ def test_fixed_batch_reshape_follows_the_batch_fed():
         to_torch(model)(torch.from_numpy(x))  # without `batch` the exported shape is kept
 
 
+def test_fixed_batch_reshape_of_one_images_features_keeps_its_shape():
+    # a batch-1 model fused by onnxruntime: features flattened to 1-D, then [1, n] for a Gemm
+    nodes = [helper.make_node("Reshape", ["x", "flat"], ["f"]), helper.make_node("Reshape", ["f", "row"], ["r"]),
+             helper.make_node("Gemm", ["r", "w"], ["y"])]
+    model, x = _graph(nodes, (1, 3, 4), [_const("flat", np.array([12])), _const("row", np.array([1, 12])),
+                                         _random("w", 12, 5)])
+    with torch.no_grad():
+        got = to_torch(model, batch=1)(torch.from_numpy(x))[0]
+    np.testing.assert_allclose(got.numpy(), _ort(model, x)[0], rtol=1e-4, atol=1e-5)
+
+
 def test_unsupported_operators_are_named():
     model, _ = _graph([helper.make_node("Erf", ["x"], ["e"]), helper.make_node("Relu", ["e"], ["y"])], (2, 3), [])
     assert unsupported(model) == ["Erf"]
