@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import sys
@@ -74,7 +75,7 @@ def main() -> int:
     if args.report_only:
         write_docs(args, *_last_run(args.work))
         return 0
-    start = time.perf_counter()
+    start, load_before = time.perf_counter(), os.getloadavg()[0]
     model = train_lenet5(args.work) if args.input else None
     trained = time.perf_counter() - start
     opts = Options(trials=args.trials, archs=tuple(a for a in args.archs.split(",") if a),
@@ -84,7 +85,8 @@ def main() -> int:
     result = search(model, args.work / "search", opts)
     wall = time.perf_counter() - start
     run = {"wall_s": wall, "trained_s": trained, "complete": result.complete, "failed": result.failed,
-           "dead": result.dead, "answer": result.frontier.answer}
+           "dead": result.dead, "answer": result.frontier.answer,
+           "load": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
     atomic.write_text(args.work / "bench-run.json", json.dumps(run, indent=1) + "\n")
     write_docs(args, result.frontier.points, run)
     return 0
@@ -114,7 +116,7 @@ def write_docs(args, points: list[Point], run: dict) -> None:
         "the bundle (brotli quality 11, runtime + model; 'wire' = what the page received), time to first "
         "prediction with `edgeshrink verify` in headless Chromium on a cold cache (one page load per network); "
         "4g = 9 Mbit/s, 100 ms round trips, slow-4g = 1.6 Mbit/s, 150 ms. Timings come from a 2-core machine "
-        "shared with other jobs (load average above 20): compare them side by side, not with other runs.", "",
+        f"shared with other jobs ({_load(run)}): compare them side by side, not with other runs.", "",
         "## The largest model whose first prediction comes within the budget", "", *answer_lines(points), "",
         f"`--budget-ms 300 --network 4g`: {run['answer']}.", "",
         "## The frontier", "", (DOCS / "frontier.md").read_text(), "",
@@ -125,9 +127,14 @@ def write_docs(args, points: list[Point], run: dict) -> None:
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 1
+
+
+def _load(run: dict) -> str:
+    if "load" not in run:
+        return "load average not recorded"
+    before, after = run["load"]
+    return f"1-minute load average {before:g} when it started, {after:g} when the search ended"
 
 
 if __name__ == "__main__":
