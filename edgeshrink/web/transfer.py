@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 
 from edgeshrink.size import Size
@@ -66,19 +65,7 @@ def preloads(entry: dict) -> list[list[str]]:
     return [backend, [f"ort/{ENTRY}", "module"], [entry["file"], "fetch"]]
 
 
-DEFAULT_PRELOADS_MARK = "<!--edgeshrink:default-preloads-->"
-
-
-def _link(file: str, kind: str) -> str:
-    if kind == "module":
-        return f'<link rel="modulepreload" href="{html.escape(file)}">'
-    return f'<link rel="preload" href="{html.escape(file)}" as="fetch" crossorigin>'
-
-
 def with_preloads(index_html: str, entries: list[dict], default: str) -> str:
-    """index.html with the default variant's preloads as links (found by the browser's preload scanner
-    before any script runs) and the table its script uses for a variant picked by address."""
+    """index.html with the table its first script preloads from: the shown variant's runtime and model."""
     table = {e["name"]: preloads(e) for e in entries}
-    links = "\n  ".join(_link(file, kind) for file, kind in table.get(default, []))
-    index_html = index_html.replace(DEFAULT_PRELOADS_MARK, links)
     return index_html.replace(PRELOAD_MARK, f"{json.dumps(table, separators=(',', ':'))}, {json.dumps(default)}")

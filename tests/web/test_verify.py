@@ -138,3 +138,28 @@ def test_compiled_variants_answer_like_onnxruntime_and_load_no_onnxruntime_web(w
     for check in result.variants:
         assert check.agreement == 1 and check.max_score_diff < 1e-3 and check.accuracy > 0.9
         assert check.first_visit_bytes < 100_000  # no onnxruntime-web (2.4 MB) was requested
+
+
+def test_a_page_loads_only_the_runtime_and_model_of_the_variant_it_shows(small_dist, browser):
+    """?model=NAME preloads that variant's files and not the default's (a link to a small variant must not
+    download the default model too), and without ?model= only the default's."""
+    from edgeshrink.web.browser import Watch, open_page, settle
+    from edgeshrink.web.serve import running
+    from edgeshrink.web.transfer import preloads
+
+    doc = json.loads((small_dist / "manifest.json").read_text())
+    files = {e["name"]: {f for f, _ in preloads(e) if f.startswith("models/") or f.startswith("ort/")}
+             for e in doc["variants"]}
+    assert len(files) == 2 and files[doc["default"]]
+    with running(small_dist) as url:
+        for query, shown in [("", doc["default"]), *[(f"?model={n}", n) for n in files if n != doc["default"]]]:
+            context = browser.new_context()
+            requested = []
+            page = context.new_page()
+            page.on("request", lambda request: requested.append(request.url))
+            page = open_page(context, url + query, Watch(url), page)
+            assert settle(page, "window.edgeshrink.timeToFirstPrediction")[0] == "ok"
+            context.close()
+            paths = {r[len(url):].lstrip("/").split("?")[0] for r in requested}
+            for name, own in files.items():
+                assert (own <= paths) if name == shown else not (own - files[shown]) & paths, (query, name, paths)
