@@ -215,3 +215,13 @@ def test_throughput_runs_at_least_three_times(model, test_split, monkeypatch):
     lat = measure_latency(model, SIG, test_split.images[:300], min_runs=2, max_runs=2, budget_s=0.0)
     # timed k = 10, 11; throughput warm-up k = 12; three runs k = 13, 14, 15: 7 + 1 + 2 = 10 units
     assert lat.runs == 2 and lat.throughput_ips == pytest.approx(3 * 256 / (10 * U), rel=1e-12)
+
+
+def test_p90_and_the_throughput_deadline_at_their_edges(model, test_split, monkeypatch):
+    # timed runs k = 10..19 cost 11..20 units, all different: the 90th percentile is 19.1 units, not 19.2
+    # (a 91st) nor 20; throughput: warm-up k = 20, then 22 + 23 + 24 + 25 + 26 = 120 units reach half the
+    # 240-unit budget exactly, where the runs stop (a sixth would make it 147 units)
+    _timed(monkeypatch, lambda k: (k + 1) * U)
+    lat = measure_latency(model, SIG, test_split.images[:300], min_runs=10, max_runs=10, budget_s=240 * U)
+    assert lat.runs == 10 and lat.p90_ms == pytest.approx(19.1 * U * 1000, rel=1e-12)
+    assert lat.throughput_ips == pytest.approx(5 * 256 / (120 * U), rel=1e-12)
