@@ -18,7 +18,7 @@ from edgeshrink import outputs
 from edgeshrink.data import Split
 from edgeshrink.errors import BundleError, ModelError
 from edgeshrink.size import Size
-from edgeshrink.web import manifest, transfer
+from edgeshrink.web import join, manifest, transfer
 from edgeshrink.web.compress import Compressor
 from edgeshrink.web.manifest import Variant
 from edgeshrink.web.placement import Placement, place
@@ -26,6 +26,7 @@ from edgeshrink.web.runtime import ENTRY, PACKAGE, Runtime, cache_root, default_
 
 __all__ = ["BundleResult", "Variant", "bundle"]
 
+ENTRY_JS = "js/app.js"  # the page's module; the bundle joins the modules it imports into it
 APP_SUFFIXES = {".html", ".css", ".js", ".mjs", ".svg", ".png", ".ico", ".webmanifest"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -71,13 +72,13 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
         raise BundleError(f"the default variant {default!r} is not among {', '.join(v.name for v in variants)}")
     legacy = _legacy_names(out_dir, app_dir)
     outputs.check_target(out_dir, "bundle", force, legacy)
-    app_files = _app_files(app_dir)
+    app_files, app_texts = _app(app_dir)
     placements = [place(v, runtime) for v in variants]
     ort = ensure_runtime(app_dir, ort_dir) if any(p.runtime == "ort" for p in placements) else None
     gallery = _gallery(samples)
     with outputs.staged(out_dir, "bundle", force, legacy) as tmp:
         writer = Compressor(cache_root(ort_dir) / "compressed")
-        files = _write_files(tmp, writer, app_dir, app_files, placements, ort, gallery[0])
+        files = _write_files(tmp, writer, app_dir, app_files, app_texts, placements, ort, gallery[0])
         doc = _manifest(placements, files, ort, gallery, default)
         index = transfer.with_preloads((app_dir / "index.html").read_text(), doc["variants"], default)
         files["index.html"] = writer.write(index.encode(), tmp / "index.html")
@@ -91,9 +92,9 @@ def _onnx(p: Placement) -> str:
     return f"models/{p.variant.name}.onnx"
 
 
-def _write_files(tmp: Path, writer: Compressor, app_dir: Path, app_files: list[Path], placements: list[Placement],
-                 ort: Runtime | None, gallery: Split) -> dict[str, Size]:
-    """Write everything but the manifest; the size of each file by its path in the bundle."""
+def _write_files(tmp: Path, writer: Compressor, app_dir: Path, app_files: list[Path], app_texts: dict[str, str],
+                 placements: list[Placement], ort: Runtime | None, gallery: Split) -> dict[str, Size]:
+    """Write everything but the manifest (an app file in `app_texts` as that text); each file's size by its path."""
     files = {}
     for f in ort.files if ort else ():
         files[f"ort/{f.name}"] = writer.copy(f, tmp / "ort" / f.name)
@@ -102,7 +103,11 @@ def _write_files(tmp: Path, writer: Compressor, app_dir: Path, app_files: list[P
         for name, data in p.files.items():
             files[f"models/{p.variant.name}/{name}"] = writer.write(data, tmp / "models" / p.variant.name / name)
     for f in app_files:
-        files[f.relative_to(app_dir).as_posix()] = writer.copy(f, tmp / f.relative_to(app_dir))
+        path = f.relative_to(app_dir).as_posix()
+        if path in app_texts:
+            files[path] = writer.write(app_texts[path].encode(), tmp / path)
+        else:
+            files[path] = writer.copy(f, tmp / path)
     data = np.concatenate([gallery.images.reshape(-1), gallery.labels]).astype(np.uint8).tobytes()
     files[manifest.SAMPLES_FILE] = writer.write(data, tmp / manifest.SAMPLES_FILE)
     return files
@@ -185,6 +190,17 @@ def _gallery(samples: int | Split) -> tuple[Split, str]:
     if not 1 <= len(gallery) <= 10000:
         raise BundleError(f"the gallery needs 1 to 10000 sample digits, not {len(gallery)}")
     return gallery, source
+
+
+def _app(app_dir: Path) -> tuple[list[Path], dict[str, str]]:
+    """The app's files to ship, and the text of those rewritten: js/app.js joined with the modules it imports,
+    which are then left out."""
+    files = _app_files(app_dir)
+    if not (app_dir / ENTRY_JS).is_file():
+        return files, {}
+    text, joined = join.join((app_dir / ENTRY_JS).parent, Path(ENTRY_JS).name)
+    left_out = {(Path(ENTRY_JS).parent / name).as_posix() for name in joined}
+    return [f for f in files if f.relative_to(app_dir).as_posix() not in left_out], {ENTRY_JS: text}
 
 
 def _app_files(app_dir: Path) -> list[Path]:

@@ -126,16 +126,8 @@ def test_page_feeds_every_layout_like_python(loaded, web_variants, test_split):
         n = 1 if sig.batch == 0 else 3
         batch = pixels[:n] if not sig.batch else np.concatenate([pixels, np.repeat(pixels[-1:], sig.batch - 3, 0)])
         expected = sig.feed(batch)
-        got = page.evaluate(
-            """async ([variant, pixels, n]) => {
-                const { feed } = await import('./js/signature.js');
-                const [type, data, dims] = feed(variant, Uint8Array.from(pixels), n);
-                return { type, data: Array.from(data), dims };
-            }""",
-            [{"layout": sig.layout, "batch": sig.batch, "dtype": sig.dtype, "output_kind": sig.output_kind,
-              "preprocess": {"scale": sig.preprocess.scale, "mean": sig.preprocess.mean, "std": sig.preprocess.std}},
-             pixels[:n].ravel().tolist(), n],
-        )
+        got = page.evaluate("([name, pixels, n]) => window.edgeshrink.feed(name, pixels, n)",
+                            [v.name, pixels[:n].ravel().tolist(), n])
         assert got["type"] == sig.dtype and tuple(got["dims"]) == expected.shape
         flat = expected.view(np.uint16) if sig.dtype == "float16" else expected
         np.testing.assert_allclose(np.array(got["data"]), flat.ravel().astype(np.float64), rtol=1e-6, atol=1e-6)

@@ -6,7 +6,7 @@
 import { DrawingPad } from "./draw.js";
 import { toMnist } from "./mnist.js";
 import { Model, reason } from "./runtime.js";
-import { probabilities } from "./signature.js";
+import { feed, probabilities } from "./signature.js";
 import * as ui from "./ui.js";
 
 const app = { manifest: null, files: new Map(), models: new Map(), current: null, samples: null,
@@ -34,6 +34,11 @@ window.edgeshrink = {
   }),
   classify: (name, pixels) => answer(() => classifyWith(name, decodePixels(pixels))),
   benchmark: (name, runs = 200) => answer(() => benchmarkWith(name, runs)),
+  // The tensor the page feeds variant `name` for n images (the tests compare it with Python's Signature.feed).
+  feed: (name, pixels, n) => answer(async () => {
+    const [type, data, dims] = feed(variant(name), decodePixels(pixels), n);
+    return { type, data: Array.from(data), dims };
+  }),
   drawnPixels: () => (app.input?.kind === "drawing" ? Array.from(app.input.pixels) : null),
   state: () => ({ model: app.current, prediction: app.prediction, probabilities: app.probs }),
   // The state once the predictions already asked for (by drawing, clicking) have been shown.
