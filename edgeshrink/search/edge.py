@@ -149,13 +149,10 @@ _SIZES: dict[Path, int] = {}
 
 
 def _file_brotli(path: Path) -> int:
-    """Brotli bytes of a runtime file, through the bundle's size cache (brotli -q 11 of the wasm takes ~45 s)."""
+    """Brotli bytes of a runtime file, through the bundle's compression cache (brotli -q 11 of the wasm takes ~45 s)."""
     if path not in _SIZES:
-        from edgeshrink.web.runtime import default_app_dir, ensure_runtime
-        from edgeshrink.web.sizes import SizeCache
+        from edgeshrink.web.compress import Compressor
+        from edgeshrink.web.runtime import cache_root
 
-        folder = ensure_runtime().folder
-        cache = SizeCache(folder.parent / "sizes.json", seeds=(default_app_dir() / "runtime-sizes.json",))
-        _SIZES[path] = cache.measure(path.read_bytes()).brotli
-        cache.save()
+        _SIZES[path] = Compressor(cache_root() / "compressed").size(path.read_bytes()).brotli
     return _SIZES[path]

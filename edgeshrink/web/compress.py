@@ -40,6 +40,11 @@ class Compressor:
     def copy(self, source: Path, target: Path) -> Size:
         return self.write(Path(source).read_bytes(), target)
 
+    def size(self, data: bytes) -> Size:
+        """The three sizes of `data`, writing nothing but the cache."""
+        gz, br = self._compressed(data)
+        return Size(len(data), len(gz), len(br))
+
     def _compressed(self, data: bytes) -> tuple[bytes, bytes]:
         if self.cache_dir is None or len(data) < self.LARGE:
             return compress(data)
