@@ -101,3 +101,15 @@ def test_an_input_scale_computed_at_run_time_is_refused_by_qlinearmatmul():
              helper.make_node("QLinearMatMul", ["q", "s", "z", "b", "bs", "bz", "ys", "yz"], ["y"], name="qmm")]
     model = graph(nodes, (3, 5), y_type=np.uint8, inits=inits)
     assert refusal(model) == "operator QLinearMatMul (qmm) needs a constant input scale"
+
+
+@pytest.mark.parametrize("slot, what", [(4, "weight scale"), (6, "output scale")])
+def test_a_weight_or_output_scale_computed_at_run_time_is_refused_by_qlinearmatmul(slot, what):
+    inits = {"as": np.float32(0.03), "az": np.uint8(0), "b": rand((5, 4), 3, np.int8, -127, 127),
+             "bs": np.float32(0.004), "bz": np.int8(0), "ys": np.float32(0.02), "yz": np.uint8(100)}
+    names = ["q", "as", "az", "b", "bs", "bz", "ys", "yz"]
+    names[slot] = "s"  # DynamicQuantizeLinear's scale, known only when the model runs
+    nodes = [helper.make_node("DynamicQuantizeLinear", ["x"], ["q", "s", "z"]),
+             helper.make_node("QLinearMatMul", names, ["y"], name="qmm")]
+    model = graph(nodes, (3, 5), y_type=np.uint8, inits=inits)
+    assert refusal(model) == f"operator QLinearMatMul (qmm) needs a constant {what}"
