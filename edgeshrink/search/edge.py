@@ -149,7 +149,7 @@ _SIZES: dict[Path, int] = {}
 
 
 def _file_brotli(path: Path) -> int:
-    """Brotli bytes of a runtime file, through the bundle's compression cache (brotli -q 11 of the wasm takes ~45 s)."""
+    """Brotli bytes of a runtime file, through the bundle's compression cache (the wasm takes ~45 s)."""
     if path not in _SIZES:
         from edgeshrink.web.compress import Compressor
         from edgeshrink.web.runtime import cache_root

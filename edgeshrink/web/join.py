@@ -19,8 +19,8 @@ from pathlib import Path
 
 from edgeshrink.errors import BundleError
 
-IMPORT = re.compile(r'^import\s+(?:\{(?P<names>[^}]*)\}|\*\s+as\s+(?P<star>[\w$]+))\s+from\s+"\./(?P<file>[\w.-]+\.js)";[ \t]*$',
-                    re.M)
+IMPORT = re.compile(r'^import\s+(?:\{(?P<names>[^}]*)\}|\*\s+as\s+(?P<star>[\w$]+))\s+'
+                    r'from\s+"\./(?P<file>[\w.-]+\.js)";[ \t]*$', re.M)
 EXPORT = re.compile(r"^export\s+(?:async\s+)?(?:function\*?|class|const|let)\s+([\w$]+)", re.M)
 OTHER_EXPORT = re.compile(r"^export\s+(?!(?:async\s+)?(?:function\*?|class|const|let)\s)", re.M)
 OTHER_IMPORT = re.compile(r"^import\s", re.M)

@@ -17,7 +17,8 @@ def _node(code: str, cwd) -> str:
 
 def test_joined_modules_keep_their_bindings(tmp_path):
     (tmp_path / "a.js").write_text('export const A = 1;\nexport function twice(x) { return 2 * x; }\n')
-    (tmp_path / "b.js").write_text('import { A, twice as double } from "./a.js";\nexport class B { get v() { return double(A); } }\n')
+    (tmp_path / "b.js").write_text('import { A, twice as double } from "./a.js";\n'
+                                   'export class B { get v() { return double(A); } }\n')
     (tmp_path / "main.js").write_text('import { B } from "./b.js";\nimport * as a from "./a.js";\n'
                                       'const A = "the entry\'s own A";\n'
                                       'console.log(JSON.stringify([new B().v, a.twice(a.A), A]));\n')
