@@ -74,11 +74,14 @@ def serve(
     dist: Annotated[Path, typer.Argument(help="A bundle folder written by 'edgeshrink bundle'.")],
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0 picks a free one).")] = 8000,
+    isolated: Annotated[bool, typer.Option(
+        "--isolated", help="Send COOP/COEP (SharedArrayBuffer, precise timers); costs a fresh visit 20-40 ms.")] = False,
 ) -> None:
-    """Serve a bundle with COOP/COEP headers (precise timers, wasm threads) and correct MIME types."""
+    """Serve a bundle as a static host would: precompressed files, correct MIME types, nothing from elsewhere."""
     from edgeshrink import web
 
     try:
-        web.serve(dist, host, port, on_ready=lambda url: console.print(f"serving {dist} at {url} (Ctrl-C stops)"))
+        web.serve(dist, host, port, isolated=isolated,
+                  on_ready=lambda url: console.print(f"serving {dist} at {url} (Ctrl-C stops)"))
     except KeyboardInterrupt:
         console.print("stopped")

@@ -1,4 +1,10 @@
-"""Serve a bundle over HTTP on this machine, cross-origin isolated, with the MIME types browsers require."""
+"""Serve a bundle over HTTP on this machine, as a static host would, with the MIME types browsers require.
+
+Cross-origin isolation (COOP/COEP) is optional: it gives SharedArrayBuffer and precise timers, which
+the page does not need (its runtimes run one thread, its benchmark times long enough groups of runs),
+and it costs every fresh visit a browser process switch: 20-40 ms before the first prediction on
+these machines. Most static hosts do not send it either.
+"""
 
 from __future__ import annotations
 
@@ -26,20 +32,21 @@ MIME_TYPES = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
 }
-# Cross-origin isolation: makes SharedArrayBuffer and fine-grained performance.now() available, and
-# proves the page needs nothing from another origin.
 HEADERS = {
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Embedder-Policy": "require-corp",
     "Cross-Origin-Resource-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
+# with isolated=True: SharedArrayBuffer and fine-grained performance.now(), and nothing from another origin loads
+ISOLATION = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+}
 
 
 class BundleHandler(SimpleHTTPRequestHandler):
-    """Static files with isolation headers, sent as the bundle's .br or .gz to browsers that accept them;
-    request lines go to the server's `log`, if any."""
+    """Static files (with the isolation headers if the server is isolated), sent as the bundle's .br or .gz
+    to browsers that accept them; request lines go to the server's `log`, if any."""
 
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
     vary = False
@@ -66,7 +73,7 @@ class BundleHandler(SimpleHTTPRequestHandler):
         return body
 
     def end_headers(self) -> None:
-        for name, value in HEADERS.items():
+        for name, value in {**HEADERS, **(ISOLATION if self.server.isolated else {})}.items():
             self.send_header(name, value)
         if self.vary:  # caches must keep the encoded and identity answers apart
             self.send_header("Vary", "Accept-Encoding")
@@ -106,8 +113,9 @@ def accepted(header: str) -> list[str]:
 class BundleServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler, log: Callable[[str], None] | None = None):
-        self.log = log
+    def __init__(self, address: tuple[str, int], handler, log: Callable[[str], None] | None = None,
+                 isolated: bool = False):
+        self.log, self.isolated = log, isolated
         super().__init__(address, handler)
 
     def handle_error(self, request, client_address) -> None:
@@ -120,14 +128,15 @@ class BundleServer(ThreadingHTTPServer):
 
 
 def make_server(dist: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000,
-                log: Callable[[str], None] | None = None) -> BundleServer:
-    """A server for the bundle in `dist`, bound but not yet serving; port 0 picks a free port."""
+                log: Callable[[str], None] | None = None, isolated: bool = False) -> BundleServer:
+    """A server for the bundle in `dist`, bound but not yet serving; port 0 picks a free port; `isolated`
+    sends the cross-origin isolation headers."""
     dist = Path(dist)
     if not (dist / "index.html").is_file() or not (dist / "manifest.json").is_file():
         raise BundleError(f"{dist} is not a web bundle (no index.html and manifest.json); run edgeshrink bundle first")
     handler = functools.partial(BundleHandler, directory=str(dist.resolve()))
     try:
-        return BundleServer((host, port), handler, log)
+        return BundleServer((host, port), handler, log, isolated)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise BundleError(f"port {port} on {host} is already in use; pass another port") from exc
@@ -135,18 +144,20 @@ def make_server(dist: str | os.PathLike, host: str = "127.0.0.1", port: int = 80
 
 
 def serve(dist: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000,
-          log: Callable[[str], None] | None = None, on_ready: Callable[[str], None] | None = None) -> None:
+          log: Callable[[str], None] | None = None, on_ready: Callable[[str], None] | None = None,
+          isolated: bool = False) -> None:
     """Serve `dist` until interrupted; `on_ready(url)` is called once the server listens."""
-    with make_server(dist, host, port, log) as server:
+    with make_server(dist, host, port, log, isolated) as server:
         if on_ready:
             on_ready(server.url)
         server.serve_forever()
 
 
 @contextlib.contextmanager
-def running(dist: str | os.PathLike, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def running(dist: str | os.PathLike, host: str = "127.0.0.1", port: int = 0,
+            isolated: bool = False) -> Iterator[str]:
     """Serve `dist` from a background thread for the duration of the block; yields the page's URL."""
-    server = make_server(dist, host, port)
+    server = make_server(dist, host, port, isolated=isolated)
     thread = threading.Thread(target=server.serve_forever, name="edgeshrink-serve", daemon=True)
     thread.start()
     try:

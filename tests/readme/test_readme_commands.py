@@ -1,6 +1,6 @@
 """README promises about the commands themselves: every command has --help, every command and option the
 README names exists, `passes` and `recipes` list what the registry and the recipe folder hold, `data`
-fetches, imports and checks MNIST, and `serve` serves with the isolation headers. All through a real
+fetches, imports and checks MNIST, and `serve` serves (with the isolation headers when asked). All through a real
 `edgeshrink` process."""
 
 from __future__ import annotations
@@ -169,8 +169,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_sends_isolation_headers_until_interrupted(tmp_path):
-    """`edgeshrink serve DIST` as a process: http://127.0.0.1:PORT with COOP/COEP, then Ctrl-C stops it."""
+@pytest.mark.parametrize("isolated", [False, True])
+def test_serve_serves_until_interrupted(tmp_path, isolated):
+    """`edgeshrink serve DIST [--isolated]` as a process: http://127.0.0.1:PORT, COOP/COEP only with --isolated,
+    then Ctrl-C stops it."""
     import signal
 
     dist = tmp_path / "dist"
@@ -178,7 +180,8 @@ def test_serve_sends_isolation_headers_until_interrupted(tmp_path):
     (dist / "index.html").write_text("<!doctype html><title>bundle</title>")
     (dist / "manifest.json").write_text("{}")
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "edgeshrink", "serve", str(dist), "--port", str(port)],
+    flags = ["--isolated"] if isolated else []
+    proc = subprocess.Popen([sys.executable, "-m", "edgeshrink", "serve", str(dist), "--port", str(port), *flags],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}/"
@@ -192,8 +195,8 @@ def test_serve_sends_isolation_headers_until_interrupted(tmp_path):
                 time.sleep(0.2)
         with response:
             assert response.status == 200 and b"<title>bundle</title>" in response.read()
-            assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
-            assert response.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+            assert response.headers["Cross-Origin-Opener-Policy"] == ("same-origin" if isolated else None)
+            assert response.headers["Cross-Origin-Embedder-Policy"] == ("require-corp" if isolated else None)
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)

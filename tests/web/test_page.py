@@ -35,7 +35,7 @@ def test_page_loads_nothing_from_another_origin(loaded):
     assert settle(page, "window.edgeshrink.galleryLoaded") == ["ok", True]
     assert watch.foreign == [] and watch.errors == []
     assert page.locator("#error").is_hidden()
-    assert "cross-origin isolated" in page.locator("#status").inner_text()
+    assert "1 thread" in page.locator("#status").inner_text()
     assert page.locator("#digit").inner_text() == "7"  # the first gallery digit, classified on load
 
 
@@ -113,7 +113,8 @@ def test_picker_shows_each_variant_and_switches(loaded, web_variants, dist):
 def test_benchmark_reports_a_median(loaded):
     page, _ = loaded
     result = page.evaluate("window.edgeshrink.benchmark('fp32', 40)")
-    assert result["runs"] == 40 and 0 < result["median_ms"] < 50
+    assert result["runs"] >= 40 and result["runs"] == 20 * result["group"] and 0 < result["median_ms"] < 50
+    assert result["group"] * result["median_ms"] > 1  # groups long enough for a 0.1 ms clock (2 ms when chosen)
     page.click("#bench")
     page.wait_for_function("() => document.getElementById('bench-out').textContent.includes('per inference')")
 

@@ -1,4 +1,4 @@
-"""The static server: isolation headers, MIME types, clear errors."""
+"""The static server: headers (isolation when asked), MIME types, clear errors."""
 
 from __future__ import annotations
 
@@ -17,10 +17,18 @@ def _get(url: str):
         return response.status, response.headers, response.read()
 
 
-def test_pages_are_cross_origin_isolated(dist):
+def test_pages_are_served_as_a_static_host_would(dist):
     with running(dist) as url:
         status, headers, body = _get(url)
     assert status == 200 and b"<canvas id=\"pad\"" in body
+    assert headers["Cross-Origin-Opener-Policy"] is None and headers["Cross-Origin-Embedder-Policy"] is None
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+
+
+def test_isolated_pages_are_cross_origin_isolated(dist):
+    with running(dist, isolated=True) as url:
+        status, headers, _ = _get(url)
+    assert status == 200
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert headers["Cross-Origin-Embedder-Policy"] == "require-corp"
     assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
@@ -42,7 +50,7 @@ def test_files_have_the_mime_types_browsers_require(dist, path, mime):
 
 
 def test_missing_file_is_404_with_the_same_headers(dist):
-    with running(dist) as url, pytest.raises(urllib.error.HTTPError) as caught:
+    with running(dist, isolated=True) as url, pytest.raises(urllib.error.HTTPError) as caught:
         _get(url + "models/nothing.onnx")
     assert caught.value.code == 404
     assert caught.value.headers["Cross-Origin-Embedder-Policy"] == "require-corp"

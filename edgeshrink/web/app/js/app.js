@@ -196,7 +196,7 @@ function setupDrawing() {
 function setupButtons() {
   ui.$("bench").addEventListener("click", async () => {
     const out = ui.$("bench-out");
-    out.textContent = "running 200 inferences…";
+    out.textContent = "timing inferences…";
     const result = await answer(() => benchmarkWith(app.current, 200));
     out.textContent = result.error ?? `${ui.formatMs(result.median_ms)} per inference (median of ${result.runs} runs, 1 thread)`;
   });
@@ -219,8 +219,7 @@ async function loadSamples(info) {
 function showRuntime() {
   const v = variant(app.current);
   const runtime = v.runtime === "compiled" ? "compiled for this model" : `onnxruntime-web ${app.manifest.ort?.version}`;
-  const isolation = self.crossOriginIsolated ? "cross-origin isolated" : "not isolated";
-  ui.setStatus(`${runtime} · WebAssembly · 1 thread · ${isolation}`);
+  ui.setStatus(`${runtime} · WebAssembly · 1 thread${self.crossOriginIsolated ? " · cross-origin isolated" : ""}`);
 }
 
 /** The gallery of real test digits: loaded once the first prediction is shown. */

@@ -48,18 +48,23 @@ export class Model {
   }
 
   /**
-   * Median milliseconds per inference of one image. Runs are timed in groups and divided, because
-   * performance.now() is coarse (0.1 ms) on pages that are not cross-origin isolated.
+   * Median milliseconds per inference of one image, over `groups` groups of runs (at least `runs` runs in
+   * all). A group runs long enough (`groupMs`) that the clock's grain does not matter: performance.now()
+   * is coarse (0.1 ms, jittered) on pages that are not cross-origin isolated, as on most static hosts.
    */
-  async benchmark(pixels, runs = 200, group = 10) {
+  async benchmark(pixels, runs = 200, groups = 20, groupMs = 2) {
     const [type, data, dims] = feed(this.fed, pixels, 1);
-    for (let i = 0; i < 5; i++) await this.backend.run(type, data, dims);
-    const perRun = [];
-    for (let done = 0; done < runs; done += group) {
+    const timed = async (count) => {
       const t0 = performance.now();
-      for (let i = 0; i < group; i++) await this.backend.run(type, data, dims);
-      perRun.push((performance.now() - t0) / group);
-    }
+      for (let i = 0; i < count; i++) await this.backend.run(type, data, dims);
+      return performance.now() - t0;
+    };
+    // warm up (the first runs compile and fill caches) for 5 groups' time before sizing the groups
+    for (let spent = 0; spent < 5 * groupMs;) spent += await timed(5);
+    let group = Math.max(1, Math.ceil(runs / groups));
+    while ((await timed(group)) < groupMs) group *= 2;
+    const perRun = [];
+    for (let g = 0; g < groups; g++) perRun.push((await timed(group)) / group);
     perRun.sort((a, b) => a - b);
     const mid = perRun.length >> 1;
     const median = perRun.length % 2 ? perRun[mid] : (perRun[mid - 1] + perRun[mid]) / 2;
