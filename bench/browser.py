@@ -4,7 +4,7 @@ models with `fast`.
 
 For every model it bundles the optimized model alone (`bundle --no-baseline`) once per runtime, then
 `verify`s each bundle: all 10,000 test images against onnxruntime in Python, per-digit latency, first-visit
-bytes (brotli, as served by `edgeshrink serve`), and the time to the first prediction in fresh contexts
+bytes (brotli, as served by `edgeshrink serve`, which sends no COOP/COEP, like most static hosts), and the time to the first prediction in fresh contexts
 (median) on localhost, at 9 Mbit/s + 100 ms ("4g"), 1.6 Mbit/s + 150 ms ("slow-4g"), and with the CPU
 slowed 4x. Writes bench/browser.md (and browser.json) and the screenshot of the LeNet-5 `max` page.
 
@@ -161,11 +161,14 @@ def main() -> None:
         f"`python bench/browser.py --contexts {args.contexts} --images {args.images}` "
         f"{' '.join(f'--only {chr(39)}{label}{chr(39)}' for label in args.only or [])} on {platform.node()} "
         f"({os.cpu_count()} cores, shared with other jobs: compare the two runtimes row by row, measured side by "
-        f"side in one run), Chromium {version}, one thread, served by `edgeshrink serve` (brotli). "
+        f"side in one run), Chromium {version}, one thread, served by `edgeshrink serve` (brotli; no COOP/COEP, "
+        "as most static hosts serve it). "
         f"Took {time.perf_counter() - start:,.0f} s.", "",
         "Each model is bundled alone (`--no-baseline`) once per runtime. First visit: the bytes (brotli) of "
         "everything the page loads for its first prediction and its gallery, as `bundle` counts them. First "
-        f"prediction: median of {args.contexts} fresh browser contexts from navigation start. Scores: all test "
+        f"prediction: median of {args.contexts} fresh browser contexts from navigation start to the page's own "
+        "timestamp, awaited through the DevTools protocol so that nothing is injected into the page while it "
+        "loads. Scores: all test "
         "images classified in the page and compared with onnxruntime 1.32 in Python.", "",
         *table(rows), "", "## Compiled against onnxruntime-web", "", *speedups(rows), "",
         "## Targets (issue 12)", "", *targets(rows), "",
