@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -137,6 +138,8 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
             raise ValueError(f"{name} must be a whole number, not {value!r}")
         return value
     if hint is float:
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            value = float(value)  # YAML 1.1 reads 5e-4 (no dot in the mantissa) as text
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{name} must be a number, not {value!r}")
         return float(value)
@@ -145,6 +148,9 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
             raise ValueError(f"{name} must be text, not {value!r}")
         return value
     return value
+
+
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def restore_interface(out: onnx.ModelProto, original: onnx.ModelProto, tool: str, name: str) -> onnx.ModelProto:
