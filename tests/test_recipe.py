@@ -17,7 +17,7 @@ def write(tmp_path, text):
     return str(path)
 
 
-@pytest.mark.parametrize("name", ["default", "fast", "dynamic", "max"])
+@pytest.mark.parametrize("name", ["default", "fast", "dynamic", "max", "small"])
 def test_shipped_recipes_validate(name):
     plan = recipe.load(name)
     assert "quantize" in [s.name for s in plan.steps][-2:] and plan.steps[0].position == 1
@@ -65,7 +65,7 @@ def test_malformed_files(tmp_path):
         recipe.load(write(tmp_path, "steps: [\n"))
     with pytest.raises(RecipeError, match="step 1: each step is a mapping with a 'pass:' key"):
         recipe.load(write(tmp_path, "steps:\n  - simplify\n"))
-    with pytest.raises(RecipeError, match="unknown recipe 'tiniest'; shipped recipes: default, dynamic, fast, max"):
+    with pytest.raises(RecipeError, match="unknown recipe 'tiniest'; shipped recipes: default, dynamic, fast, max, small"):
         recipe.load("tiniest")
 
 

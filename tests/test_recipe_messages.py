@@ -7,7 +7,7 @@ import pytest
 from edgeshrink import recipe
 from edgeshrink.errors import RecipeError
 
-SHIPPED = "default, dynamic, fast, max"
+SHIPPED = "default, dynamic, fast, max, small"
 
 
 def refused(text: str, *args, **kwargs) -> None:

@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
 MAX_DEGREES = 10.0
@@ -30,3 +31,13 @@ def random_affine(x01: "torch.Tensor", generator: "torch.Generator") -> "torch.T
     ], dim=1)
     grid = F.affine_grid(theta, list(x01.shape), align_corners=False)
     return F.grid_sample(x01, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def random_affine_pixels(pixels: "np.ndarray", generator: "torch.Generator") -> "np.ndarray":
+    """`random_affine` on raw uint8 images (n, 28, 28), rounded back to uint8, for code that feeds raw pixels."""
+    import numpy as np
+    import torch
+
+    x01 = torch.from_numpy(pixels.astype(np.float32) / 255).unsqueeze(1)
+    moved = random_affine(x01, generator).squeeze(1) * 255
+    return moved.round().clamp(0, 255).to(torch.uint8).numpy()

@@ -27,7 +27,7 @@ def _short(name: str) -> list[str]:
     return args
 
 
-@pytest.mark.parametrize("name", ["default", "dynamic", "max"])  # fast: tests/test_pipeline.py and below
+@pytest.mark.parametrize("name", ["default", "dynamic", "max", "small"])  # fast: tests/test_pipeline.py and below
 def test_every_shipped_recipe_runs_end_to_end(name, small_cnn, tmp_path):
     out = tmp_path / "out"
     done = edgeshrink("optimize", small_cnn, "--recipe", name, *_short(name), "--max-drop", "5", "-o", out)

@@ -40,6 +40,7 @@ class ClusterConfig:
     finetune_epochs: float = param(1.0, "training of the shared values, in passes over the training images")
     lr: float = param(2e-4, "Adam learning rate of the shared values")
     batch_size: int = param(64, "training images per fine-tuning step")
+    augment: bool = param(False, "fine-tune on training images slightly rotated, scaled and shifted")
     distill: bool = param(True, "also match the unclustered model's softened scores")
     temperature: float = param(4.0, "distillation: how much the scores are softened")
     alpha: float = param(0.5, "distillation's share of the loss")

@@ -27,6 +27,7 @@ class PruneConfig:
     finetune_epochs: float = param(1.0, "fine-tuning per round, in passes over the training images; 0: none")
     lr: float = param(1e-3, "Adam learning rate while fine-tuning")
     batch_size: int = param(64, "training images per fine-tuning step")
+    augment: bool = param(False, "fine-tune on training images slightly rotated, scaled and shifted")
     distill: bool = param(False, "also match the unpruned model's softened scores")
     temperature: float = param(4.0, "distillation: how much the scores are softened")
     alpha: float = param(0.5, "distillation's share of the loss")

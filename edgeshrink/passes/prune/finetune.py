@@ -33,6 +33,7 @@ from edgeshrink.passes.base import PassContext
 from edgeshrink.passes.prune.config import PruneConfig
 from edgeshrink.passes.prune.torchgraph import GraphModule, to_torch, write_back
 from edgeshrink.signature import Signature
+from edgeshrink.zoo.augment import random_affine_pixels
 
 _FIX = "set finetune_epochs: 0, or use a recipe without prune such as 'fast'"
 
@@ -193,9 +194,12 @@ def _train(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, train: Sp
     optimizer = torch.optim.Adam(params, lr=cfg.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)  # settle into the minimum
     rng = np.random.default_rng(ctx.seed)
+    generator = torch.Generator().manual_seed(ctx.seed)
     with ctx.track(label, steps) as advance:
         for batch in _batches(rng, len(train), cfg.batch_size, steps):
             pixels, labels = train.images[batch], torch.from_numpy(train.labels[batch].astype(np.int64))
+            if cfg.augment:
+                pixels = random_affine_pixels(pixels, generator)
             with torch.no_grad():
                 taught = mentor(pixels) if mentor is not None else None
             loss = _loss(student(pixels), labels, taught, cfg)

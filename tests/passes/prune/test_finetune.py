@@ -1,6 +1,9 @@
-"""Fine-tuning after pruning: accuracy recovers, and a probability output trains on the scores before it."""
+"""Fine-tuning after pruning: accuracy recovers, a probability output trains on the scores before it, and
+augmented fine-tuning keeps the pruned weights at zero."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -32,3 +35,16 @@ def test_softmax_output_trains_on_the_scores_before_it(trained, train_split, tes
     probs = inference.scores(inference.session(pruned), signature, test_split.images[:50])
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
     assert accuracy(pruned, signature, test_split) > 0.85
+
+
+def test_augmented_fine_tuning_moves_the_digits_and_keeps_the_zeros(cnn, train_split):
+    """`augment: true` trains on moved digits (other weights than without), and pruned weights stay zero."""
+    from onnx import numpy_helper
+
+    ctx = context(cnn, train_split, images=512)
+    cfg = PruneConfig(method="unstructured", sparsity=0.6, finetune_images=512)
+    plain, moved = (run(cnn, replace(cfg, augment=augment), ctx) for augment in (False, True))
+    weights = [{i.name: numpy_helper.to_array(i) for i in m.graph.initializer} for m in (plain, moved)]
+    assert not np.array_equal(weights[0]["fc1"], weights[1]["fc1"])
+    assert np.array_equal(weights[0]["fc1"] == 0, weights[1]["fc1"] == 0)  # the same weights pruned, still zero
+    assert (weights[1]["fc1"] == 0).mean() > 0.5
