@@ -183,7 +183,7 @@ class _Stepper:
         import torch
         import torch.nn.functional as F
 
-        from edgeshrink.zoo.augment import random_affine
+        from edgeshrink.data.augment import random_affine
 
         self.module.train()
         x = to_unit(images)

@@ -27,13 +27,13 @@ import torch.nn.functional as F
 
 from edgeshrink import inference
 from edgeshrink.data import Split
+from edgeshrink.data.augment import random_affine_pixels
 from edgeshrink.errors import ModelError, PassError
 from edgeshrink.graph import FINAL_OPS, Graph
 from edgeshrink.passes.base import PassContext
 from edgeshrink.passes.prune.config import PruneConfig
 from edgeshrink.passes.prune.torchgraph import GraphModule, to_torch, write_back
 from edgeshrink.signature import Signature
-from edgeshrink.zoo.augment import random_affine_pixels
 
 _FIX = "set finetune_epochs: 0, or use a recipe without prune such as 'fast'"
 
