@@ -65,7 +65,8 @@ def test_malformed_files(tmp_path):
         recipe.load(write(tmp_path, "steps: [\n"))
     with pytest.raises(RecipeError, match="step 1: each step is a mapping with a 'pass:' key"):
         recipe.load(write(tmp_path, "steps:\n  - simplify\n"))
-    with pytest.raises(RecipeError, match="unknown recipe 'tiniest'; shipped recipes: default, dynamic, fast, max, small"):
+    with pytest.raises(RecipeError,
+                       match="unknown recipe 'tiniest'; shipped recipes: default, dynamic, fast, max, small"):
         recipe.load("tiniest")
 
 

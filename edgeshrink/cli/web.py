@@ -75,7 +75,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0 picks a free one).")] = 8000,
     isolated: Annotated[bool, typer.Option(
-        "--isolated", help="Send COOP/COEP (SharedArrayBuffer, precise timers); costs a fresh visit 20-40 ms.")] = False,
+        "--isolated", help="Send COOP/COEP (SharedArrayBuffer, precise timers); a fresh visit takes 20-40 ms more.",
+    )] = False,
 ) -> None:
     """Serve a bundle as a static host would: precompressed files, correct MIME types, nothing from elsewhere."""
     from edgeshrink import web
