@@ -114,7 +114,7 @@ def test_benchmark_reports_a_median(loaded):
     page, _ = loaded
     result = page.evaluate("window.edgeshrink.benchmark('fp32', 40)")
     assert result["runs"] >= 40 and result["runs"] == 20 * result["group"] and 0 < result["median_ms"] < 50
-    assert result["group"] * result["median_ms"] > 1  # groups long enough for a 0.1 ms clock (2 ms when chosen)
+    assert result["group"] * result["median_ms"] > 0.5  # groups long enough for a 0.1 ms clock (2 ms when sized)
     page.click("#bench")
     page.wait_for_function("() => document.getElementById('bench-out').textContent.includes('per inference')")
 
