@@ -5,8 +5,9 @@ models with `fast`.
 For every model it bundles the optimized model alone (`bundle --no-baseline`) once per runtime, then
 `verify`s each bundle: all 10,000 test images against onnxruntime in Python, per-digit latency, first-visit
 bytes (brotli, as served by `edgeshrink serve`, which sends no COOP/COEP, like most static hosts), and the
-time to the first prediction in fresh contexts (median) on localhost, at 9 Mbit/s + 100 ms ("4g"), 1.6 Mbit/s + 150 ms ("slow-4g"), and with the CPU
-slowed 4x. Writes bench/browser.md (and browser.json) and the screenshot of the LeNet-5 `max` page.
+time to the first prediction in fresh contexts (median) on localhost, at 9 Mbit/s + 100 ms ("4g"),
+1.6 Mbit/s + 150 ms ("slow-4g"), and with the CPU slowed 4x. Writes bench/browser.md (and browser.json)
+and the screenshot of the LeNet-5 `max` page.
 
     python bench/browser.py [--work out/bench] [--contexts 5] [--images 10000]
 """
