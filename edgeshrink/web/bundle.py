@@ -80,9 +80,7 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
         writer = Compressor(cache_root(ort_dir) / "compressed")
         files = _write_files(tmp, writer, app_dir, app_files, app_texts, placements, ort, gallery[0])
         doc = _manifest(placements, files, ort, gallery, default)
-        index = transfer.with_preloads((app_dir / "index.html").read_text(), doc["variants"], default)
-        files["index.html"] = writer.write(index.encode(), tmp / "index.html")
-        _write_manifest(tmp, writer, doc, files)
+        files = manifest.write(tmp, doc, files)
     return BundleResult(out_dir, ort.version if ort else None, transfer.by_part(files),
                         {p.variant.name: files[_onnx(p)] for p in placements},
                         {p.variant.name: (p.runtime, p.reason) for p in placements}, doc["first_visit"])
@@ -111,26 +109,6 @@ def _write_files(tmp: Path, writer: Compressor, app_dir: Path, app_files: list[P
     data = np.concatenate([gallery.images.reshape(-1), gallery.labels]).astype(np.uint8).tobytes()
     files[manifest.SAMPLES_FILE] = writer.write(data, tmp / manifest.SAMPLES_FILE)
     return files
-
-
-def _write_manifest(tmp: Path, writer: Compressor, doc: dict, files: dict[str, Size]) -> None:
-    """Write manifest.json; it holds its own size, so render until the numbers settle."""
-    files[manifest.NAME] = Size()
-    for _ in range(6):
-        _fill_sizes(doc, files)
-        size = writer.write(manifest.render(doc).encode(), tmp / manifest.NAME)
-        if size == files[manifest.NAME]:
-            break
-        files[manifest.NAME] = size
-    (tmp / manifest.NAME).chmod(0o644)
-
-
-def _fill_sizes(doc: dict, files: dict[str, Size]) -> None:
-    doc["sizes"] = manifest.sizes_entry(transfer.by_part(files))
-    for entry in doc["variants"]:
-        entry["first_visit"] = {k: v for k, v in transfer.first_visit(files, entry).items() if k != "files"}
-    default = next(e for e in doc["variants"] if e["name"] == doc["default"])
-    doc["first_visit"] = transfer.first_visit(files, default)
 
 
 def _check_variants(variants: list[Variant]) -> None:

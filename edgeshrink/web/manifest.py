@@ -1,20 +1,27 @@
-"""manifest.json: what a bundle holds, read by the page, by `verify` and by people."""
+"""manifest.json: what a bundle holds, read by `verify` and by people; the page reads the same record from
+inside its index.html, where it needs no request."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgeshrink.atomic import write_bytes, write_text
+from edgeshrink.atomic import write_bytes
 from edgeshrink.errors import BundleError
 from edgeshrink.signature import Preprocess, Signature
 from edgeshrink.size import Size
+from edgeshrink.web import transfer
+from edgeshrink.web.compress import compress
 
-FORMAT = 2  # 2: a runtime per variant, .br/.gz beside each file, first-visit sizes
-NAME = "manifest.json"
+FORMAT = 3  # 2: a runtime per variant, .br/.gz beside each file, first-visit sizes; 3: a copy inside index.html
+NAME = transfer.MANIFEST
+PAGE = "index.html"
 SAMPLES_FILE = "samples.bin"
+# where index.html carries its copy; the page reads it before any request
+_IN_PAGE = re.compile(r'(<script type="application/json" id="manifest">)(.*?)(</script>)', re.S)
 
 
 @dataclass(frozen=True)
@@ -106,13 +113,43 @@ def read(dist: str | os.PathLike) -> dict:
     return manifest
 
 
-def write(dist: str | os.PathLike, manifest: dict) -> Path:
-    """Rewrite manifest.json and its .gz and .br (the server would otherwise send the old ones)."""
-    from edgeshrink.web.compress import compress
+def embed(page: str, manifest: dict) -> str:
+    """The page's HTML with `manifest` inside it (compact; every '<' escaped, so no text in it ends the element)."""
+    if len(_IN_PAGE.findall(page)) != 1:
+        raise BundleError(f'{PAGE} needs one <script type="application/json" id="manifest"> element for the manifest; '
+                          "rebuild the bundle from the page edgeshrink ships")
+    text = json.dumps(manifest, separators=(",", ":")).replace("<", "\\u003c")
+    return _IN_PAGE.sub(lambda m: m.group(1) + text + m.group(3), page)
 
-    text = render(manifest)
-    path = write_text(Path(dist) / NAME, text)
-    for suffix, data in zip((".gz", ".br"), compress(text.encode())):
-        write_bytes(path.with_name(NAME + suffix), data).chmod(0o644)
-    path.chmod(0o644)  # a web server running as another user must be able to read it
-    return path
+
+def write(dist: str | os.PathLike, manifest: dict, files: dict[str, Size] | None = None) -> dict[str, Size]:
+    """Write manifest.json and the page's copy inside index.html, each with its .gz and .br (a server would
+    otherwise send old ones). Both record the bundle's sizes, index.html's own included, so they are
+    rendered until the numbers settle. `files`: each file's sizes by bundle path (None: measured in `dist`);
+    returns them as written."""
+    dist = Path(dist)
+    files = dict(files) if files is not None else transfer.measure(dist)
+    page = (dist / PAGE).read_text()
+    for _ in range(8):
+        _fill_sizes(manifest, files)
+        written = {NAME: _write(dist / NAME, render(manifest).encode()),
+                   PAGE: _write(dist / PAGE, embed(page, manifest).encode())}
+        if all(files.get(name) == size for name, size in written.items()):
+            return files
+        files.update(written)
+    return files
+
+
+def _write(path: Path, data: bytes) -> Size:
+    gz, br = compress(data)
+    for target, blob in ((path.with_name(path.name + ".gz"), gz), (path.with_name(path.name + ".br"), br), (path, data)):
+        write_bytes(target, blob).chmod(0o644)  # a web server running as another user must be able to read it
+    return Size(len(data), len(gz), len(br))
+
+
+def _fill_sizes(manifest: dict, files: dict[str, Size]) -> None:
+    manifest["sizes"] = sizes_entry(transfer.by_part(files))
+    for entry in manifest["variants"]:
+        entry["first_visit"] = {k: v for k, v in transfer.first_visit(files, entry).items() if k != "files"}
+    default = next(e for e in manifest["variants"] if e["name"] == manifest["default"])
+    manifest["first_visit"] = transfer.first_visit(files, default)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
 from edgeshrink.size import Size
-from edgeshrink.web.runtime import ENTRY
+from edgeshrink.web.compress import ENCODINGS
 
 PARTS = ("runtime", "models", "app")
 BACKENDS_DIR = "js/backends/"
+MANIFEST = "manifest.json"  # for tools and people: the page reads its copy inside index.html
 
 
 def part_of(path: str) -> str:
@@ -32,9 +33,11 @@ def by_part(files: dict[str, Size]) -> dict[str, tuple[int, Size]]:
 
 def first_visit_files(files: dict[str, Size], entry: dict) -> list[str]:
     """The files the page loads on a first visit showing variant `entry` (a manifest record): the app
-    without the other runtimes' backends, the gallery's digits, and the variant's model and runtime."""
+    without the other runtimes' backends and manifest.json, the gallery's digits, and the variant's model
+    and runtime."""
     backend = f"{BACKENDS_DIR}{entry['runtime']}.js"
-    app = [p for p in files if part_of(p) == "app" and (not p.startswith(BACKENDS_DIR) or p == backend)]
+    app = [p for p in files if part_of(p) == "app" and p != MANIFEST
+           and (not p.startswith(BACKENDS_DIR) or p == backend)]
     if entry["runtime"] == "compiled":
         own = [entry["compiled"]["entry"], entry["compiled"]["wasm"]]
     else:
@@ -52,20 +55,11 @@ def first_visit(files: dict[str, Size], entry: dict) -> dict:
     return table
 
 
-PRELOAD_MARK = '/*edgeshrink:preload*/{}, ""'
-
-
-def preloads(entry: dict) -> list[list[str]]:
-    """What index.html asks for at once when it shows variant `entry`: its backend, runtime and model, as
-    [file, 'module' | 'fetch']. onnxruntime-web's wasm is left out: ort fetches it its own way, and a
-    preload that does not match that request would download 14 MB twice."""
-    backend = [f"{BACKENDS_DIR}{entry['runtime']}.js", "module"]
-    if entry["runtime"] == "compiled":
-        return [backend, [entry["compiled"]["entry"], "module"], [entry["compiled"]["wasm"], "fetch"]]
-    return [backend, [f"ort/{ENTRY}", "module"], [entry["file"], "fetch"]]
-
-
-def with_preloads(index_html: str, entries: list[dict], default: str) -> str:
-    """index.html with the table its first script preloads from: the shown variant's runtime and model."""
-    table = {e["name"]: preloads(e) for e in entries}
-    return index_html.replace(PRELOAD_MARK, f"{json.dumps(table, separators=(',', ':'))}, {json.dumps(default)}")
+def measure(dist: Path) -> dict[str, Size]:
+    """The files of the bundle in `dist` (those with a .gz and a .br beside them) and their sizes."""
+    files = {}
+    for path in sorted(Path(dist).rglob("*")):
+        encoded = [path.with_name(path.name + suffix) for suffix in (ENCODINGS["gzip"], ENCODINGS["br"])]
+        if path.is_file() and all(p.is_file() for p in encoded):
+            files[path.relative_to(dist).as_posix()] = Size(*(p.stat().st_size for p in (path, *encoded)))
+    return files

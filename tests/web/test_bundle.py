@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 
 from edgeshrink import outputs
 from edgeshrink.errors import BundleError, OutputError
-from edgeshrink.web import bundle
+from edgeshrink.web import bundle, manifest
 from edgeshrink.web.manifest import entry_signature
 from edgeshrink.web.runtime import ENV_VAR, cache_root, default_app_dir, ensure_runtime
 
@@ -50,7 +51,7 @@ def test_every_file_has_its_gzip_and_brotli_beside_it(dist):
 
 def test_manifest_describes_every_variant(dist, web_variants):
     doc = json.loads((dist / "manifest.json").read_text())
-    assert doc["format"] == 2 and doc["default"] == web_variants[0].name
+    assert doc["format"] == 3 and doc["default"] == web_variants[0].name
     assert doc["ort"]["version"].startswith("1.30.") and (dist / doc["ort"]["entry"]).is_file()
     for v, entry in zip(web_variants, doc["variants"]):
         assert entry["name"] == v.name and (dist / entry["file"]).is_file()
@@ -190,12 +191,24 @@ def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path)
     assert not any(n.startswith("ort/") for n in names) and result.runtime_version is None
     visit = result.first_visit
     assert visit["files"] == sorted([
-        "icon.svg", "index.html", "js/app.js", "js/backends/compiled.js", "manifest.json", "models/fp32/model.mjs",
+        "icon.svg", "index.html", "js/app.js", "js/backends/compiled.js", "models/fp32/model.mjs",
         "models/fp32/model.wasm", "samples.bin", "style.css"])  # the app's modules joined into js/app.js
     assert visit["runtime"]["brotli"] < 2_000 and visit["total"]["brotli"] < 40_000
+    # the page carries the manifest (manifest.json is the same record, for tools), and its first script starts
+    # the shown variant from it ahead of the stylesheet (a script after a stylesheet waits for it); which files
+    # a page loads is tested in Chromium (test_verify.py)
     page = (result.out_dir / "index.html").read_text()
-    assert '"fp32":[["js/backends/compiled.js","module"]' in page
-    # the shown variant's runtime and model are requested by the first script, ahead of the stylesheet (a
-    # script after a stylesheet waits for it); which ones a page loads is tested in Chromium (test_verify.py)
-    head = page[:page.index('<link rel="stylesheet"')]
-    assert head.index("<script>") < head.index('"fp32":[["js/backends/compiled.js","module"]')
+    inline = re.search(r'<script type="application/json" id="manifest">(.*?)</script>', page, re.S)
+    assert json.loads(inline.group(1)) == json.loads((result.out_dir / "manifest.json").read_text())
+    assert inline.end() < page.index("window.edgeshrinkBoot") < page.index('<link rel="stylesheet"')
+
+
+def test_the_page_carries_the_manifest_whatever_its_text():
+    page = '<head><script type="application/json" id="manifest">null</script><script>boot()</script></head>'
+    doc = {"variants": [{"description": "a </script><script>alert(1)</script> <!-- & \u2028"}]}
+    carried = manifest.embed(manifest.embed(page, doc), doc)  # verify rewrites what bundle wrote
+    assert carried.count("</script>") == 2 and "<!--" not in carried
+    inline = re.search(r'<script type="application/json" id="manifest">(.*?)</script>', carried, re.S)
+    assert json.loads(inline.group(1)) == doc
+    with pytest.raises(BundleError, match='needs one <script type="application/json" id="manifest">'):
+        manifest.embed("<head></head>", doc)

@@ -141,14 +141,15 @@ def test_compiled_variants_answer_like_onnxruntime_and_load_no_onnxruntime_web(w
 
 
 def test_a_page_loads_only_the_runtime_and_model_of_the_variant_it_shows(small_dist, browser):
-    """?model=NAME preloads that variant's files and not the default's (a link to a small variant must not
+    """?model=NAME loads that variant's files and not the default's (a link to a small variant must not
     download the default model too), and without ?model= only the default's."""
+    from edgeshrink.web import transfer
     from edgeshrink.web.browser import Watch, open_page, settle
     from edgeshrink.web.serve import running
-    from edgeshrink.web.transfer import preloads
 
     doc = json.loads((small_dist / "manifest.json").read_text())
-    files = {e["name"]: {f for f, _ in preloads(e) if f.startswith("models/") or f.startswith("ort/")}
+    sizes = transfer.measure(small_dist)
+    files = {e["name"]: {f for f in transfer.first_visit_files(sizes, e) if f.startswith(("models/", "ort/"))}
              for e in doc["variants"]}
     assert len(files) == 2 and files[doc["default"]]
     with running(small_dist) as url:

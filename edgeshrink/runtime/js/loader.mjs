@@ -16,8 +16,12 @@ async function bytesOf(source) {
   return response.arrayBuffer();
 }
 
+/** The model, from its wasm: a URL or path, its bytes, or a WebAssembly.Module already compiled (a page that
+ * started compiling it while it loaded). */
 export async function load(source = new URL("./__WASM__", import.meta.url)) {
-  const { instance } = await WebAssembly.instantiate(await bytesOf(source), {});
+  const instance = source instanceof WebAssembly.Module
+    ? await WebAssembly.instantiate(source, {})
+    : (await WebAssembly.instantiate(await bytesOf(source), {})).instance;
   const { memory, input, output, run } = instance.exports;
   const In = ARRAYS[SHAPE.input.type];
   const Out = ARRAYS[SHAPE.output.type];

@@ -1,7 +1,8 @@
 // The page: draw or pick a digit, classify it with the chosen model variant, show every class's probability.
-// Everything it needs comes from its own folder (manifest.json, models/, ort/, samples.bin). A first visit
-// loads only what the first prediction needs (the default variant and its runtime; the first digit is in
-// the manifest), then the gallery; other variants load when picked.
+// Everything it needs comes from its own folder (models/, ort/, samples.bin) and from the manifest inside
+// index.html, whose first script has already started loading the shown variant. A first visit loads only
+// what the first prediction needs (that variant and its runtime; the first digit is in the manifest), then
+// the gallery; other variants load when picked.
 
 import { DrawingPad } from "./draw.js";
 import { toMnist } from "./mnist.js";
@@ -86,7 +87,9 @@ function variant(name) {
 function getModel(name) {
   if (!app.models.has(name)) {
     const v = variant(name);
-    app.models.set(name, Model.create(v, app.manifest, fetchBytes));
+    const boot = window.edgeshrinkBoot;
+    const started = boot.shown === name ? boot.started : null;  // what index.html began loading
+    app.models.set(name, Model.create(v, app.manifest, fetchBytes, started));
   }
   return app.models.get(name);
 }
@@ -233,17 +236,14 @@ async function startGallery() {
   setupButtons();
 }
 
-async function start() {
+function start() {
   setupDrawing();
   ui.renderBars(null);
-  try {
-    app.manifest = JSON.parse(new TextDecoder().decode(await fetchBytes("manifest.json")));
-  } catch (err) {
-    throw new Error(`${reason(err)}: serve a folder made by edgeshrink bundle`);
-  }
+  const boot = window.edgeshrinkBoot;
+  if (!boot?.manifest) throw new Error("this page has no manifest: serve a folder made by edgeshrink bundle");
+  app.manifest = boot.manifest;
+  app.current = boot.shown;
   const names = app.manifest.variants.map((v) => v.name);
-  const wanted = new URLSearchParams(location.search).get("model");
-  app.current = names.includes(wanted) ? wanted : app.manifest.default ?? names[0];
   // the model loads (fetch, compile) while the page renders its cards
   const model = getModel(app.current);
   model.catch(() => {});  // reported by the first prediction
@@ -254,7 +254,8 @@ async function start() {
   return model;
 }
 
-start()
+Promise.resolve()
+  .then(start)
   .then(async () => {
     showSample(0, decodePixels(app.manifest.samples.first));
     try {

@@ -20,11 +20,14 @@ export class Model {
     this.fed = backend.oneImage && variant.batch ? { ...variant, batch: 1 } : variant;
   }
 
-  /** Load `variant` on its runtime; `manifest` says where the runtimes are, `fetchBytes(path)` gets files. */
-  static async create(variant, manifest, fetchBytes) {
+  /**
+   * Load `variant` on its runtime; `manifest` says where the runtimes are, `fetchBytes(path)` gets files,
+   * `started` is what index.html already began loading for it (compiled: { loader, wasm } promises), or null.
+   */
+  static async create(variant, manifest, fetchBytes, started = null) {
     const load = BACKENDS[variant.runtime ?? "ort"];
     if (!load) throw new Error(`model ${variant.name}: unknown runtime ${variant.runtime}`);
-    const backend = await (await load()).open(variant, manifest, fetchBytes);
+    const backend = await (await load()).open(variant, manifest, fetchBytes, started);
     return new Model(variant, backend);
   }
 
