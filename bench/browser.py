@@ -70,6 +70,7 @@ def measure(label: str, folder: Path, work: Path, browser, images: int, contexts
                         "first_visit_parts": {p: result.first_visit[p]["brotli"] for p in ("runtime", "models", "app")},
                         "wire_bytes": check.first_visit_bytes, "latency_ms": check.latency_ms,
                         "latency_ms_cpu4x": check.latency_ms_cpu4x, "first": check.first_prediction_by_profile,
+                        "first_shown": check.first_shown_ms,
                         "identical_scores": check.identical_scores, "max_score_diff": check.max_score_diff,
                         "accuracy": check.accuracy, "images": check.images, "dist": str(result.out_dir)}
     return row
@@ -87,8 +88,8 @@ def _scores(m: dict) -> str:
 
 def table(rows: list[dict]) -> list[str]:
     lines = ["| model | runtime | first visit, brotli (runtime + model + app) | per digit | per digit, 4x CPU "
-             "| first prediction: localhost | 4g | slow-4g | 4x CPU | scores vs onnxruntime (10,000) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| first prediction: localhost | on screen | 4g | slow-4g | 4x CPU | scores vs onnxruntime (10,000) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in rows:
         for wanted in RUNTIMES:
             m = row[wanted]
@@ -97,7 +98,8 @@ def table(rows: list[dict]) -> list[str]:
             lines.append(
                 f"| {row['model']} | {runtime} | {m['first_visit']:,} B ({parts['runtime']:,} + {parts['models']:,} "
                 f"+ {parts['app']:,}) | {_ms(m['latency_ms'])} | {_ms(m['latency_ms_cpu4x'])} | "
-                + " | ".join(_ms(m["first"][p]) for p in PROFILES) + f" | {_scores(m)} |")
+                + " | ".join(_ms(m["first"][p]) for p in PROFILES[:1]) + f" | {_ms(m['first_shown'])} | "
+                + " | ".join(_ms(m["first"][p]) for p in PROFILES[1:]) + f" | {_scores(m)} |")
     return lines
 
 
@@ -124,7 +126,8 @@ def targets(rows: list[dict]) -> list[str]:
     compiled = [r["model"] for r in rows if r["compiled"]["runtime"] == "compiled"]
     checks = [
         (f"LeNet-5 `max` first visit <= 50 KB brotli: {m['first_visit']:,} B", m["first_visit"] <= 50_000),
-        (f"first prediction on localhost <= 150 ms: {_ms(m['first']['localhost'])}", m["first"]["localhost"] <= 150),
+        (f"first prediction on localhost <= 150 ms: {_ms(m['first']['localhost'])} (on screen: "
+         f"{_ms(m['first_shown'])})", m["first"]["localhost"] <= 150),
         (f"first prediction on 4g <= 600 ms: {_ms(m['first']['4g'])}", m["first"]["4g"] <= 600),
         (f"compiled per-digit latency no worse than onnxruntime-web's: {len(faster)} of {len(compiled)} compiled "
          f"models", len(faster) == len(compiled)),
@@ -168,8 +171,10 @@ def main() -> None:
         "Each model is bundled alone (`--no-baseline`) once per runtime. First visit: the bytes (brotli) of "
         "everything the page loads for its first prediction and its gallery, as `bundle` counts them. First "
         f"prediction: median of {args.contexts} fresh browser contexts from navigation start to the page's own "
-        "timestamp, awaited through the DevTools protocol so that nothing is injected into the page while it "
-        "loads. Scores: all test "
+        "timestamp once the answer is in the page, awaited through the DevTools protocol so that nothing is "
+        "injected into the page while it loads; on screen: to the frame that showed that answer (Chromium's "
+        "Element Timing, same contexts), which on this machine (no GPU: software compositing) comes tens of "
+        "milliseconds later. Scores: all test "
         "images classified in the page and compared with onnxruntime 1.32 in Python.", "",
         *table(rows), "", "## Compiled against onnxruntime-web", "", *speedups(rows), "",
         "## Targets (issue 12)", "", *targets(rows), "",

@@ -41,7 +41,8 @@ def profiles(names: list[str] | tuple[str, ...]) -> list[Profile]:
 class Load:
     """One fresh page load of a variant: when the first digit was classified, what crossed the wire."""
 
-    first_prediction_ms: float
+    first_prediction_ms: float  # the answer in the page (the page's own timestamp)
+    first_shown_ms: float | None  # the frame that showed it on screen (Element Timing), None if not reported
     transferred_bytes: int  # encoded bytes received (bodies and headers) until the gallery had loaded
     requests: int
 
@@ -58,12 +59,14 @@ def _throttle(cdp, profile: Profile) -> None:
 
 # Waits for the page's first prediction through the DevTools protocol: a few lines polled in the page, not
 # Playwright's injected scripts, which run on the page's main thread while it loads (20-30 ms here) and
-# would delay what is measured. ['ok', ms] or ['error', message].
+# would delay what is measured. ['ok', [ms, shown ms or null]] or ['error', message].
 _FIRST_PREDICTION = f"""new Promise((resolve) => {{
   const deadline = performance.now() + {TIMEOUT_MS};
+  const shown = () => Promise.race([window.edgeshrink.firstPredictionShown ?? null,
+    new Promise((later) => setTimeout(() => later(null), 5000))]);
   const poll = () => {{
     if (window.edgeshrink) {{
-      window.edgeshrink.timeToFirstPrediction.then((ms) => resolve(["ok", ms]),
+      window.edgeshrink.timeToFirstPrediction.then(async (ms) => resolve(["ok", [ms, await shown()]]),
         (err) => resolve(["error", (err && err.message) || String(err)]));
     }} else if (performance.now() > deadline) {{
       resolve(["error", "the page's script never started (no window.edgeshrink)"]);
@@ -107,15 +110,21 @@ def load_once(browser, url: str, name: str, profile: Profile, watch: Watch, then
             raise BundleError(f"variant {name} does not run in the browser: {' '.join(str(first).split())}")
         settle(page, "window.edgeshrink.galleryLoaded")
         extra = then(page) if then else None
-        return Load(round(first, 1), received["bytes"], received["requests"]), extra
+        answered, shown = first
+        return Load(round(answered, 1), None if shown is None else round(shown, 1), received["bytes"],
+                    received["requests"]), extra
     finally:
         context.close()
 
 
-def median_first_prediction(browser, url: str, name: str, profile: Profile, watch: Watch, contexts: int) -> float:
-    """The median time to first prediction over `contexts` fresh page loads."""
-    times = [load_once(browser, url, name, profile, watch)[0].first_prediction_ms for _ in range(contexts)]
-    return round(statistics.median(times), 1)
+def median_first_prediction(browser, url: str, name: str, profile: Profile, watch: Watch,
+                            contexts: int) -> tuple[float, float | None]:
+    """Medians over `contexts` fresh page loads: the time to first prediction, and to the frame that showed it
+    (None if the browser did not report it)."""
+    loads = [load_once(browser, url, name, profile, watch)[0] for _ in range(contexts)]
+    shown = [load.first_shown_ms for load in loads]
+    return (round(statistics.median(load.first_prediction_ms for load in loads), 1),
+            None if None in shown else round(statistics.median(shown), 1))
 
 
 def benchmark(page, name: str, runs: int) -> float:

@@ -46,7 +46,8 @@ def test_missing_toolchain_names_the_fix(monkeypatch):
 
 
 def test_es_module_loads_by_url_and_by_default(tmp_path):
-    """`load()` takes a URL (or nothing: the wasm beside the module) as well as bytes; run() checks its input."""
+    """`load()` takes a URL (or nothing: the wasm beside the module), the bytes or a compiled WebAssembly.Module;
+    run() checks its input."""
     import subprocess
 
     compiled = compile_model(_mnist_model([helper.make_node("Relu", ["x"], ["h"])]), SIG)
@@ -55,9 +56,12 @@ def test_es_module_loads_by_url_and_by_default(tmp_path):
     (tmp_path / "check.mjs").write_text(
         'const mod = await import("./model.mjs");\n'
         'const a = await mod.load(new URL("./model.wasm", import.meta.url)), b = await mod.load();\n'
+        'const bytes = (await import("node:fs")).readFileSync(new URL("./model.wasm", import.meta.url));\n'
+        'const c = await mod.load(await WebAssembly.compile(bytes)), d = await mod.load(bytes);\n'
         'const x = new Float32Array(784).fill(0.5);\n'
         'const r = a.run(x);\n'
         'let err = ""; try { a.run(new Float32Array(3)); } catch (e) { err = e.message; }\n'
-        'console.log(JSON.stringify([r.constructor.name, r.length, r[3] === b.run(x)[3], err]));\n')
+        'const same = [b, c, d].every((m) => m.run(x).every((v, i) => v === r[i]));\n'
+        'console.log(JSON.stringify([r.constructor.name, r.length, same, err]));\n')
     out = subprocess.run(["node", str(tmp_path / "check.mjs")], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == '["Float32Array",10,true,"expected 784 input values, got 3"]'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -39,19 +40,22 @@ def test_every_variant_passes_and_is_recorded(dist_copy, browser, web_variants):
         assert check.images == 300 and check.agreement == 1 and check.accuracy > 0.9 and check.runtime == "ort"
         assert 0 < check.latency_ms < 50 and 0 < check.first_prediction_ms < 60_000
         assert check.first_prediction_by_profile == {"localhost": check.first_prediction_ms}
+        assert check.first_prediction_ms <= check.first_shown_ms < 60_000  # on screen after it is in the page
         assert 2_000_000 < check.first_visit_bytes < 3_000_000  # onnxruntime-web's 2.4 MB, sent as brotli
     assert result.variants[0].max_score_diff < 1e-3  # logits: wasm and x86 kernels agree to float rounding
     doc = json.loads((dist_copy / "manifest.json").read_text())
     assert doc["verification"]["browser"] == result.browser and result.browser.startswith("Chromium ")
     for entry, check in zip(doc["variants"], result.variants):
         assert entry["browser"]["latency_ms"] == check.latency_ms and entry["browser"]["images"] == 300
+    page = (dist_copy / "index.html").read_text()  # the page's copy of the manifest shows the same results
+    assert json.loads(re.search(r'id="manifest">(.*?)</script>', page, re.S).group(1)) == doc
     assert result.rows()[0]["name"] == web_variants[0].name
 
 
 def test_verify_can_leave_the_manifest_alone(small_dist, browser):
-    before = (small_dist / "manifest.json").read_bytes()
+    before = [(small_dist / name).read_bytes() for name in ("manifest.json", "index.html")]
     verify(small_dist, images=10, update_manifest=False, browser=browser, **LIGHT)
-    assert (small_dist / "manifest.json").read_bytes() == before
+    assert [(small_dist / name).read_bytes() for name in ("manifest.json", "index.html")] == before
 
 
 def _nchwc_model(base: onnx.ModelProto) -> onnx.ModelProto:

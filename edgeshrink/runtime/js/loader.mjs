@@ -16,11 +16,22 @@ async function bytesOf(source) {
   return response.arrayBuffer();
 }
 
+// A compiled module is instantiated at once: one task less before the first answer. Chromium refuses that on a
+// page's main thread for modules over 8 MB (RangeError); those are instantiated asynchronously.
+function instantiated(module) {
+  try {
+    return new WebAssembly.Instance(module, {});
+  } catch (err) {
+    if (err instanceof RangeError) return WebAssembly.instantiate(module, {});
+    throw err;
+  }
+}
+
 /** The model, from its wasm: a URL or path, its bytes, or a WebAssembly.Module already compiled (a page that
  * started compiling it while it loaded). */
 export async function load(source = new URL("./__WASM__", import.meta.url)) {
   const instance = source instanceof WebAssembly.Module
-    ? await WebAssembly.instantiate(source, {})
+    ? await instantiated(source)
     : (await WebAssembly.instantiate(await bytesOf(source), {})).instance;
   const { memory, input, output, run } = instance.exports;
   const In = ARRAYS[SHAPE.input.type];

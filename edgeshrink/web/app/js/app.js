@@ -23,10 +23,25 @@ const ready = deferred();
 const firstPrediction = deferred();
 const galleryLoaded = deferred();
 
+/** When the first answer was on screen: Chromium's Element Timing of the frame that showed it (ms from
+ * navigation start), or null in browsers that do not report it. */
+function firstAnswerShown() {
+  if (!PerformanceObserver.supportedEntryTypes?.includes("element")) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    new PerformanceObserver((list, observer) => {
+      const shown = list.getEntries().find((entry) => entry.identifier === ui.ANSWER_TIMING);
+      if (!shown) return;
+      observer.disconnect();
+      resolve(shown.renderTime);
+    }).observe({ type: "element", buffered: true });
+  });
+}
+
 // The hook that `edgeshrink verify`, the tests and the screenshot script drive the page with.
 window.edgeshrink = {
   ready: ready.promise,
-  timeToFirstPrediction: firstPrediction.promise,
+  timeToFirstPrediction: firstPrediction.promise,  // the first answer is in the page
+  firstPredictionShown: firstAnswerShown(),  // ... and on screen (the frame that shows it), or null
   galleryLoaded: galleryLoaded.promise,
   // Load every variant now (they otherwise load when picked): the page then works offline.
   loadAll: () => answer(async () => {

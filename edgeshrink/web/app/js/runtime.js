@@ -22,12 +22,13 @@ export class Model {
 
   /**
    * Load `variant` on its runtime; `manifest` says where the runtimes are, `fetchBytes(path)` gets files,
-   * `started` is what index.html already began loading for it (compiled: { loader, wasm } promises), or null.
+   * `started` is what index.html already began loading for it (compiled: { backend, loader, wasm } promises),
+   * or null.
    */
   static async create(variant, manifest, fetchBytes, started = null) {
     const load = BACKENDS[variant.runtime ?? "ort"];
     if (!load) throw new Error(`model ${variant.name}: unknown runtime ${variant.runtime}`);
-    const backend = await (await load()).open(variant, manifest, fetchBytes, started);
+    const backend = await (await (started?.backend ?? load())).open(variant, manifest, fetchBytes, started);
     return new Model(variant, backend);
   }
 

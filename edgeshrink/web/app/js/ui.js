@@ -1,6 +1,7 @@
 // Rendering of the page's parts from plain data; no model or runtime logic here.
 
 export const $ = (id) => document.getElementById(id);
+export const ANSWER_TIMING = "answer";  // the Element Timing name of a shown answer
 
 export function formatBytes(n) {
   if (n == null) return "–";
@@ -56,8 +57,16 @@ export function renderBars(probs, prediction) {
   });
 }
 
+let answerTimed = false;
+
+/** The answer; the first digit goes in an element that Chromium reports when it reaches the screen. */
 export function renderAnswer(prediction, probs, ms) {
-  $("digit").textContent = prediction == null ? "–" : String(prediction);
+  const digit = prediction == null ? "–" : el("span", null, String(prediction));
+  if (prediction != null && !answerTimed) {
+    digit.setAttribute("elementtiming", ANSWER_TIMING);
+    answerTimed = true;
+  }
+  $("digit").replaceChildren(digit);
   $("confidence").textContent = probs ? `${(probs[prediction] * 100).toFixed(1)}% sure` : "";
   $("timing").textContent = ms == null ? "" : `inference ${formatMs(ms)}`;
 }
