@@ -14,7 +14,7 @@ from edgeshrink.errors import BundleError
 from edgeshrink.signature import Preprocess, Signature
 from edgeshrink.size import Size
 from edgeshrink.web import transfer
-from edgeshrink.web.compress import compress
+from edgeshrink.web.compress import ENCODINGS, compress
 
 FORMAT = 3  # 2: a runtime per variant, .br/.gz beside each file, first-visit sizes; 3: a copy inside index.html
 NAME = transfer.MANIFEST
@@ -142,8 +142,9 @@ def write(dist: str | os.PathLike, manifest: dict, files: dict[str, Size] | None
 
 def _write(path: Path, data: bytes) -> Size:
     gz, br = compress(data)
-    for target, blob in ((path.with_name(path.name + ".gz"), gz), (path.with_name(path.name + ".br"), br), (path, data)):
-        write_bytes(target, blob).chmod(0o644)  # a web server running as another user must be able to read it
+    for suffix, blob in ((ENCODINGS["gzip"], gz), (ENCODINGS["br"], br), ("", data)):
+        # a web server running as another user must be able to read them
+        write_bytes(path.with_name(path.name + suffix), blob).chmod(0o644)
     return Size(len(data), len(gz), len(br))
 
 
