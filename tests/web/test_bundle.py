@@ -193,7 +193,7 @@ def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path)
     assert visit["files"] == sorted([
         "icon.svg", "index.html", "js/app.js", "js/backends/compiled.js", "models/fp32/model.mjs",
         "models/fp32/model.wasm", "samples.bin", "style.css"])  # the app's modules joined into js/app.js
-    assert visit["runtime"]["brotli"] < 2_000 and visit["total"]["brotli"] < 40_000
+    assert visit["runtime"]["brotli"] < 2_000 and visit["total"]["brotli"] < 50_000  # the page budget
     # the page carries the manifest (manifest.json is the same record, for tools), and its first script starts
     # the shown variant from it ahead of the stylesheet (a script after a stylesheet waits for it); which files
     # a page loads is tested in Chromium (test_verify.py)
