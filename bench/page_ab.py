@@ -41,12 +41,11 @@ def main() -> None:
     for dist, runs in loads.items():
         cells = []
         for field in ("first_prediction_ms", "first_shown_ms"):
-            values = [getattr(load, field) for load in runs]
-            if None in values:
-                cells.append(("-", "-"))
-                continue
-            diff = statistics.median(getattr(a, field) - getattr(b, field) for a, b in zip(runs, reference))
-            cells.append((f"{statistics.median(values):.0f} ms", f"{diff:+.0f} ms"))
+            values, base = [getattr(load, field) for load in runs], [getattr(load, field) for load in reference]
+            median = "-" if None in values else f"{statistics.median(values):.0f} ms"
+            diffs = None if None in values + base else [a - b for a, b in zip(values, base)]
+            paired = "-" if diffs is None else f"{statistics.median(diffs):+.0f} ms"
+            cells.append((median, paired))
         print(f"| {dist} | {cells[0][0]} | {cells[1][0]} | {cells[0][1]} | {cells[1][1]} |")
 
 
