@@ -33,11 +33,17 @@ def random_affine(x01: "torch.Tensor", generator: "torch.Generator") -> "torch.T
     return F.grid_sample(x01, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-def random_affine_pixels(pixels: "np.ndarray", generator: "torch.Generator") -> "np.ndarray":
-    """`random_affine` on raw uint8 images (n, 28, 28), rounded back to uint8, for code that feeds raw pixels."""
+def to_unit(images: "np.ndarray") -> "torch.Tensor":
+    """uint8 pixels (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1]."""
     import numpy as np
     import torch
 
-    x01 = torch.from_numpy(pixels.astype(np.float32) / 255).unsqueeze(1)
-    moved = random_affine(x01, generator).squeeze(1) * 255
+    return torch.from_numpy(images.astype(np.float32)).div_(255).unsqueeze(1)  # astype copies: writable
+
+
+def random_affine_pixels(pixels: "np.ndarray", generator: "torch.Generator") -> "np.ndarray":
+    """`random_affine` on raw uint8 images (n, 28, 28), rounded back to uint8, for code that feeds raw pixels."""
+    import torch
+
+    moved = random_affine(to_unit(pixels), generator).squeeze(1) * 255
     return moved.round().clamp(0, 255).to(torch.uint8).numpy()

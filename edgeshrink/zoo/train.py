@@ -17,6 +17,7 @@ import numpy as np
 
 from edgeshrink import data
 from edgeshrink.data import Split
+from edgeshrink.data.augment import random_affine, to_unit
 from edgeshrink.errors import EdgeshrinkError
 from edgeshrink.progress import Advance, Track, no_progress
 from edgeshrink.signature import PRESETS
@@ -88,13 +89,6 @@ def accuracy(module: "nn.Module", split: Split, batch_size: int = 1000) -> float
             labels = torch.from_numpy(split.labels[start:start + batch_size].astype(np.int64))
             correct += int((module(x).argmax(dim=1) == labels).sum())
     return correct / max(len(split), 1)
-
-
-def to_unit(images: np.ndarray) -> "torch.Tensor":
-    """uint8 pixels (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1]."""
-    import torch
-
-    return torch.from_numpy(images.astype(np.float32)).div_(255).unsqueeze(1)  # astype copies: writable
 
 
 def normalize(x01: "torch.Tensor") -> "torch.Tensor":
@@ -182,8 +176,6 @@ class _Stepper:
     def __call__(self, images: np.ndarray, labels: np.ndarray) -> float:
         import torch
         import torch.nn.functional as F
-
-        from edgeshrink.data.augment import random_affine
 
         self.module.train()
         x = to_unit(images)
