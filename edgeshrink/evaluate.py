@@ -11,7 +11,7 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import inference
-from edgeshrink.model import count_params, op_histogram, opset
+from edgeshrink.model import count_params, is_quantized, op_histogram, opset
 from edgeshrink.progress import Track, no_progress
 from edgeshrink.signature import Signature
 from edgeshrink.size import Size, measure
@@ -45,6 +45,14 @@ class EdgeLatency:
 
 
 @dataclass(frozen=True)
+class NativeInt8:
+    """An int8 model as onnxruntime's default kernels run it on a CPU where they cap sums (see `engine`)."""
+
+    accuracy: float
+    differing: int  # test images whose class differs from the exact arithmetic's
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """Everything `edgeshrink evaluate` measures about one model."""
 
@@ -64,6 +72,8 @@ class Evaluation:
     preprocess_source: str = "metadata"
     notes: list[str] = field(default_factory=list)
     edge: EdgeLatency | None = None  # None when latency was not measured
+    engine: str = ""  # what computed the accuracy (int8: exact arithmetic; see edgeshrink.engine)
+    native: NativeInt8 | None = None  # int8 on a CPU where onnxruntime's defaults differ from exact arithmetic
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -74,16 +84,18 @@ class Evaluation:
     def from_dict(cls, data: dict[str, Any]) -> "Evaluation":
         """The evaluation `to_dict` or `dataclasses.asdict` wrote (entries that are not fields are ignored)."""
         values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
-        latency, edge = values["latency"], values.get("edge")
+        latency, edge, native = values["latency"], values.get("edge"), values.get("native")
         return cls(**{**values, "size": Size(**values["size"]), "latency": Latency(**latency) if latency else None,
                       "signature": Signature.from_dict(values["signature"]),
-                      "edge": EdgeLatency(**edge) if edge else None})
+                      "edge": EdgeLatency(**edge) if edge else None,
+                      "native": NativeInt8(**native) if native else None})
 
 
 def measure_latency(model: onnx.ModelProto, signature: Signature, pixels: np.ndarray,
                     min_runs: int = 50, max_runs: int = 1000, budget_s: float = 1.0) -> Latency:
-    """Median and p90 of single-thread runs at the smallest batch the model takes, plus throughput."""
-    sess = inference.session(model, threads=1)
+    """Median and p90 of single-thread runs at the smallest batch the model takes, plus throughput, in
+    onnxruntime as a native deployment creates it (its default options)."""
+    sess = inference.session(model, threads=1, native=True)
     batch = max(signature.batch or 1, 1)
     feed = {signature.input_name: signature.feed(pixels[:batch])}
     for _ in range(10):
@@ -126,10 +138,11 @@ def evaluate(model: onnx.ModelProto, signature: Signature, name: str = "model", 
              preprocess_source: str = "metadata") -> Evaluation:
     """Measure `model` fed as `signature` says; `test` defaults to all 10,000 MNIST test images."""
     test = test if test is not None else mnist.load("test")
-    sess = inference.session(model)
+    sess = inference.session(model, signature=signature)
     with track(f"evaluate {name}", len(test)) as advance:
         predictions = inference.predict(sess, signature, test.images, advance)
     correct = int((predictions == test.labels).sum())
+    quantized = is_quantized(model)
     total, nonzero = count_params(model)
     return Evaluation(
         name=name,
@@ -147,4 +160,17 @@ def evaluate(model: onnx.ModelProto, signature: Signature, name: str = "model", 
         signature=signature,
         preprocess_source=preprocess_source,
         edge=measure_edge(model, signature, test.images) if latency else None,
+        engine=inference.engine_of(sess) if quantized else "onnxruntime",
+        native=_native(model, signature, test, predictions) if quantized else None,
     )
+
+
+def _native(model: onnx.ModelProto, signature: Signature, test: mnist.Split,
+            exact: np.ndarray) -> NativeInt8 | None:
+    """The int8 model under onnxruntime's default kernels, where those are not exact on this CPU."""
+    from edgeshrink import engine
+
+    if engine.current().native_exact:
+        return None
+    native = inference.predict(inference.session(model, native=True), signature, test.images)
+    return NativeInt8(float((native == test.labels).mean()), int((native != exact).sum()))

@@ -1,29 +1,71 @@
-"""Run models with onnxruntime on MNIST images, whatever batch the model accepts."""
+"""Run models on MNIST images, whatever batch the model accepts, with exact int8 arithmetic on any CPU.
+
+`session` is what every measurement runs: onnxruntime with the option that makes its int8 kernels exact
+(see `engine`), or, for an int8 model those kernels would still get wrong on this CPU, the compiled runtime.
+`session(native=True)` is onnxruntime as a user's own deployment creates it: its defaults.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 
+from edgeshrink import engine
 from edgeshrink.errors import ModelError
+from edgeshrink.model import is_quantized, stored_signature
 from edgeshrink.signature import Signature
 
 
-def session(model: onnx.ModelProto, threads: int = 0) -> ort.InferenceSession:
-    """An onnxruntime CPU session; threads=0 lets onnxruntime choose."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1 if threads else 0
-    options.log_severity_level = 3
+def session(model: onnx.ModelProto, threads: int = 0, signature: Signature | None = None, native: bool = False):
+    """A session computing the exact ONNX int8 semantics (or onnxruntime's defaults, `native`); threads=0 lets
+    onnxruntime choose. `signature` tells the compiled runtime how the model is fed where it stands in."""
     try:
-        return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        sess, took_option = engine.open_session(model, threads, exact=not native)
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/NotImplemented types
         first = str(exc).strip().splitlines()[0]
         raise ModelError(f"onnxruntime cannot load the model: {first}") from exc
+    if native or not is_quantized(model):
+        return sess
+    why = engine.inexact(model, took_option)
+    return CompiledSession(model, signature, why) if why else sess
 
 
-def run(sess: ort.InferenceSession, signature: Signature, pixels: np.ndarray) -> list[np.ndarray]:
+def engine_of(sess) -> str:
+    """What computes the int8 arithmetic of `sess`."""
+    return sess.engine if isinstance(sess, CompiledSession) else engine.current().int8
+
+
+class CompiledSession:
+    """An int8 model run by its compiled wasm (in Node), which computes onnxruntime's integer arithmetic exactly,
+    where onnxruntime's own kernels on this CPU would not; `run` returns the score output only."""
+
+    engine = engine.ENGINE_COMPILED
+
+    def __init__(self, model: onnx.ModelProto, signature: Signature | None, why: str):
+        self.model, self.why = model, why
+        self.signature = signature or stored_signature(model)
+        self._compiled = None
+
+    def run(self, names, feed: dict) -> list[np.ndarray | None]:
+        from edgeshrink.runtime import UnsupportedModel, compile_model
+        from edgeshrink.runtime.node import run_images
+
+        sig = self.signature
+        if sig is None:
+            raise ModelError(f"onnxruntime's int8 kernels on this CPU are not exact for this model ({self.why}) and "
+                             "the compiled runtime needs its signature; pass --preprocess")
+        try:
+            self._compiled = self._compiled or compile_model(self.model, sig)
+            x = np.asarray(feed[sig.input_name])
+            images = 1 if sig.batch == 0 else len(x)
+            scores = run_images(self._compiled, x.reshape(images, -1))
+        except UnsupportedModel as exc:
+            raise ModelError(f"onnxruntime's int8 kernels on this CPU are not exact for this model ({self.why}), "
+                             f"and the compiled runtime cannot run it: {exc}") from exc
+        return [None] * sig.output_index + [scores]
+
+
+def run(sess, signature: Signature, pixels: np.ndarray) -> list[np.ndarray]:
     """Outputs for at most one run's worth of images; a fixed batch is padded and the padding ignored."""
     n = len(pixels)
     if signature.batch and n < signature.batch:
@@ -41,7 +83,7 @@ def _chunks(signature: Signature, pixels: np.ndarray):
     return (pixels[start:start + signature.chunk] for start in range(0, len(pixels), signature.chunk))
 
 
-def predict(sess: ort.InferenceSession, signature: Signature, pixels: np.ndarray, progress=None) -> np.ndarray:
+def predict(sess, signature: Signature, pixels: np.ndarray, progress=None) -> np.ndarray:
     """Predicted digit for every image in `pixels` (n, 28, 28); `progress(k)` is told of each chunk."""
     parts = []
     for chunk in _chunks(signature, pixels):
@@ -51,12 +93,12 @@ def predict(sess: ort.InferenceSession, signature: Signature, pixels: np.ndarray
     return np.concatenate(parts)
 
 
-def scores(sess: ort.InferenceSession, signature: Signature, pixels: np.ndarray) -> np.ndarray:
+def scores(sess, signature: Signature, pixels: np.ndarray) -> np.ndarray:
     """(n, 10) class scores as the model outputs them."""
     return np.concatenate([signature.scores(run(sess, signature, chunk), len(chunk))
                            for chunk in _chunks(signature, pixels)])
 
 
-def accuracy(sess: ort.InferenceSession, signature: Signature, pixels: np.ndarray, labels: np.ndarray,
+def accuracy(sess, signature: Signature, pixels: np.ndarray, labels: np.ndarray,
              progress=None) -> float:
     return float((predict(sess, signature, pixels, progress) == labels).mean())

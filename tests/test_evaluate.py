@@ -151,9 +151,10 @@ class RunClock:
     def perf_counter(self):
         return self.now
 
-    def session(self, model, threads=0):
-        real = _real_session(model, threads=threads)
+    def session(self, model, threads=0, native=False):
+        real = _real_session(model, threads=threads, native=native)
         self.threads.append(threads)
+        self.native = native
         clock = self
 
         class Timed:
@@ -188,6 +189,7 @@ def test_latency_figures_from_a_clock_that_moves_with_the_runs(model, test_split
     lat = measure_latency(model, SIG, test_split.images[:300], min_runs=3, max_runs=1000, budget_s=50 * U)
     times = np.array([4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7]) * U * 1000
     assert clock.threads == [1]  # one thread: the latency of one core
+    assert clock.native  # onnxruntime as a native deployment creates it
     assert lat.runs == 11 and lat.batch == 1
     assert lat.median_ms == pytest.approx(float(np.median(times)), rel=1e-12)
     assert lat.p90_ms == pytest.approx(float(np.percentile(times, 90)), rel=1e-12)

@@ -16,6 +16,7 @@ from typing import Any
 
 from edgeshrink.atomic import write_text
 from edgeshrink.errors import ReportError, reason
+from edgeshrink.engine import Engine
 from edgeshrink.evaluate import Evaluation
 from edgeshrink.report import csv_text, markdown, outcome, steps_table
 
@@ -68,6 +69,7 @@ class PipelineReport:
     folder: str = ""  # where every file of the run was written
     final: str = ""  # file of the last model within budget
     stopped_at: int | None = None  # position of the step that broke the budget
+    machine: Engine | None = None  # the CPU, onnxruntime, and what computed int8 arithmetic (older reports: None)
 
     @property
     def completed(self) -> bool:
@@ -88,6 +90,8 @@ class PipelineReport:
         notes = [f"- input: {n}" for n in self.baseline.notes]
         notes += [f"- step {s.position} ({s.name}): {n}" for s in self.steps for n in s.notes]
         md = markdown(table) + f"\n{outcome(self)}.\n" + ("\n" + "\n".join(notes) + "\n" if notes else "")
+        if self.machine:
+            md += f"\nMeasured with {self.machine.describe()}.\n"
         return [
             write_text(folder / REPORT_FILE, json.dumps(self.to_dict(), indent=2)),
             write_text(folder / "report.md", md),
@@ -120,6 +124,7 @@ class PipelineReport:
         values = _known(cls, data)
         values["baseline"] = Evaluation.from_dict(data["baseline"])
         values["steps"] = [StepResult.from_dict(step) for step in data["steps"]]
+        values["machine"] = Engine.from_dict(data["machine"]) if data.get("machine") else None
         return cls(**values)
 
 

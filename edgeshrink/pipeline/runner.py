@@ -8,7 +8,7 @@ from pathlib import Path
 import onnx
 
 from edgeshrink import data as mnist
-from edgeshrink import judge
+from edgeshrink import engine, judge
 from edgeshrink import model as models
 from edgeshrink.budget import Budget
 from edgeshrink.errors import ModelError, PassError, RecipeError
@@ -42,7 +42,8 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
     if budget.allowed_drop(baseline.accuracy) < 0:
         raise RecipeError(f"{name} measures {100 * baseline.accuracy:.2f}% on the test images, already below "
                           f"--min-accuracy {min_accuracy:g}; lower the floor or start from a better model")
-    report = PipelineReport(name, recipe.name, max_drop, baseline, folder=str(output), min_accuracy=min_accuracy)
+    report = PipelineReport(name, recipe.name, max_drop, baseline, folder=str(output), min_accuracy=min_accuracy,
+                            machine=engine.current())
     for step in recipe.steps:
         ctx = PassContext(signature, fit, track, seed, validation=validation, reference=reference,
                           allowed_drop=budget.allowed_drop(baseline.accuracy))

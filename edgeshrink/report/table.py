@@ -70,6 +70,7 @@ def evaluation_table(ev: Evaluation) -> Table:
         ["accuracy", f"{pct(ev.accuracy)} ({ev.correct:,}/{ev.total:,} MNIST test images)"],
         ["parameters", f"{ev.params_total:,} total, {ev.params_nonzero:,} non-zero"],
         ["size", f"{ev.size.raw:,} B raw, {ev.size.gzip:,} B gzip -9, {ev.size.brotli:,} B brotli"],
+        ["arithmetic", arithmetic(ev)],
         ["latency (ORT CPU, 1 thread)", "-" if lat is None else
          f"median {lat.median_ms:.3f} ms, p90 {lat.p90_ms:.3f} ms at batch {lat.batch} over {lat.runs} runs"],
         ["latency (compiled wasm, Node)", _edge_detail(ev.edge)],
@@ -82,6 +83,17 @@ def evaluation_table(ev: Evaluation) -> Table:
         ["nodes / opset / producer", f"{ev.nodes} / {ev.opset} / {ev.producer or '-'}"],
     ]
     return Table(ev.name, ["measure", "value"], rows, set())
+
+
+def arithmetic(ev: Evaluation) -> str:
+    """What computed the accuracy, and what onnxruntime's default kernels give where they differ on this CPU."""
+    if ev.engine in ("", "onnxruntime"):
+        return "float (onnxruntime)" if ev.engine else "-"
+    text = f"exact int8 ({ev.engine})"
+    if ev.native is not None:
+        text += (f"; onnxruntime's default kernels on this CPU: {pct(ev.native.accuracy)}, "
+                 f"{ev.native.differing:,} classes differ")
+    return text
 
 
 def _batch(batch: int | None) -> str:

@@ -10,6 +10,7 @@ from edgeshrink.model import with_signature
 from edgeshrink.passes.base import PassContext
 from edgeshrink.runtime import compile_model
 from edgeshrink.runtime.node import feed_images, run_images
+from tests.runtime.kernel_check import exact_onnxruntime
 
 
 def apply_recipe(proto: onnx.ModelProto, signature, name: str, train, overrides=()) -> onnx.ModelProto:
@@ -22,6 +23,6 @@ def apply_recipe(proto: onnx.ModelProto, signature, name: str, train, overrides=
 def compiled_vs_onnxruntime(model: onnx.ModelProto, signature, pixels: np.ndarray):
     """(compiled scores, onnxruntime scores), both one image per run."""
     got = run_images(compile_model(model, signature), feed_images(signature, pixels))
-    sess = inference.session(model)
+    sess = exact_onnxruntime(model)
     want = np.concatenate([inference.scores(sess, signature, pixels[i:i + 1]) for i in range(len(pixels))])
     return got, want.astype(np.float32)
