@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up edgeshrink on a fresh machine (Python 3.11, Node 20): a virtual environment in .venv with the
 # CPU build of torch, the package with its browser extra and test tools, Debian's clang, lld and binaryen
-# (the compiled runtime's toolchain), Debian's Chromium, and
+# (the compiled runtime's toolchain), Debian's Chromium, PostgreSQL's binaries, QEMU user-mode emulation and
 # onnxruntime-web from npm in the user cache (~/.cache/edgeshrink/onnxruntime-web/<version>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,5 +42,11 @@ if [ "${EDGESHRINK_SKIP_POSTGRES:-0}" != 1 ] && ! ls /usr/lib/postgresql/*/bin/i
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
+# QEMU user-mode emulation: tests/test_cpu_paths.py runs the int8 exactness tests under CPU models whose
+# onnxruntime kernels differ (AVX2 without VNNI, SSE4.2). --no-install-recommends: no binfmt registrations.
+if [ "${EDGESHRINK_SKIP_QEMU:-0}" != 1 ] && [ "$(uname -m)" = x86_64 ] && ! command -v qemu-x86_64 >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends qemu-user >/dev/null
 fi
 echo "edgeshrink is set up in ${VIRTUAL_ENV}: activate it with '. .venv/bin/activate'"

@@ -4,6 +4,9 @@ Wraps onnxruntime.quantization's path-in/path-out functions once. The defaults t
 onnxruntime-web: static QDQ (int8 symmetric weights per channel, uint8 activations) on Conv, MatMul
 and Gemm only. onnxruntime fuses the QDQ pairs into QLinearConv/QLinearMatMul when a session starts,
 in Python and in the browser alike, and every other operator keeps running in float.
+
+`reduce_range` keeps int8 weights within [-64, 64] (onnxruntime's 7-bit weights): onnxruntime's x86 kernels
+without VNNI add pairs of uint8 x int8 products into a saturating int16, which 255 * 64 * 2 never overflows.
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ class QuantizeConfig:
     preprocess: bool = param(True, "onnxruntime's quant_pre_process first: it folds constants, so more "
                                    "weights quantize")
     float_scores: bool = param(True, "never round the class scores to 8 bits: close logits would tie")
+    reduce_range: bool = param(
+        False, "int8 weights within [-64, 64] (7 bits; uint8 weights 0..127), so onnxruntime's default kernels "
+               "on x86 CPUs without VNNI (AVX2, AVX-512 Core) give exact sums, at some accuracy cost; "
+               "static and dynamic only: mode weights computes in float, has no int8 sums, and ignores it")
 
     def __post_init__(self):
         check_choices(self)
@@ -88,13 +95,13 @@ def run(model: onnx.ModelProto, cfg: QuantizeConfig, ctx: PassContext) -> onnx.M
         scores = surgery.score_layers(prepared, ctx.signature) if cfg.float_scores and cfg.mode == "static" else []
         folded = any(surgery.feeds_activation(prepared, name) for name in scores)
         unquantize = scores if cfg.format == "QDQ" and not folded else []
+        shared = surgery.shared_grid_overrides(prepared, cfg.reduce_range) if cfg.per_channel else {}
         try:
             with _quiet():
                 if cfg.mode == "dynamic":
                     _quantize_dynamic(source, target, cfg)
                 else:
-                    _quantize_static(source, target, cfg, [] if unquantize else scores, ctx,
-                                     surgery.shared_grid_overrides(prepared) if cfg.per_channel else {})
+                    _quantize_static(source, target, cfg, [] if unquantize else scores, ctx, shared)
         except Exception as exc:  # onnxruntime.quantization raises ValueError, RuntimeError, KeyError...
             raise PassError(f"quantizing {describe(model)} failed: {reason(exc)}") from exc
         quantized = onnx.load(str(target))
@@ -136,6 +143,7 @@ def _quantize_static(source: Path, target: Path, cfg: QuantizeConfig, exclude: l
             quant_format=getattr(QuantFormat, cfg.format),
             op_types_to_quantize=list(QUANTIZED_OPS),
             per_channel=cfg.per_channel,
+            reduce_range=cfg.reduce_range,
             activation_type=_quant_type(cfg.activation_type),
             weight_type=_quant_type(cfg.weight_type),
             nodes_to_exclude=exclude,
@@ -151,6 +159,7 @@ def _quantize_dynamic(source: Path, target: Path, cfg: QuantizeConfig):
         str(source), str(target),
         op_types_to_quantize=list(QUANTIZED_OPS),
         per_channel=cfg.per_channel,
+        reduce_range=cfg.reduce_range,
         weight_type=_quant_type(cfg.weight_type),
     )
 

@@ -87,12 +87,14 @@ def unquantize_output(model: onnx.ModelProto, node_name: str) -> None:
     Graph(model).drop_unread_initializers()
 
 
-def shared_grid_overrides(model: onnx.ModelProto) -> dict[str, list[dict]]:
+def shared_grid_overrides(model: onnx.ModelProto, reduce_range: bool = False) -> dict[str, list[dict]]:
     """onnxruntime TensorQuantOverrides for weights whose values already lie on one int8 grid.
 
     The cluster pass leaves each layer's shared values on multiples of max|w| / 127. Per-channel
     scales (max of each channel / 127) would map one shared value to a different code in every
     channel; one range for all channels maps each to a single code, exactly, so sharing survives.
+    With `reduce_range` that one range spans codes -64..64 (max|w| / 64 a step): each shared value
+    still gets a single code, rounded to the coarser grid, and values closer than a step may share one.
     """
     from edgeshrink.passes.cluster.sharing import on_int8_grid, weight_axes
 
@@ -102,5 +104,6 @@ def shared_grid_overrides(model: onnx.ModelProto) -> dict[str, list[dict]]:
         w = numpy_helper.to_array(inits[name])
         if on_int8_grid(w):
             top = np.float32(np.abs(w).max())
-            found[name] = [{"axis": axis, "rmin": -top, "rmax": top} for _ in range(w.shape[axis])]
+            found[name] = [{"axis": axis, "rmin": -top, "rmax": top, "reduce_range": reduce_range}
+                           for _ in range(w.shape[axis])]
     return found
