@@ -279,6 +279,12 @@ def uncovered(model: onnx.ModelProto, option: bool = True) -> list[str]:
     return found
 
 
+def integer_arithmetic(model: onnx.ModelProto) -> bool:
+    """Whether onnxruntime runs integer products for `model` (QLinearConv, QGemm, MatMulInteger...), rather than
+    folding its int8 weights back to float (int8 codes behind a DequantizeLinear, float arithmetic)."""
+    return any(node.op_type in _PRODUCTS for node in optimized(model, option=False).graph.node)
+
+
 def optimized(model: onnx.ModelProto, option: bool = True) -> onnx.ModelProto:
     """The graph a session runs, as onnxruntime rewrites it (with EXACT_OPTION, or without)."""
     with tempfile.TemporaryDirectory(prefix="edgeshrink-engine-") as tmp:

@@ -13,17 +13,36 @@ _INT8 = {onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
 _FLOATS = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16}
 
 
-def worse(before: Evaluation, after: Evaluation) -> dict[str, str]:
-    """How the step's model is worse than its input: {"larger": why, "slower": why}, empty if it is not."""
+def worse(before: Evaluation, after: Evaluation, latency: str = "edge") -> dict[str, str]:
+    """How the step's model is worse than its input: {"larger": why, "slower": why}, empty if it is not.
+
+    "slower" is judged where the model will run: with `latency` "edge", in the page's runtime (the compiled wasm,
+    in Node) when both models compile, else in native onnxruntime; with "native", in native onnxruntime."""
     larger = []
     for label, old, new in (("bytes", before.size.raw, after.size.raw), ("gzip bytes", before.size.gzip, after.size.gzip)):
         if new > LARGER_FACTOR * old:
             larger.append(f"{new / old:.2f}x larger ({old:,} -> {new:,} {label})")
     reasons = {"larger": "; ".join(larger)} if larger else {}
-    if before.latency and after.latency and after.latency.median_ms > SLOWER_FACTOR * before.latency.median_ms:
-        old, new = before.latency.median_ms, after.latency.median_ms
-        reasons["slower"] = f"{new / old:.2f}x slower ({old:.3f} -> {new:.3f} ms)"
+    times = _latencies(before, after, latency)
+    if times:
+        where, old, new, beside = times
+        if new > SLOWER_FACTOR * old:
+            reasons["slower"] = f"{new / old:.2f}x slower {where} ({old:.3f} -> {new:.3f} ms{beside})"
     return reasons
+
+
+def _latencies(before: Evaluation, after: Evaluation, latency: str) -> tuple[str, float, float, str] | None:
+    """(where, before ms, after ms, the other runtime's times) of the latency that judges, or None."""
+    native = (before.latency.median_ms, after.latency.median_ms) if before.latency and after.latency else None
+    edge = (before.edge.median_ms, after.edge.median_ms) if before.edge and after.edge else None
+    edge = edge if edge and None not in edge else None
+    if latency == "edge" and edge:
+        beside = f"; native onnxruntime {native[0]:.3f} -> {native[1]:.3f} ms" if native else ""
+        return "in the page's runtime (compiled wasm, Node)", *edge, beside
+    if native:
+        beside = f"; the page's runtime {edge[0]:.3f} -> {edge[1]:.3f} ms" if edge else ""
+        return "in native onnxruntime", *native, beside
+    return None
 
 
 def _elements(model: onnx.ModelProto, types: set[int]) -> int:

@@ -18,6 +18,9 @@ from edgeshrink.passes.base import PassSpec, build_config
 RECIPES_DIR = Path(str(resources.files("edgeshrink") / "recipes"))
 STEP_OPTIONS = ("skip_if_worse",)  # options of the step itself, not of its pass
 SKIP_IF_WORSE = ("larger", "slower")  # besides true (either) and false
+# Which latency judges a step "slower": the page's runtime (the compiled wasm, in Node) where both models compile,
+# else native onnxruntime; or native onnxruntime always, for models deployed natively.
+LATENCIES = ("edge", "native")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Recipe:
     name: str
     description: str
     steps: tuple[Step, ...]
+    latency: str = "edge"  # one of LATENCIES
 
 
 def recipe_path(name_or_path: str) -> Path:
@@ -73,7 +77,7 @@ def load(name_or_path: str, overrides: list[str] = ()) -> Recipe:
     raw_steps = _raw_steps(doc, path)
     for override in overrides:
         _apply_override(raw_steps, override)
-    return parse(doc.get("name", path.stem), doc.get("description", ""), raw_steps)
+    return parse(doc.get("name", path.stem), doc.get("description", ""), raw_steps, doc.get("latency", "edge"))
 
 
 def _raw_steps(doc: Any, path: Path) -> list[dict[str, Any]]:
@@ -108,8 +112,11 @@ def _apply_override(steps: list[dict[str, Any]], override: str) -> None:
                           "e.g. {param}=200 or {param}=[1, 2]".replace("{param}", param)) from exc
 
 
-def parse(name: str, description: str, raw_steps: list[dict[str, Any]]) -> Recipe:
+def parse(name: str, description: str, raw_steps: list[dict[str, Any]], latency: str = "edge") -> Recipe:
     """Validate raw steps into a Recipe: known passes, typed parameters, a safe order."""
+    if latency not in LATENCIES:
+        raise RecipeError(f"recipe {name!r}: latency must be {' or '.join(LATENCIES)} (which latency judges a step "
+                          f"slower), not {latency!r}")
     steps = []
     for position, raw in enumerate(raw_steps, 1):
         params = {k: v for k, v in raw.items() if k != "pass" and k not in STEP_OPTIONS}
@@ -122,7 +129,7 @@ def parse(name: str, description: str, raw_steps: list[dict[str, Any]]) -> Recip
         except (RecipeError, ValueError, TypeError) as exc:
             raise RecipeError(f"recipe {name!r}, step {position} ({raw['pass']}): {exc}") from exc
         steps.append(Step(position, spec, config, skip))
-    recipe = Recipe(name, description, tuple(steps))
+    recipe = Recipe(name, description, tuple(steps), latency)
     check_order(recipe)
     return recipe
 

@@ -49,3 +49,13 @@ def test_quantize_twice_is_refused_even_apart(tmp_path):
 def test_steps_are_numbered_from_one_in_order(tmp_path):
     plan = _load(tmp_path, "prune", "simplify", "fuse", "quantize")
     assert [(s.position, s.name) for s in plan.steps] == [(1, "prune"), (2, "simplify"), (3, "fuse"), (4, "quantize")]
+
+
+def test_a_recipe_says_which_latency_judges_slower(tmp_path):
+    path = tmp_path / "native.yaml"
+    path.write_text("name: native\nlatency: native\nsteps:\n  - pass: simplify\n")
+    assert recipe.load(str(path)).latency == "native"
+    assert _load(tmp_path, "simplify").latency == "edge"  # the page's runtime, by default
+    path.write_text("name: bad\nlatency: gpu\nsteps:\n  - pass: simplify\n")
+    with pytest.raises(RecipeError, match="latency must be edge or native .* not 'gpu'"):
+        recipe.load(str(path))

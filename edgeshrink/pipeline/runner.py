@@ -61,7 +61,7 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
         except ModelError as exc:
             raise PassError(f"step {step.position} ({step.name}) made a model that does not run: {exc}") from exc
         within = budget.within(baseline.accuracy, result.accuracy)
-        status, notes = _verdict(step, within, previous, result, candidate is current)
+        status, notes = _verdict(step, within, previous, result, candidate is current, recipe.latency)
         report.steps.append(StepResult(step.position, step.name, step.params(), result, seconds, filename,
                                        status, [*ctx.notes, *notes]))
         if status == "over budget":
@@ -74,14 +74,14 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
     return report
 
 
-def _verdict(step, within: bool, previous: Evaluation, result: Evaluation,
-             unchanged: bool) -> tuple[str, list[str]]:
+def _verdict(step, within: bool, previous: Evaluation, result: Evaluation, unchanged: bool,
+             latency: str) -> tuple[str, list[str]]:
     """The step's status and what the report should say about it."""
     if not within:
         return "over budget", []
     if unchanged:
         return "unchanged", []
-    reasons = judge.worse(previous, result)
+    reasons = judge.worse(previous, result, latency)
     if not reasons:
         return "ok", []
     worse = f"worse than its input: {'; '.join(reasons.values())}"

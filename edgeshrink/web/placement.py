@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from edgeshrink import engine
 from edgeshrink import model as model_io
 from edgeshrink.errors import BundleError
 from edgeshrink.web.manifest import Variant
@@ -21,7 +22,7 @@ class Placement:
     reason: str | None = None  # why onnxruntime-web runs a variant the compiled runtime was asked for
     files: dict[str, bytes] = field(default_factory=dict)  # the compiled runtime's files, by name
     entry: str | None = None  # the compiled runtime's ES module
-    quantized: bool = False  # int8 arithmetic where it runs: the compiled runtime's scores must be bit-identical
+    quantized: bool = False  # int8 arithmetic where it runs: its scores must be bit-identical to exact arithmetic
 
 
 def place(variant: Variant, wanted: str) -> Placement:
@@ -29,7 +30,7 @@ def place(variant: Variant, wanted: str) -> Placement:
     if wanted not in RUNTIMES:
         raise BundleError(f"unknown runtime {wanted!r}; choose one of {', '.join(RUNTIMES)}")
     proto = model_io.load(variant.model_path)
-    quantized = model_io.is_quantized(proto)
+    quantized = model_io.is_quantized(proto) and engine.integer_arithmetic(proto)
     if wanted == "ort":
         return Placement(variant, "ort", quantized=quantized)
     from edgeshrink.runtime import UnsupportedModel, compile_model

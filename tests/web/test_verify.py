@@ -120,6 +120,20 @@ def test_int8_scores_are_bit_identical_on_all_test_images_and_timings_are_record
     assert doc["variants"][1]["browser"]["identical_scores"] is True
 
 
+def test_int8_scores_are_bit_identical_on_onnxruntime_web_too(fast_run, browser, tmp_path):
+    from edgeshrink import engine
+    from edgeshrink.web.variants import from_optimize_output
+
+    _, out = fast_run
+    dist = bundle(from_optimize_output(out), tmp_path / "ort", default="optimized", runtime="ort", samples=5).out_dir
+    result = verify(dist, images=2000, browser=browser, **LIGHT)
+    checks = {c.name: c for c in result.variants}
+    assert checks["optimized"].runtime == "ort" and checks["optimized"].identical_scores is True
+    doc = json.loads((dist / "manifest.json").read_text())
+    assert doc["variants"][1]["quantized"] is True  # integer arithmetic in onnxruntime-web: held to bit identity
+    assert doc["verification"]["reference"] == engine.current().to_dict()  # the CPU and onnxruntime it ran with
+
+
 def test_nchwc_model_is_valid_for_python_onnxruntime(web_variants, test_split):
     """The failing variant above fails because of the browser, not because the model is broken."""
     fp32 = web_variants[0]
