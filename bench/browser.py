@@ -21,6 +21,7 @@ import platform
 import time
 from pathlib import Path
 
+import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import api, atomic, zoo
 from edgeshrink.web import bundle, screenshot, verify
 from edgeshrink.web.browser import chromium
@@ -175,7 +176,8 @@ def main() -> None:
         "injected into the page while it loads; on screen: to the frame that showed that answer (Chromium's "
         "Element Timing, same contexts), which on this machine (no GPU: software compositing) comes tens of "
         "milliseconds later. Scores: all test "
-        "images classified in the page and compared with onnxruntime 1.32 in Python.", "",
+        "images classified in the page and compared with exact int8 arithmetic in Python (see below).", "",
+        *machine.markdown(),
         *table(rows), "", "## Compiled against onnxruntime-web", "", *speedups(rows), "",
         "## Targets (issue 12)", "", *targets(rows), "",
     ]

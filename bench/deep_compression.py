@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import time
 from pathlib import Path
 
+import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import api, atomic, data, zoo
 
 # Deep Compression, Table 1: (reference error, compressed error, reference bytes, compressed bytes, ratio)
@@ -119,9 +119,8 @@ def main() -> None:
     data.load("test")  # fail early, with the fetch hint, if MNIST is missing
     args.work.mkdir(parents=True, exist_ok=True)
     lines = ["# Deep Compression comparison on LeNet-5 and LeNet-300-100", "",
-             f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}; produced by `python bench/deep_compression.py "
-             f"--archs {' '.join(args.archs)} --recipes {' '.join(args.recipes)} --max-drop {args.max_drop:g}`.", ""]
+             f"Produced by `python bench/deep_compression.py --archs {' '.join(args.archs)} "
+             f"--recipes {' '.join(args.recipes)} --max-drop {args.max_drop:g}`.", "", *machine.markdown()]
     maxed = {}
     for arch in args.archs:
         model, train_seconds = train_baseline(arch, args.work)

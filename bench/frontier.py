@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import atomic, zoo
 from edgeshrink.search import Options, search
 from edgeshrink.search.frontier import Point, largest_within
@@ -121,6 +122,7 @@ def write_docs(args, points: list[Point], run: dict) -> None:
         "page loads per network); "
         "4g = 9 Mbit/s, 100 ms round trips, slow-4g = 1.6 Mbit/s, 150 ms. Timings come from a 2-core machine "
         f"shared with other jobs ({_load(run)}): compare them side by side, not with other runs.", "",
+        *machine.markdown(),
         "## The largest model whose first prediction comes within the budget", "", *answer_lines(points), "",
         f"`--budget-ms 300 --network 4g`: {run['answer']}.", "",
         "## The frontier", "", (DOCS / "frontier.md").read_text(), "",

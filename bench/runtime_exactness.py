@@ -22,6 +22,7 @@ import onnx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import api, data as mnist, inference, recipe as recipes  # noqa: E402
 from edgeshrink.errors import EdgeshrinkError  # noqa: E402
 from edgeshrink.model import with_signature  # noqa: E402
@@ -95,7 +96,8 @@ def main() -> None:
     runs = [(name, r, proto, found.signature) for name, proto, found in models for r in ["input", *args.recipes.split(",")]]
     lines = [f"# Compiled runtime vs onnxruntime on all {len(test):,} MNIST test images", "",
              f"`python bench/runtime_exactness.py --recipes {args.recipes}{' --lenet' if args.lenet else ''}`"
-             " (scores compared as float32 bits; Node per-digit median over 300 runs, machine shared with other jobs)", "",
+             " (scores compared as float32 bits with exact int8 arithmetic in Python; Node per-digit median over 300"
+             " runs, machine shared with other jobs)", "", *machine.markdown(),
              "| model | recipe | result | bit-identical | same class | max score diff | wasm bytes / brotli | Node ms/digit |",
              "|---|---|---|---:|---:|---:|---:|---:|"]
     if args.lenet:  # trained last, so the peers' rows come first on a busy machine

@@ -21,6 +21,7 @@ import onnx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import api, data as mnist  # noqa: E402
 from edgeshrink.runtime import compile_model  # noqa: E402
 from edgeshrink.runtime.node import feed_images  # noqa: E402
@@ -57,6 +58,7 @@ def main() -> None:
     lines = ["# Per-digit latency in Node: onnxruntime-web 1.30 (wasm, 1 thread) vs the compiled runtime", "",
              f"`python bench/runtime_speed.py --peers {args.peers} --recipes {args.recipes}` (medians of 3 alternating"
              " rounds of 300 calls on 50 real test digits; the machine is shared, so compare within a row)", "",
+             *machine.markdown(),
              "| model | recipe | onnxruntime-web ms | compiled ms | compiled is |", "|---|---|---:|---:|---:|"]
     for name in args.peers.split(","):
         opened = api.open_model(PEERS / f"{name}.onnx")

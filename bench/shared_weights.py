@@ -22,6 +22,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import api, atomic, data, inference
 from edgeshrink.model import clone
 from edgeshrink.passes.base import PassContext
@@ -87,6 +88,7 @@ def main() -> None:
     }
     lines = ["# Shared weights: which representation transfers smallest", "",
              f"Model: `{args.model}`; produced by `python bench/shared_weights.py {args.model}`.", "",
+             *machine.markdown(),
              "| representation | test accuracy | raw | gzip -9 | brotli |", "|---|---:|---:|---:|---:|"]
     for label, variant in variants.items():
         onnx.checker.check_model(variant)

@@ -37,8 +37,8 @@ def _emulated(cpu: str, *args: str, timeout: int) -> subprocess.CompletedProcess
 
 @pytest.mark.parametrize("cpu,capped", [("haswell", True), ("nehalem", False)])
 def test_the_emulated_cpu_runs_other_kernels(cpu, capped):
-    done = _emulated(cpu, "-c", "import json; from edgeshrink import engine; print(json.dumps(engine.current().to_dict()))",
-                     timeout=300)
+    probe = "import json; from edgeshrink import engine; print(json.dumps(engine.current().to_dict()))"
+    done = _emulated(cpu, "-c", probe, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert "AVX512VNNI" not in found["cpu"]["int8_features"]

@@ -28,7 +28,8 @@ def test_slower_is_judged_in_the_pages_runtime_where_the_model_compiles(fast_run
     native_slower = dataclasses.replace(before, latency=dataclasses.replace(before.latency,
                                                                              median_ms=before.latency.median_ms * 3))
     assert judge.worse(before, native_slower) == {}  # the page's runtime did not slow down
-    page_slower = dataclasses.replace(before, edge=dataclasses.replace(before.edge, median_ms=before.edge.median_ms * 2))
+    page_slower = dataclasses.replace(before, edge=dataclasses.replace(before.edge,
+                                                                       median_ms=before.edge.median_ms * 2))
     why = judge.worse(before, page_slower)["slower"]
     assert why.startswith("2.00x slower in the page's runtime (compiled wasm, Node)") and "native onnxruntime" in why
     not_compiled = dataclasses.replace(before.edge, median_ms=None, p90_ms=None, reason="operator X is not supported")

@@ -59,7 +59,8 @@ def verify_table(checked) -> Table:
                      _bytes(c.first_visit_bytes)])
     numeric = {"images", "accuracy", "ms/digit", "ms/digit cpu4x", "on screen", "wire bytes",
                *[f"first {p}" for p in profiles]}
-    return Table(f"verified in {checked.browser} against {checked.reference.int8} ({checked.reference.cpu.describe()}, "
-                 f"onnxruntime {checked.reference.onnxruntime}), 1 thread; first prediction: median of {checked.contexts} fresh "
+    reference = checked.reference
+    return Table(f"verified in {checked.browser} against {reference.int8} ({reference.cpu.describe()}, onnxruntime "
+                 f"{reference.onnxruntime}), 1 thread; first prediction: median of {checked.contexts} fresh "
                  "contexts, the answer in the page; on screen: the frame that showed it (localhost); wire bytes: "
                  "a first visit, as served", columns, rows, numeric)
