@@ -138,7 +138,7 @@ def try_presets(model: onnx.ModelProto, base: Signature, pixels, labels) -> dict
     """Accuracy and loss of every preset convention on the given (training) images."""
     import numpy as np
 
-    sess = inference.session(model)
+    sess = inference.session(model, signature=base)
     trial = {}
     for name, pre in PRESETS.items():
         signature = base.with_preprocess(pre)

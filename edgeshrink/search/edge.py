@@ -85,7 +85,7 @@ def _disagreement(compiled, proto: onnx.ModelProto, signature: Signature, digits
     from edgeshrink.runtime.node import feed_images, run_images
 
     got = run_images(compiled, feed_images(signature, digits))
-    want = inference.scores(inference.session(proto, threads=1), signature, digits).astype(np.float32)
+    want = inference.scores(inference.session(proto, threads=1, signature=signature), signature, digits).astype(np.float32)
     if got.shape != want.shape:
         return ""  # class-index outputs: `verify` compares the digits in the browser
     if is_quantized(proto) and not np.array_equal(got, want):

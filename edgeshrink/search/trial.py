@@ -105,7 +105,7 @@ def run_trial(ws: Workspace, number: int, arch: str, steps: list[dict]) -> Trial
     for step in plan.steps:
         current = apply_step(step, current, ctx, base.path.name)
     models.save(current, folder / MODEL_FILE)
-    session = inference.session(current, threads=1)
+    session = inference.session(current, threads=1, signature=base.signature)
     accuracy = inference.accuracy(session, base.signature, ws.val.images, ws.val.labels)
     edge = measure_edge(current, base.signature, ws.val.images)
     total, nonzero = count_params(current)

@@ -52,7 +52,7 @@ def validation_split(ctx: PassContext) -> tuple[Split, Split]:
 
 
 def accuracy(model: onnx.ModelProto, ctx: PassContext, images: Split) -> float:
-    sess = inference.session(model, threads=1)
+    sess = inference.session(model, threads=1, signature=ctx.signature)
     return inference.accuracy(sess, ctx.signature, images.images, images.labels)
 
 
