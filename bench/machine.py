@@ -29,5 +29,5 @@ def markdown() -> list[str]:
     model = info.get("Model name") or found.cpu.model or platform.machine()
     return [f"Machine: {model}, {info.get('CPU(s)', '?')} CPUs ({platform.machine()}), Python "
             f"{platform.python_version()}, onnxruntime {found.onnxruntime}.", "",
-            f"int8 arithmetic: {found.describe()}.", "",
+            f"Measured with {found.describe()}.", "",
             f"Host CPU flags (lscpu): {info.get('Flags', 'unknown')}", ""]

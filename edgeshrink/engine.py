@@ -67,9 +67,9 @@ class Engine:
         return cls(**{**data, "cpu": Cpu(**data["cpu"])})
 
     def describe(self) -> str:
-        native = ("onnxruntime's default int8 kernels are exact here" if self.native_exact else
-                  f"onnxruntime's default int8 kernels cap sums here ({', '.join(self.capped)})")
-        return f"int8 measured with {self.int8}; onnxruntime {self.onnxruntime}; {self.cpu.describe()}; {native}"
+        native = ("its default int8 kernels are exact on this CPU" if self.native_exact else
+                  f"its default int8 kernels cap sums on this CPU ({', '.join(self.capped)})")
+        return f"onnxruntime {self.onnxruntime} on {self.cpu.describe()}; int8 computed by {self.int8}; {native}"
 
 
 def cpu() -> Cpu:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgeshrink import api, atomic, outputs, report
+from edgeshrink import api, atomic, engine, outputs, report
 from edgeshrink.cli.console import console, progress, show
 from edgeshrink.cli.options import DataDir, Json, Preprocess
 from edgeshrink.errors import EdgeshrinkError
@@ -37,6 +37,7 @@ def evaluate(
     show(report.evaluation_table(result))
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
+    console.print(f"measured with {engine.current().describe()}", highlight=False)
 
 
 def compare(

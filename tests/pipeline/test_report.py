@@ -36,6 +36,19 @@ def test_report_round_trips_to_dataclasses(fast_run):
     assert json.loads((out / REPORT_FILE).read_text())["schema"] == SCHEMA == 1
 
 
+def test_the_report_says_what_computed_its_int8_numbers(fast_run, tmp_path):
+    from edgeshrink import engine
+
+    report, out = fast_run
+    assert report.machine == engine.current() and PipelineReport.read(out).machine == report.machine
+    final = report.final_evaluation
+    assert final.engine == engine.current().int8  # the fast recipe ends int8
+    assert (final.native is None) == engine.current().native_exact
+    assert f"Measured with {engine.current().describe()}." in (out / "report.md").read_text()
+    older = _copy(fast_run, tmp_path, lambda doc: doc.pop("machine") and None)  # a report from before it was kept
+    assert PipelineReport.read(older).machine is None
+
+
 def test_read_takes_the_folder_it_was_given(fast_run, tmp_path):
     folder = _copy(fast_run, tmp_path)
     assert PipelineReport.read(folder).folder == str(folder)
