@@ -27,7 +27,12 @@ def markdown() -> list[str]:
     info = lscpu()
     found = engine.current()
     model = info.get("Model name") or found.cpu.model or platform.machine()
+    host = set(info.get("Flags", "").split())
+    emulated = [f for f, flag in (("AVX2", "avx2"), ("AVX512VNNI", "avx512_vnni"))
+                if flag in host and f not in found.cpu.int8_features]
+    seen = (f" This process saw another CPU than the host's (without {', '.join(emulated)}): it ran under an "
+            "emulator such as `qemu-x86_64 -cpu MODEL`." if emulated else "")
     return [f"Machine: {model}, {info.get('CPU(s)', '?')} CPUs ({platform.machine()}), Python "
-            f"{platform.python_version()}, onnxruntime {found.onnxruntime}.", "",
+            f"{platform.python_version()}, onnxruntime {found.onnxruntime}.{seen}", "",
             f"Measured with {found.describe()}.", "",
             f"Host CPU flags (lscpu): {info.get('Flags', 'unknown')}", ""]
