@@ -8,7 +8,8 @@ Zeros from pruning are no cluster: they stay exactly zero.
 The model keeps plain float weights: a tensor of 16 distinct values is what gzip and brotli
 entropy-code well, and every runtime runs it unchanged. Each layer's shared values are finally
 snapped to an int8 grid (multiples of max|w| / 127), so `quantize` afterwards maps each shared value
-to one int8 code, with no rounding (see `quantize_graph.shared_grid_overrides`).
+to one int8 code, with no rounding (see `passes/quantize/surgery.shared_grid_overrides`; with the quantize
+option `reduce_range` the codes are rounded to a grid half as fine).
 """
 
 from __future__ import annotations
