@@ -142,8 +142,9 @@ def write(dist: str | os.PathLike, manifest: dict, files: dict[str, Size] | None
 
 def _write(path: Path, data: bytes) -> Size:
     gz, br = compress(data)
-    for suffix, blob in ((ENCODINGS["gzip"], gz), (ENCODINGS["br"], br), ("", data)):
-        # a web server running as another user must be able to read them
+    for suffix, blob in (("", data), (ENCODINGS["gzip"], gz), (ENCODINGS["br"], br)):
+        # the file before its copies, so they are never older than it; a web server running as another user
+        # must be able to read them
         write_bytes(path.with_name(path.name + suffix), blob).chmod(0o644)
     return Size(len(data), len(gz), len(br))
 

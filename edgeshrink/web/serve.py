@@ -9,16 +9,21 @@ these machines. Most static hosts do not send it either.
 from __future__ import annotations
 
 import contextlib
+import datetime
+import email.utils
 import errno
-import functools
+import mimetypes
 import os
 import threading
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import BinaryIO, Callable, Iterator
+from urllib.parse import quote
 
 from edgeshrink.errors import BundleError
-from edgeshrink.web.compress import ENCODINGS
+from edgeshrink.web import confine
+from edgeshrink.web.compress import ENCODINGS, FreshCopies
 
 MIME_TYPES = {
     ".wasm": "application/wasm",  # required for WebAssembly.instantiateStreaming
@@ -31,6 +36,10 @@ MIME_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
     ".png": "image/png",
+    # a .br or .gz asked for by name is that file, byte for byte, as static hosts send it; with a
+    # Content-Encoding, clients would unpack it and one file would answer at two addresses
+    ".br": "application/octet-stream",
+    ".gz": "application/gzip",
 }
 HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
@@ -42,35 +51,96 @@ ISOLATION = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Embedder-Policy": "require-corp",
 }
+PAGE = "index.html"
 
 
 class BundleHandler(SimpleHTTPRequestHandler):
-    """Static files (with the isolation headers if the server is isolated), sent as the bundle's .br or .gz
-    to browsers that accept them; request lines go to the server's `log`, if any."""
+    """The bundle's regular files and nothing else: no path outside its folder (links included), no folder
+    listings, 400 for a malformed path. A file goes out as its .br or .gz to browsers that accept them, when
+    that copy decompresses to the file as it is now. Request lines go to the server's `log`, if any."""
 
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+    server: BundleServer
     vary = False
 
-    def send_head(self):
-        path = Path(self.translate_path(self.path))
-        if path.is_dir() and self.path.split("?")[0].endswith("/"):
-            path = path / "index.html"
-        if not path.is_file():
-            return super().send_head()  # folders without a slash, missing files: the standard answers
-        variants = {enc: path.with_name(path.name + suffix) for enc, suffix in ENCODINGS.items()}
-        self.vary = any(p.is_file() for p in variants.values())
-        encoding = next((enc for enc in accepted(self.headers.get("Accept-Encoding", ""))
-                         if _fresh(variants[enc], path)), None)
-        if encoding is None:
-            return super().send_head()
-        body = open(variants[encoding], "rb")  # noqa: SIM115 - the base class closes it after copying
-        self.send_response(200)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Encoding", encoding)
+    def send_head(self) -> BinaryIO | None:
+        self.vary = False
+        try:
+            names, slash = confine.split(self.path)
+        except confine.BadPath as exc:
+            self.send_error(HTTPStatus.BAD_REQUEST, f"malformed path: {exc}")
+            return None
+        folder = confine.inside(self.server.root, names)
+        if folder is not None and folder.is_dir():
+            names = [*names, PAGE]
+            if not slash:  # relative links in the folder's page need the slash
+                return self._redirect(names[:-1]) if confine.open_file(self.server.root, names) else self._missing()
+        copies = {enc: [*names[:-1], names[-1] + suffix] for enc, suffix in ENCODINGS.items()} if names else {}
+        self.vary = any(confine.inside(self.server.root, path) for path in copies.values())
+        opened = confine.open_file(self.server.root, names)
+        if opened is None:
+            return self._missing()
+        body, status = opened
+        if self._not_modified(status):
+            body.close()
+            return None
+        encoding, body = self._encoded(copies, opened)
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", self.guess_type(names[-1]))
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
         self.send_header("Content-Length", str(os.fstat(body.fileno()).st_size))
-        self.send_header("Last-Modified", self.date_time_string(int(path.stat().st_mtime)))
+        self.send_header("Last-Modified", self.date_time_string(int(status.st_mtime)))
         self.end_headers()
         return body
+
+    def _encoded(self, copies: dict[str, list[str]], opened: tuple[BinaryIO, os.stat_result]
+                 ) -> tuple[str | None, BinaryIO]:
+        """The encoding to send and the file to send: the first accepted copy that holds the file's bytes (the
+        file itself, unencoded, if none does)."""
+        for encoding in accepted(self.headers.get("Accept-Encoding", "")):
+            copy = confine.open_file(self.server.root, copies[encoding])
+            if copy is not None and self.server.copies.hold(copy, encoding, opened):
+                opened[0].close()
+                return encoding, copy[0]
+            if copy is not None:
+                copy[0].close()
+        return None, opened[0]
+
+    def _redirect(self, names: list[str]) -> None:
+        query = self.path.partition("?")[2]
+        location = "".join(f"/{quote(name)}" for name in names) + "/"  # from the names: never '//elsewhere'
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_header("Location", location + (f"?{query}" if query else ""))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _missing(self) -> None:
+        self.send_error(HTTPStatus.NOT_FOUND, "not in this bundle")
+
+    def _not_modified(self, status: os.stat_result) -> bool:
+        """Answer 304 if the browser's copy is as new as the file (it revalidates every time: no-cache)."""
+        since = self.headers.get("If-Modified-Since")
+        if since is None or "If-None-Match" in self.headers:
+            return False
+        try:
+            when = email.utils.parsedate_to_datetime(since)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        if int(status.st_mtime) > when.timestamp():
+            return False
+        self.send_response(HTTPStatus.NOT_MODIFIED)
+        self.end_headers()
+        return True
+
+    def guess_type(self, path: str) -> str:
+        """The Content-Type of a file by its name; never the type of a file it is a compressed copy of."""
+        suffix = Path(path).suffix.lower()
+        if suffix in MIME_TYPES:
+            return MIME_TYPES[suffix]
+        kind, encoding = mimetypes.guess_type(path)
+        return kind if kind and not encoding else "application/octet-stream"
 
     def end_headers(self) -> None:
         for name, value in {**HEADERS, **(ISOLATION if self.server.isolated else {})}.items():
@@ -82,14 +152,6 @@ class BundleHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:
         if self.server.log:
             self.server.log(format % args)
-
-
-def _fresh(encoded: Path, original: Path) -> bool:
-    """A precompressed copy written after its file: one edited since the bundle was made is sent as it is."""
-    try:
-        return encoded.stat().st_mtime_ns >= original.stat().st_mtime_ns
-    except OSError:
-        return False
 
 
 def accepted(header: str) -> list[str]:
@@ -113,10 +175,14 @@ def accepted(header: str) -> list[str]:
 class BundleServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler, log: Callable[[str], None] | None = None,
+    def __init__(self, address: tuple[str, int], root: Path, log: Callable[[str], None] | None = None,
                  isolated: bool = False):
-        self.log, self.isolated = log, isolated
-        super().__init__(address, handler)
+        self.root, self.log, self.isolated = root, log, isolated
+        self.copies = FreshCopies()
+        super().__init__(address, BundleHandler)
+
+    def finish_request(self, request, client_address) -> None:
+        self.RequestHandlerClass(request, client_address, self, directory=str(self.root))
 
     def handle_error(self, request, client_address) -> None:
         pass  # a browser closing a connection early is not an error worth a traceback
@@ -134,9 +200,8 @@ def make_server(dist: str | os.PathLike, host: str = "127.0.0.1", port: int = 80
     dist = Path(dist)
     if not (dist / "index.html").is_file() or not (dist / "manifest.json").is_file():
         raise BundleError(f"{dist} is not a web bundle (no index.html and manifest.json); run edgeshrink bundle first")
-    handler = functools.partial(BundleHandler, directory=str(dist.resolve()))
     try:
-        return BundleServer((host, port), handler, log, isolated)
+        return BundleServer((host, port), dist.resolve(), log, isolated)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise BundleError(f"port {port} on {host} is already in use; pass another port") from exc

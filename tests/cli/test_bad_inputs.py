@@ -5,14 +5,17 @@ Every case runs the real command in a subprocess and fails on any traceback in i
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -133,6 +136,38 @@ def built_bundle(bad) -> Path:
     (folder / "index.html").write_text("<!doctype html>")
     (folder / "manifest.json").write_text(json.dumps({"generator": "edgeshrink test"}))
     return folder
+
+
+def _status(url: str, target: bytes) -> int:
+    """The status of a GET of `target` sent as it is, as a hostile client would (no client cleans it up)."""
+    address = urllib.parse.urlsplit(url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
+        conn.sendall(b"GET " + target + b" HTTP/1.0\r\n\r\n")
+        response = http.client.HTTPResponse(conn)
+        response.begin()
+        return response.status
+
+
+def test_serve_answers_hostile_paths_and_serves_nothing_outside(bad, built_bundle, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(built_bundle, site)
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "key.txt").write_text("secret")
+    (site / "key.txt").symlink_to(tmp_path / "private" / "key.txt")
+    (site / "private").symlink_to(tmp_path / "private")
+    env = {**os.environ, "COLUMNS": "1000", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "edgeshrink", "serve", str(site), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+/", proc.stdout.readline()).group()
+        statuses = {target: _status(url, target) for target in (
+            b"/", b"/key.txt", b"/private/key.txt", b"/private/", b"/%00", b"/%zz", b"/..%2fprivate%2fkey.txt")}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    assert statuses == {b"/": 200, b"/key.txt": 404, b"/private/key.txt": 404, b"/private/": 404,
+                        b"/%00": 400, b"/%zz": 400, b"/..%2fprivate%2fkey.txt": 400}
+    assert "Traceback" not in stdout + stderr and "stopped" in stdout, stdout + stderr
 
 
 def test_ctrl_c_says_so_and_leaves_nothing(bad):

@@ -49,6 +49,13 @@ def test_every_file_has_its_gzip_and_brotli_beside_it(dist):
         assert brotli.decompress((dist / f"{name}.br").read_bytes()) == raw, name
 
 
+def test_every_compressed_copy_is_written_after_its_file(dist):
+    # hosts that judge a .br or .gz by its time (older edgeshrink serve did) send it only if it is not older
+    for name in _files(dist):
+        written = (dist / name).stat().st_mtime_ns
+        assert all((dist / f"{name}{suffix}").stat().st_mtime_ns >= written for suffix in (".gz", ".br")), name
+
+
 def test_manifest_describes_every_variant(dist, web_variants):
     doc = json.loads((dist / "manifest.json").read_text())
     assert doc["format"] == 3 and doc["default"] == web_variants[0].name

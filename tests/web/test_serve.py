@@ -1,10 +1,17 @@
-"""The static server: headers (isolation when asked), MIME types, clear errors."""
+"""The static server: headers (isolation when asked), MIME types, clear errors, and the bundle's files only."""
 
 from __future__ import annotations
 
+import gzip
+import http.client
+import os
+import shutil
 import socket
 import urllib.error
+import urllib.parse
 import urllib.request
+
+import brotli
 
 import pytest
 
@@ -89,10 +96,6 @@ def _get_encoded(url: str, accept: str | None):
     (None, None),
 ])
 def test_precompressed_files_are_sent_to_clients_that_accept_them(dist, accept, encoding):
-    import gzip
-
-    import brotli
-
     with running(dist) as url:
         headers, body = _get_encoded(url + "js/app.js", accept)
     assert headers["Vary"] == "Accept-Encoding" and headers["Content-Type"] == "text/javascript"
@@ -101,14 +104,114 @@ def test_precompressed_files_are_sent_to_clients_that_accept_them(dist, accept, 
     assert decode(body) == (dist / "js" / "app.js").read_bytes()
 
 
-def test_a_file_edited_after_bundling_is_sent_as_it_is(dist, tmp_path):
-    import shutil
+def _raw(url: str, target: bytes, accept: str = "br, gzip", headers: str = "") -> http.client.HTTPResponse:
+    """A GET of `target` exactly as given (no client cleans it up), and the server's answer, read."""
+    address = urllib.parse.urlsplit(url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
+        conn.sendall(b"GET " + target + f" HTTP/1.1\r\nHost: x\r\nAccept-Encoding: {accept}\r\n{headers}"
+                     "Connection: close\r\n\r\n".encode())
+        response = http.client.HTTPResponse(conn)
+        response.begin()
+        response.body = response.read()
+    return response
 
-    copy = tmp_path / "dist"
+
+@pytest.fixture(scope="module")
+def own(dist, tmp_path_factory):
+    """A copy of the bundle to change, with links out of it (to a file, to a folder, up), a link inside it, a
+    .br that links out, a pipe and a folder with a page; and the outside folder, holding a secret."""
+    root = tmp_path_factory.mktemp("own")
+    outside = root / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    app = (dist / "js" / "app.js").read_bytes()
+    (outside / "app.js.br").write_bytes(brotli.compress(app, quality=1))  # holds app.js, but is not the bundle's
+    copy = root / "dist"
     shutil.copytree(dist, copy)  # copy2 keeps the times: .br and .gz stay newer than their files
-    (copy / "style.css").write_text("body { color: red; }\n")
+    (copy / "leak.txt").symlink_to(outside / "secret.txt")
+    (copy / "out").symlink_to(outside)
+    (copy / "up").symlink_to("..")
+    (copy / "js" / "app.js.br").unlink()
+    (copy / "js" / "app.js.br").symlink_to(outside / "app.js.br")
+    (copy / "page.html").symlink_to("index.html")
+    os.mkfifo(copy / "pipe")
+    (copy / "sub").mkdir()
+    (copy / "sub" / "index.html").write_text("<p>sub</p>")
     with running(copy) as url:
-        headers, body = _get_encoded(url + "style.css", "br, gzip")
-        fresh_headers, _ = _get_encoded(url + "js/app.js", "br, gzip")
-    assert headers.get("Content-Encoding") is None and body == b"body { color: red; }\n"
-    assert fresh_headers["Content-Encoding"] == "br"
+        yield copy, url
+
+
+@pytest.mark.parametrize("path", ["leak.txt", "out/secret.txt", "out/", "out", "up/outside/secret.txt", "up/",
+                                  "pipe", "models", "models/"])
+def test_nothing_outside_the_bundle_is_served_links_included(own, path):
+    _, url = own
+    response = _raw(url, f"/{path}".encode())
+    assert response.status == 404 and b"secret" not in response.body and b"outside" not in response.body
+
+
+def test_a_link_inside_the_bundle_is_followed(own):
+    copy, url = own
+    response = _raw(url, b"/page.html", accept="identity")
+    assert response.status == 200 and response.body == (copy / "index.html").read_bytes()
+
+
+def test_a_precompressed_copy_that_links_out_is_not_sent(own):
+    copy, url = own
+    only_br = _raw(url, b"/js/app.js", accept="br")
+    assert only_br.getheader("Content-Encoding") is None and only_br.body == (copy / "js" / "app.js").read_bytes()
+    assert _raw(url, b"/js/app.js", accept="br, gzip").getheader("Content-Encoding") == "gzip"
+    assert _raw(url, b"/js/app.js.br").status == 404
+
+
+def test_a_folder_with_a_page_is_redirected_to_its_slash(own):
+    _, url = own
+    response = _raw(url, b"/sub?x=1")
+    assert response.status == 301 and response.getheader("Location") == "/sub/?x=1"
+    assert _raw(url, b"/sub/", accept="identity").body == b"<p>sub</p>"
+
+
+@pytest.mark.parametrize("page", ["", "index.html", "manifest.json"])
+def test_a_fresh_bundle_sends_its_page_and_manifest_brotli_compressed(dist, site, page):
+    response = _raw(site, f"/{page}".encode(), accept="gzip, deflate, br, zstd")
+    assert response.status == 200 and response.getheader("Content-Encoding") == "br"
+    assert brotli.decompress(response.body) == (dist / (page or "index.html")).read_bytes()
+    assert len(response.body) < (dist / (page or "index.html")).stat().st_size / 2
+
+
+def test_copies_are_chosen_by_content_not_by_time(own):
+    copy, url = own
+    os.utime(copy / "style.css.br", (0, 0))  # older than its file, as after a copy that loses times: still right
+    (copy / "samples.bin").write_bytes(b"edited")
+    os.utime(copy / "samples.bin", (0, 0))  # an edit that leaves the file older than its now stale copies
+    kept = _raw(url, b"/style.css")
+    edited = _raw(url, b"/samples.bin")
+    assert kept.getheader("Content-Encoding") == "br"
+    assert brotli.decompress(kept.body) == (copy / "style.css").read_bytes()
+    assert edited.getheader("Content-Encoding") is None and edited.body == b"edited"
+
+
+@pytest.mark.parametrize("target", [
+    b"/%00", b"/index.html%00.txt", b"/%zz", b"/%4", b"/%ff", b"/%ed%a0%80", b"/caf\xc3\xa9", b"/a%0ab",
+    b"/..", b"/../etc/passwd", b"/js/../index.html", b"/%2e%2e/%2e%2e/etc/passwd", b"/..%2f..%2fetc%2fpasswd",
+    b"/out%2fsecret.txt", b"/./index.html", b"index.html",
+])
+def test_malformed_paths_get_400_without_a_traceback(site, target):
+    response = _raw(site, target)
+    assert response.status == 400 and b"malformed path" in response.body
+    assert b"Traceback" not in response.body and b"root:" not in response.body
+    assert _raw(site, b"/").status == 200  # and the server goes on
+
+
+@pytest.mark.parametrize("path, mime", [("index.html.br", "application/octet-stream"),
+                                        ("index.html.gz", "application/gzip"),
+                                        ("models/fp32.onnx.br", "application/octet-stream")])
+def test_a_compressed_copy_asked_for_by_name_is_sent_as_that_file(dist, site, path, mime):
+    response = _raw(site, f"/{path}".encode())
+    assert response.status == 200 and response.getheader("Content-Type") == mime
+    assert response.getheader("Content-Encoding") is None and response.body == (dist / path).read_bytes()
+
+
+def test_an_unchanged_file_is_not_sent_again(site):
+    modified = _raw(site, b"/index.html").getheader("Last-Modified")
+    response = _raw(site, b"/index.html", headers=f"If-Modified-Since: {modified}\r\n")
+    assert response.status == 304 and response.body == b""
