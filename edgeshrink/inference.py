@@ -24,6 +24,7 @@ def session(model: onnx.ModelProto, threads: int = 0, signature: Signature | Non
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/NotImplemented types
         first = str(exc).strip().splitlines()[0]
         raise ModelError(f"onnxruntime cannot load the model: {first}") from exc
+    sess.engine = engine.ENGINE_ORT_EXACT if took_option else engine.ENGINE_ORT
     if native or not is_quantized(model):
         return sess
     why = engine.inexact(model, took_option)
@@ -31,8 +32,8 @@ def session(model: onnx.ModelProto, threads: int = 0, signature: Signature | Non
 
 
 def engine_of(sess) -> str:
-    """What computes the int8 arithmetic of `sess`."""
-    return sess.engine if isinstance(sess, CompiledSession) else engine.current().int8
+    """What computes the int8 arithmetic of `sess` (a session from `session`)."""
+    return sess.engine
 
 
 class CompiledSession:
