@@ -54,8 +54,8 @@ def _agreement(model, reference, signature, images) -> float:
 def test_reduce_range_keeps_every_int8_weight_within_64(mode, bn_cnn, train_split, test_split):
     model, signature = bn_cnn
     ctx = PassContext(signature, train_split)
-    full = quantize.run(model, QuantizeConfig(mode=mode, calibration_images=100), ctx)
-    out = quantize.run(model, QuantizeConfig(mode=mode, calibration_images=100, reduce_range=True), ctx)
+    full = quantize.run(model, QuantizeConfig(mode=mode, calibration_images=100, reduce_range=False), ctx)
+    out = quantize.run(model, QuantizeConfig(mode=mode, calibration_images=100), ctx)  # reduce_range by default
     onnx.checker.check_model(out)
     assert len(int8_weights(out)) == LAYERS
     assert _widest(full) == 127 and _widest(out) == 64  # the 7-bit range, used whole
@@ -85,7 +85,7 @@ def test_mode_weights_ignores_reduce_range(bn_cnn, train_split):
     """Weights behind a DequantizeLinear are multiplied in float: no int8 sum to keep within int16."""
     model, signature = bn_cnn
     ctx = PassContext(signature, train_split)
-    plain = quantize.run(model, QuantizeConfig(mode="weights"), ctx)
+    plain = quantize.run(model, QuantizeConfig(mode="weights", reduce_range=False), ctx)
     reduced = quantize.run(model, QuantizeConfig(mode="weights", reduce_range=True), ctx)
     assert reduced.SerializeToString() == plain.SerializeToString()
     assert _widest(plain) == 127 and engine.uncovered(plain, option=False) == []
@@ -94,7 +94,9 @@ def test_mode_weights_ignores_reduce_range(bn_cnn, train_split):
 def test_reduce_range_is_a_recipe_parameter_listed_with_its_help(capsys):
     step = recipe.load("max", ["quantize.reduce_range=true"]).steps[-2]
     assert step.name == "quantize" and step.config.reduce_range is True
-    assert recipe.load("default").steps[-1].config.reduce_range is False
+    assert recipe.load("max").steps[-2].config.reduce_range is False  # max keeps full-range int8 for the page
+    for name in ("fast", "dynamic", "default"):
+        assert recipe.load(name).steps[-1].config.reduce_range is True
     with pytest.raises(ValueError, match="reduce_range must be true or false"):
         build_config(QuantizeConfig, {"reduce_range": "yes"})
     assert main(["passes"]) == 0
