@@ -112,3 +112,14 @@ def test_evaluate_says_what_computed_int8_and_what_the_native_kernels_give(int8_
     float_signature = replace(SIGNATURE, input_name="x0", output_name="y0")
     floats = evaluate(linear_classifier(("N", 784)), float_signature, "float", test=test, latency=False)
     assert floats.engine == "onnxruntime" and floats.native is None
+
+
+def test_a_graph_the_option_misses_is_measured_exactly_on_any_cpu():
+    # an opset-21 QLinearMatMul keeps its int8 weights under the option: on a capping CPU the compiled runtime
+    # stands in (and says so); elsewhere onnxruntime's own kernels are exact. Either way the sums are exact.
+    _, model, x, exact = next(c for c in engine._cases() if c[0] == "QLinearMatMul")
+    model.opset_import[0].version = 21
+    signature = Signature("x", "N784", None, "uint8", PRESETS["raw"], output_name="y")
+    sess = inference.session(model, signature=signature)
+    assert inference.engine_of(sess) == (engine.ENGINE_ORT if engine.current().native_exact else engine.ENGINE_COMPILED)
+    assert np.array_equal(np.asarray(sess.run(None, {"x": x})[0]).reshape(exact.shape), exact.astype(np.float32))
