@@ -5,7 +5,7 @@ int8 weights and with reduce_range (weights within [-64, 64]). For each final mo
 edgeshrink reports (report.json), and the classes onnxruntime's default session gives on all 10,000 test
 images on a CPU whose int8 kernels add pairs of uint8 x int8 products into a saturating int16 (AVX2 without
 VNNI). This machine may have VNNI, so that part runs in this same script under QEMU user-mode emulation of a
-Haswell, after edgeshrink's probe (edgeshrink/engine.py) found that onnxruntime caps sums there. With --peers,
+Haswell, after edgeshrink's probe (edgeshrink/engine/probe.py) found that onnxruntime caps sums there. With --peers,
 the models of ../shared/peers go through `fast` the same two ways. A run whose
 quantize step broke the budget ends on the float model before it; its int8 model gets a row of its own.
 
