@@ -27,6 +27,17 @@ def graph(node_or_nodes, x_shape, x_type=np.float32, y_type=np.float32, inits: d
     return helper.make_model(g, opset_imports=imports, ir_version=8)
 
 
+def fma_kernels() -> bool:
+    """Whether onnxruntime's float kernels on this CPU are the fused multiply-add ones (AVX2 with FMA3, as on every
+    x86 CPU since 2013) whose exp and logistic polynomials the compiled runtime reproduces bit for bit. Without
+    FMA (SSE only, e.g. QEMU's Nehalem) onnxruntime rounds them differently, in the last bit."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as found
+    except ImportError:  # numpy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__ as found
+    return bool(found.get("FMA3") and found.get("AVX2"))
+
+
 def exact_onnxruntime(model: onnx.ModelProto):
     """An onnxruntime session with exact int8 arithmetic on this CPU: never the compiled runtime standing in for it
     (the compiled runtime is what these tests check), so the test skips where onnxruntime cannot be exact."""

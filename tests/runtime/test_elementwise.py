@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from onnx import helper
 
-from tests.runtime.kernel_check import assert_matches, graph, rand
+from tests.runtime.kernel_check import assert_matches, fma_kernels, graph, rand
 
 
 @pytest.mark.parametrize("op", ["Add", "Sub", "Mul", "Div"])
@@ -19,7 +19,9 @@ def test_binary_broadcasting(op, b_shape):
     ("Relu", {}, True), ("LeakyRelu", {"alpha": 0.2}, True), ("Sigmoid", {}, True), ("Tanh", {}, False)])
 def test_activation(op, attrs, exact):
     model = graph(helper.make_node(op, ["x"], ["y"], **attrs), (3, 40))
-    assert_matches(model, [rand((3, 40), 2, low=-12, high=12)], exact=exact)
+    # Sigmoid: bit for bit where onnxruntime's logistic is the FMA kernel the runtime follows, else within rounding
+    exact = exact and (op != "Sigmoid" or fma_kernels())
+    assert_matches(model, [rand((3, 40), 2, low=-12, high=12)], exact=exact, tol=1e-6)
 
 
 def test_clip_with_constant_bounds():
@@ -33,7 +35,8 @@ def test_clip_with_constant_bounds():
 def test_softmax(op, width):
     """Softmax is bit-identical (MLAS's exp polynomial and summation order); log-softmax close."""
     model = graph(helper.make_node(op, ["x"], ["y"], axis=-1), (2, width))
-    assert_matches(model, [rand((2, width), s, low=-30, high=30) for s in range(3)], exact=op == "Softmax")
+    exact = op == "Softmax" and fma_kernels()  # onnxruntime's SSE softmax rounds its exp differently
+    assert_matches(model, [rand((2, width), s, low=-30, high=30) for s in range(3)], exact=exact)
 
 
 def test_cast_float_to_int32_truncates():
