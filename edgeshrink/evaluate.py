@@ -17,6 +17,7 @@ from edgeshrink.signature import Signature
 from edgeshrink.size import Size, measure
 
 THROUGHPUT_BATCH = 256
+FLOAT = "float"  # Evaluation.engine of a model without int8 arithmetic
 EDGE_RUNS = 300  # per-digit runs of the compiled wasm in Node: cheap, and enough for a stable median
 
 
@@ -72,7 +73,7 @@ class Evaluation:
     preprocess_source: str = "metadata"
     notes: list[str] = field(default_factory=list)
     edge: EdgeLatency | None = None  # None when latency was not measured
-    engine: str = ""  # what computed the accuracy (int8: exact arithmetic; see edgeshrink.engine)
+    engine: str = ""  # what computed int8 exactly (see edgeshrink.engine), or FLOAT; '' in older reports
     native: NativeInt8 | None = None  # int8 on a CPU where onnxruntime's defaults differ from exact arithmetic
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,7 +161,7 @@ def evaluate(model: onnx.ModelProto, signature: Signature, name: str = "model", 
         signature=signature,
         preprocess_source=preprocess_source,
         edge=measure_edge(model, signature, test.images) if latency else None,
-        engine=inference.engine_of(sess) if quantized else "onnxruntime",
+        engine=inference.engine_of(sess) if quantized else FLOAT,
         native=_native(model, signature, test, predictions) if quantized else None,
     )
 

@@ -15,6 +15,7 @@ from edgeshrink import engine, inference
 from edgeshrink.evaluate import evaluate
 from edgeshrink.model import with_signature
 from edgeshrink.passes.base import PassContext, build_config
+from edgeshrink.report import evaluation_table
 from edgeshrink.passes.quantize import QuantizeConfig
 from edgeshrink.passes.quantize import quantize as quantize_pass
 from edgeshrink.signature import PRESETS, Signature
@@ -111,7 +112,9 @@ def test_evaluate_says_what_computed_int8_and_what_the_native_kernels_give(int8_
         assert result.native.accuracy == float((native == test.labels).mean())
     float_signature = replace(SIGNATURE, input_name="x0", output_name="y0")
     floats = evaluate(linear_classifier(("N", 784)), float_signature, "float", test=test, latency=False)
-    assert floats.engine == "onnxruntime" and floats.native is None
+    assert floats.engine == "float" and floats.native is None
+    assert dict(evaluation_table(result).rows)["arithmetic"].startswith(f"exact int8 ({result.engine})")
+    assert dict(evaluation_table(floats).rows)["arithmetic"] == "float (onnxruntime)"
 
 
 def test_a_graph_the_option_misses_is_measured_exactly_on_any_cpu():

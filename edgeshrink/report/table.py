@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edgeshrink.evaluate import Evaluation
+from edgeshrink.evaluate import FLOAT, Evaluation
 from edgeshrink.passes.base import PassSpec, parameters
 
 
@@ -87,8 +87,8 @@ def evaluation_table(ev: Evaluation) -> Table:
 
 def arithmetic(ev: Evaluation) -> str:
     """What computed the accuracy, and what onnxruntime's default kernels give where they differ on this CPU."""
-    if ev.engine in ("", "onnxruntime"):
-        return "float (onnxruntime)" if ev.engine else "-"
+    if ev.engine in ("", FLOAT):
+        return "float (onnxruntime)" if ev.engine else "-"  # '': a report from before engines were recorded
     text = f"exact int8 ({ev.engine})"
     if ev.native is not None:
         text += (f"; onnxruntime's default kernels on this CPU: {pct(ev.native.accuracy)}, "
