@@ -91,12 +91,23 @@ def _raw_steps(doc: Any, path: Path) -> list[dict[str, Any]]:
     return steps
 
 
-def _apply_override(steps: list[dict[str, Any]], override: str) -> None:
-    """'quantize.calibration_images=200' or '1.sparsity=0.6' (position), value read as YAML."""
+def parse_override(override: str) -> tuple[str, str, Any]:
+    """'quantize.calibration_images=200' -> ('quantize', 'calibration_images', 200): step, parameter, YAML value."""
     target, sep, value = override.partition("=")
     step_ref, dot, param = target.partition(".")
     if not sep or not dot or not param:
         raise RecipeError(f"override {override!r} is not STEP.PARAM=VALUE (e.g. quantize.calibration_images=200)")
+    try:
+        return step_ref, param, yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise RecipeError(f"override {override!r}: the value is not valid YAML ({problem}); quote or fix it, "
+                          "e.g. {param}=200 or {param}=[1, 2]".replace("{param}", param)) from exc
+
+
+def _apply_override(steps: list[dict[str, Any]], override: str) -> None:
+    """'quantize.calibration_images=200' or '1.sparsity=0.6' (position), value read as YAML."""
+    step_ref, param, value = parse_override(override)
     if step_ref.isdigit():
         matches = [int(step_ref) - 1] if 0 < int(step_ref) <= len(steps) else []
     else:
@@ -104,12 +115,7 @@ def _apply_override(steps: list[dict[str, Any]], override: str) -> None:
     if len(matches) != 1:
         found = "no" if not matches else "several"
         raise RecipeError(f"override {override!r} matches {found} step(s); name the step by its position, e.g. 2.{param}=...")
-    try:
-        steps[matches[0]][param] = yaml.safe_load(value)
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
-        raise RecipeError(f"override {override!r}: the value is not valid YAML ({problem}); quote or fix it, "
-                          "e.g. {param}=200 or {param}=[1, 2]".replace("{param}", param)) from exc
+    steps[matches[0]][param] = value
 
 
 def parse(name: str, description: str, raw_steps: list[dict[str, Any]], latency: str = "edge") -> Recipe:

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from edgeshrink import api, atomic, engine, outputs, report
+from edgeshrink.cli import checks
 from edgeshrink.cli.console import console, progress, show
 from edgeshrink.cli.options import DataDir, Json, Preprocess
 from edgeshrink.errors import EdgeshrinkError
@@ -68,22 +69,23 @@ def compare(
 
 
 def train(
-    arch: Annotated[str, typer.Option("--arch", "-a", help=(
+    arch: Annotated[str, typer.Option("--arch", "-a", callback=checks.arch, help=(
         "lenet5, lenet300, zoo8 or tiny; NAME@W scales every hidden layer's channels or units by W "
         "(0.25 to 4), e.g. lenet5@0.5."))] = "lenet5",
     output: Annotated[Path, typer.Option("--output", "-o", help=(
         "A file ending in .onnx (its checkpoint goes beside it, as .pt), or else a folder that gets "
         "ARCH.onnx and ARCH.pt."))] = Path("out"),
-    epochs: Annotated[Optional[int], typer.Option(help="Training epochs (default: per architecture).")] = None,
-    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: per architecture).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Training epochs (default: per architecture).")] = None,
+    lr: Annotated[Optional[float], typer.Option(
+        callback=checks.above(0), help="Peak learning rate (default: per architecture).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (training is deterministic for a seed).")] = 0,
-    max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many optimizer steps (quick trials).")] = None,
+    max_steps: Annotated[Optional[int], typer.Option(
+        min=1, help="Stop after this many optimizer steps (quick trials).")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Train a reference architecture on the 60,000 training images and export ONNX + checkpoint."""
     from edgeshrink import zoo
 
-    arch = zoo.canonical(arch)
     overrides = {k: v for k, v in {"epochs": epochs, "lr": lr, "seed": seed, "max_steps": max_steps}.items() if v is not None}
     try:
         cfg = dataclasses.replace(zoo.default_config(arch), **overrides)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from edgeshrink import api, report
-from edgeshrink.cli import codes
+from edgeshrink.cli import checks, codes
 from edgeshrink.cli.console import console, progress, show
 from edgeshrink.cli.options import DataDir, Preprocess
 
@@ -21,9 +21,11 @@ def register(app: typer.Typer) -> None:
 
 def optimize(
     model: Annotated[Path, typer.Argument(help="An MNIST classifier in ONNX format.")],
-    recipe: Annotated[str, typer.Option("--recipe", "-r", help="A shipped recipe name or a .yaml path.")] = "default",
+    recipe: Annotated[str, typer.Option(
+        "--recipe", "-r", callback=checks.recipe, help="A shipped recipe name or a .yaml path.")] = "default",
     overrides: Annotated[Optional[list[str]], typer.Option(
-        "--set", help="Override a step parameter: STEP.PARAM=VALUE, STEP a pass name or position "
+        "--set", callback=checks.overrides,
+        help="Override a step parameter: STEP.PARAM=VALUE, STEP a pass name or position "
                       "(e.g. --set quantize.calibration_images=200). Repeatable.")] = None,
     max_drop: Annotated[float, typer.Option(
         "--max-drop", min=0, help="Accuracy budget in percentage points against the input model.")] = 0.5,

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgeshrink.cli import render
+from edgeshrink.cli import checks, render
 from edgeshrink.cli.console import console, show
 from edgeshrink.cli.render import VerifyOptions
 
@@ -21,6 +21,7 @@ def bundle(
     optimized: Annotated[Path, typer.Argument(help="The output folder of 'edgeshrink optimize'.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the bundle to.")] = Path("dist"),
     runtime: Annotated[str, typer.Option(
+        callback=checks.runtime,
         help="compiled: a WebAssembly runtime generated for each model, where the compiler covers it (else "
              "onnxruntime-web, with the reason printed and in manifest.json); ort: onnxruntime-web for all.")
     ] = "compiled",
@@ -30,6 +31,7 @@ def bundle(
     contexts: Annotated[int, typer.Option(
         min=1, help="Fresh browser contexts per timing profile in --verify (the median is kept).")] = 5,
     profiles: Annotated[str, typer.Option(
+        callback=checks.profiles,
         help="Timing profiles for --verify, comma-separated: localhost, 4g (9 Mbit/s, 100 ms), "
              "slow-4g (1.6 Mbit/s, 150 ms), cpu4x (CPU slowed 4x).")] = "localhost,4g,slow-4g,cpu4x",
     baseline: Annotated[bool, typer.Option(
@@ -46,8 +48,12 @@ def bundle(
     baseline, their runtimes, manifest.json; every file with its .br and .gz.
 
     Rebuilding into an earlier bundle keeps the files you added there (a CNAME, say)."""
-    checks = VerifyOptions(images, contexts, tuple(p.strip() for p in profiles.split(",") if p.strip())) if verify else None
-    bundle_report(optimized, output, checks, baseline, ort_dir, runtime, force)
+    if verify:
+        from edgeshrink.web.browser import require
+
+        require()  # before the bundle is built, not after
+    verifying = VerifyOptions(images, contexts, checks.names(profiles)) if verify else None
+    bundle_report(optimized, output, verifying, baseline, ort_dir, runtime, force)
 
 
 def bundle_report(optimized: Path, output: Path, checks: "VerifyOptions | None", baseline: bool = True,

@@ -60,6 +60,7 @@ def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Opt
            data_dir=None, track: Track = no_progress, on_poll=lambda: None) -> SearchResult:
     """Run (or continue) the study, then re-measure and write the frontier into `output`."""
     _check_options(opts, model)
+    studies.require()
     output = Path(output)
     _check_output(output)
     archs = ([spaces.INPUT_ARCH] if model else []) + _canonical(opts.archs)

@@ -4,6 +4,7 @@ retries of dead workers' trials, and the binding of a study name to one model an
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 import warnings
 from dataclasses import dataclass
@@ -47,6 +48,19 @@ def engine_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg2://" + url[len(prefix):]
     return url
+
+
+EXTRA = (("optuna", "Optuna"), ("matplotlib", "matplotlib"))  # the `search` extra, without the database driver
+
+
+def require() -> None:
+    """Check the `search` extra is installed before any work, else a SearchError naming the fix."""
+    for module, name in EXTRA:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise SearchError(f"edgeshrink search needs {name}, which is not installed; "
+                              "pip install 'edgeshrink[search]'") from None
 
 
 def storage(spec: StudySpec):

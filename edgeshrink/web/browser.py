@@ -28,14 +28,21 @@ def find_chromium(executable: str | None = None) -> str:
     raise BundleError(f"no Chromium found at {executable or ', '.join(CANDIDATES)}; {INSTALL_HINT}")
 
 
-@contextlib.contextmanager
-def chromium(executable: str | None = None) -> Iterator:
-    """A launched headless Chromium (a Playwright Browser); never downloads a browser."""
+def require() -> None:
+    """Check Playwright (the `browser` extra) is installed before any work, else a BundleError naming the fix."""
     try:
-        from playwright.sync_api import Error, sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError as exc:
         raise BundleError("driving Chromium (bundle --verify, screenshots) needs Playwright, which is not "
                           "installed; pip install 'edgeshrink[browser]'") from exc
+
+
+@contextlib.contextmanager
+def chromium(executable: str | None = None) -> Iterator:
+    """A launched headless Chromium (a Playwright Browser); never downloads a browser."""
+    require()
+    from playwright.sync_api import Error, sync_playwright
+
     path = find_chromium(executable)
     try:
         pw = sync_playwright().start()

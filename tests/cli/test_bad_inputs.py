@@ -80,20 +80,14 @@ CASES = [  # (id, arguments with {d} for the bad-inputs folder, exit code, what 
     ("NaN weights", ["evaluate", "{d}/nan.onnx"], 1, "NaN or infinite"),
     ("external data lost", ["evaluate", "{d}/ext/model.onnx"], 1, "model.onnx.data, which is missing"),
     ("unreadable metadata", ["evaluate", "{d}/badmeta.onnx"], 1, "is unreadable"),
-    ("std=0", ["evaluate", "{d}/good.onnx", "--preprocess", "std=0"], 1, "non-zero"),
-    ("scale=1/0", ["evaluate", "{d}/good.onnx", "--preprocess", "scale=1/0"], 1, "cannot read preprocessing"),
     ("optimize -o a file", ["optimize", "{d}/good.onnx", "-o", "{d}/afile"], 1, "is a file, not a folder"),
     ("optimize -o FILE/sub", ["optimize", "{d}/good.onnx", "-o", "{d}/afile/sub"], 1, "afile is a file"),
     ("optimize -o someone's folder", ["optimize", "{d}/good.onnx", "-o", "{d}/theirs"], 1, "did not write"),
-    ("--set unclosed list", ["optimize", "{d}/good.onnx", "--set", "quantize.calibration_images=[1,2"], 1,
-     "is not valid YAML"),
-    ("--set without a step", ["optimize", "{d}/good.onnx", "--set", "sparsity=0.5"], 1, "STEP.PARAM=VALUE"),
     ("--set unknown parameter", ["optimize", "{d}/good.onnx", "--set", "quantize.colour=red"], 1, "colour"),
     ("binary recipe", ["optimize", "{d}/good.onnx", "--recipe", "{d}/binary.yaml"], 1, "not a text file"),
     ("unknown pass", ["optimize", "{d}/good.onnx", "--recipe", "{d}/unknown-pass.yaml"], 1, "sharpen"),
     ("steps not a list", ["optimize", "{d}/good.onnx", "--recipe", "{d}/not-a-list.yaml"], 1, "steps"),
     ("missing recipe", ["optimize", "{d}/good.onnx", "--recipe", "{d}/nope.yaml"], 1, "does not exist"),
-    ("negative budget", ["optimize", "{d}/good.onnx", "--max-drop", "-1"], 2, ""),
     ("compare --markdown folder", ["compare", "{d}/good.onnx", "{d}/good.onnx", "--markdown", "{d}"], 1,
      "is a folder"),
     ("compare --csv under a file", ["compare", "{d}/good.onnx", "{d}/good.onnx", "--csv", "{d}/afile/t.csv"], 1,
@@ -102,10 +96,8 @@ CASES = [  # (id, arguments with {d} for the bad-inputs folder, exit code, what 
     ("bundle report not JSON", ["bundle", "{d}/report-notjson", "-o", "{d}/dist"], 1, "is not a report"),
     ("bundle report {}", ["bundle", "{d}/report-empty", "-o", "{d}/dist"], 1, "is not a report"),
     ("bundle report a list", ["bundle", "{d}/report-list", "-o", "{d}/dist"], 1, "is not a report"),
-    ("serve --port 99999", ["serve", "{d}/nobundle", "--port", "99999"], 2, "65535"),
     ("serve a non-bundle", ["serve", "{d}/nobundle", "--port", "0"], 1, "is not a web bundle"),
     ("unknown option", ["evaluate", "--no-such-option"], 2, "No such option"),
-    ("unknown architecture", ["train", "--arch", "resnet50", "-o", "{d}/t"], 1, "unknown architecture"),
     ("data dir is a file", ["data", "info", "--data-dir", "{d}/afile"], 1, "is a file, not a folder"),
     ("evaluate --data-dir a file", ["evaluate", "{d}/good.onnx", "--data-dir", "{d}/afile"], 1,
      "is a file, not a folder"),
@@ -118,6 +110,94 @@ def test_bad_input_gets_one_line_and_its_exit_code(bad, args, code, said):
     assert_one_line(edgeshrink(*[a.format(d=bad) for a in args]), code, said)
     assert {p: p.stat().st_mtime_ns for p in before if p.exists()} == before  # nothing of the user's touched
     assert not [p for p in bad.rglob("*") if p.name.endswith((".partial", ".tmp"))]
+
+
+def assert_usage_error(proc: subprocess.CompletedProcess, option: str, *fragments: str) -> str:
+    """Exit 2 and typer's usage error naming the option, before any work: no traceback, nothing on stdout."""
+    output = proc.stdout + proc.stderr
+    assert "Traceback" not in output and proc.returncode == codes.USAGE, output
+    assert not proc.stdout.strip(), proc.stdout
+    said = " ".join(proc.stderr.replace("│", " ").split())  # typer draws the message in a box, wrapped
+    assert said.count("Invalid value for ") == 1 and f"Invalid value for {option}" in said, said
+    for fragment in fragments:
+        assert fragment in said, said
+    return said
+
+
+GOOD = "{d}/good.onnx"
+USAGE_CASES = [  # (id, arguments, the option typer names, what the reason must say): every value checked on parsing
+    ("search --trials 0", ["search", GOOD, "--trials", "0"], "'--trials'", "greater than or equal to 1"),
+    ("search --workers 0", ["search", GOOD, "--workers", "0"], "'--workers'", "greater than or equal to 1"),
+    ("search --heartbeat 0", ["search", GOOD, "--heartbeat", "0"], "'--heartbeat'", "greater than or equal to 1"),
+    ("search --val-images 50", ["search", GOOD, "--val-images", "50"], "'--val-images'", "100"),
+    ("search --val-images 30000", ["search", GOOD, "--val-images", "30000"], "'--val-images'", "20000"),
+    ("search --arch-epochs 0", ["search", "--arch", "tiny,zoo8", "--arch-epochs", "0"], "'--arch-epochs'", "1"),
+    ("search --contexts 0", ["search", GOOD, "--contexts", "0"], "'--contexts'", "1"),
+    ("search --max-finetune-epochs 0", ["search", GOOD, "--max-finetune-epochs", "0"], "'--max-finetune-epochs'",
+     "greater than 0"),
+    ("search --timeout -1", ["search", GOOD, "--timeout", "-1"], "'--timeout'", "greater than 0"),
+    ("search --budget-ms 0", ["search", GOOD, "--budget-ms", "0"], "'--budget-ms'", "greater than 0"),
+    ("search --network 5g", ["search", GOOD, "--network", "5g"], "'--network'", "'5g' is not one of localhost"),
+    ("search --networks 3g", ["search", GOOD, "--networks", "4g,3g"], "'--networks'", "'3g' is not one of"),
+    ("search --network not measured", ["search", GOOD, "--networks", "4g", "--budget-ms", "300", "--network",
+                                       "localhost"], "'--network'", "not among the measured --networks 4g"),
+    ("search --arch lenet9", ["search", "--arch", "lenet9"], "'--arch'", "unknown architecture 'lenet9'"),
+    ("search --arch zoo8@0", ["search", "--arch", "zoo8,zoo8@0"], "'--arch'", "bad width multiplier '0'"),
+    ("search --space colour", ["search", GOOD, "--space", "structured,colour"], "'--space'", "'colour' is not one of"),
+    ("search --references", ["search", GOOD, "--references", "fast,fastest"], "'--references'",
+     "unknown recipe 'fastest'"),
+    ("search --preprocess", ["search", GOOD, "--preprocess", "std=0"], "'--preprocess'", "non-zero"),
+    ("search without a model", ["search"], "MODEL", "nothing to search from"),
+    ("bundle --runtime wasm", ["bundle", "{d}/nobundle", "--runtime", "wasm"], "'--runtime'",
+     "'wasm' is not one of compiled, ort"),
+    ("bundle --profiles 3g", ["bundle", "{d}/nobundle", "--profiles", "3g"], "'--profiles'", "'3g' is not one of"),
+    ("bundle --images 0", ["bundle", "{d}/nobundle", "--images", "0"], "'--images'", "1"),
+    ("train --arch lenet9", ["train", "--arch", "lenet9", "-o", "{d}/t"], "'--arch'", "unknown architecture"),
+    ("train --arch lenet5@9", ["train", "--arch", "lenet5@9", "-o", "{d}/t"], "'--arch'", "between 0.25 and 4"),
+    ("train --epochs 0", ["train", "--epochs", "0", "-o", "{d}/t"], "'--epochs'", "greater than or equal to 1"),
+    ("train --lr 0", ["train", "--lr", "0", "-o", "{d}/t"], "'--lr'", "greater than 0"),
+    ("train --max-steps 0", ["train", "--max-steps", "0", "-o", "{d}/t"], "'--max-steps'", "1"),
+    ("optimize --recipe unknown", ["optimize", GOOD, "--recipe", "fastest"], "'--recipe'", "unknown recipe 'fastest'"),
+    ("optimize --set without a step", ["optimize", GOOD, "--set", "sparsity=0.5"], "'--set'", "STEP.PARAM=VALUE"),
+    ("optimize --set unclosed list", ["optimize", GOOD, "--set", "quantize.calibration_images=[1,2"], "'--set'",
+     "is not valid YAML"),
+    ("optimize --max-drop -1", ["optimize", GOOD, "--max-drop", "-1"], "'--max-drop'", "0"),
+    ("optimize --min-accuracy 101", ["optimize", GOOD, "--min-accuracy", "101"], "'--min-accuracy'", "100"),
+    ("evaluate std=0", ["evaluate", GOOD, "--preprocess", "std=0"], "'--preprocess'", "non-zero"),
+    ("evaluate scale=1/0", ["evaluate", GOOD, "-p", "scale=1/0"], "'--preprocess'", "cannot read preprocessing"),
+    ("compare --preprocess", ["compare", GOOD, GOOD, "-p", "gain=2"], "'--preprocess'", "cannot read preprocessing"),
+    ("serve --port 99999", ["serve", "{d}/nobundle", "--port", "99999"], "'--port'", "65535"),
+]
+
+
+@pytest.mark.parametrize("args,option,said", [c[1:] for c in USAGE_CASES], ids=[c[0] for c in USAGE_CASES])
+def test_bad_option_value_is_a_usage_error(bad, args, option, said):
+    before = sorted(bad.rglob("*"))
+    assert_usage_error(edgeshrink(*[a.format(d=bad) for a in args], timeout=60), option, said)
+    assert sorted(bad.rglob("*")) == before  # refused before any work: nothing written
+
+
+def _without(module: str, *args: str) -> subprocess.CompletedProcess:
+    """The real CLI in a Python where `module` cannot be imported (None in sys.modules: import raises)."""
+    code = (f"import sys; sys.modules[{module!r}] = None; sys.modules[{module + '.sync_api'!r}] = None\n"
+            "from edgeshrink.cli import run; sys.argv[0] = 'edgeshrink'; run()")
+    env = {**os.environ, "COLUMNS": "80"}
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_search_without_optuna_names_the_extra(bad):
+    proc = _without("optuna", "search", str(bad / "good.onnx"), "-o", str(bad / "no-optuna"))
+    said = assert_one_line(proc, codes.FAILURE)
+    assert " ".join(said.split()) == ("error: edgeshrink search needs Optuna, which is not installed; "
+                                      "pip install 'edgeshrink[search]'")
+    assert not (bad / "no-optuna").exists()
+
+
+def test_bundle_verify_without_playwright_names_the_extra_before_bundling(bad):
+    proc = _without("playwright", "bundle", str(bad / "nobundle"), "-o", str(bad / "no-pw"), "--verify")
+    said = " ".join(assert_one_line(proc, codes.FAILURE).split())
+    assert "needs Playwright, which is not installed; pip install 'edgeshrink[browser]'" in said
+    assert not (bad / "no-pw").exists()
 
 
 def test_port_in_use(bad, built_bundle):

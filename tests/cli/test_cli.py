@@ -46,9 +46,16 @@ def test_corrupt_dataset(capsys, tmp_path, mnist_dir):
     assert "incomplete or corrupt" in msg
 
 
+def usage_error(capsys, argv) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    return " ".join(err.replace("│", " ").split())  # typer draws its message in a box
+
+
 def test_unknown_arch(capsys):
-    msg = one_line_error(capsys, ["train", "--arch", "resnet50"])
-    assert "unknown architecture 'resnet50'" in msg and "lenet5" in msg
+    msg = usage_error(capsys, ["train", "--arch", "resnet50"])
+    assert "Invalid value for '--arch'" in msg and "unknown architecture 'resnet50'" in msg and "lenet5" in msg
 
 
 def test_debug_shows_the_traceback(tmp_path):
@@ -110,7 +117,7 @@ def test_train_with_a_width_multiplier(capsys, tmp_path):
 
 
 def test_train_refuses_a_bad_width(capsys, tmp_path):
-    msg = one_line_error(capsys, ["train", "--arch", "zoo8@9", "-o", str(tmp_path)])
+    msg = usage_error(capsys, ["train", "--arch", "zoo8@9", "-o", str(tmp_path)])
     assert "bad width multiplier '9' in 'zoo8@9'" in msg and not any(tmp_path.iterdir())
 
 

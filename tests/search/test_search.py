@@ -53,9 +53,11 @@ def test_study_of_another_model(capsys, small_cnn, tmp_path):
     assert f"study '{small_cnn.stem}' belongs to another model ({small_cnn.name}" in message
 
 
-def test_bad_width_multiplier(capsys, tmp_path):
-    message = _error(capsys, ["search", "-o", str(tmp_path / "out"), "--arch", "zoo8,zoo8@0"])
-    assert "--arch: bad width multiplier '0' in 'zoo8@0'" in message
+def test_bad_width_multiplier_is_a_usage_error(capsys, tmp_path):
+    assert main(["search", "-o", str(tmp_path / "out"), "--arch", "zoo8,zoo8@0"]) == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert "Invalid value for '--arch': bad width multiplier '0' in 'zoo8@0'" in message
+    assert not (tmp_path / "out").exists()
 
 
 def test_widths_are_searched_and_trained_once(capsys, tmp_path):
