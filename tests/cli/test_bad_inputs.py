@@ -18,10 +18,12 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import onnx
 import pytest
 
 from edgeshrink.cli import codes
 from tests import defects
+from tests.models import linear_classifier
 from tests.peers import peer_path
 
 TINY = "torch_tiny_cnn_pad_avgpool"  # the smallest peer: evaluations take a second
@@ -68,6 +70,16 @@ def bad(tmp_path_factory) -> Path:
     for name, text in {"notjson": "{not json", "empty": "{}", "list": "[1, 2]"}.items():
         (root / f"report-{name}").mkdir()
         (root / f"report-{name}" / "report.json").write_text(text)
+    (root / "nobundle").mkdir()
+    return root
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory) -> Path:
+    """A folder for values refused on parsing: any valid ONNX file (they never read it) and an empty folder, so
+    these tests need no peer model."""
+    root = tmp_path_factory.mktemp("usage")
+    onnx.save(linear_classifier(), str(root / "good.onnx"))
     (root / "nobundle").mkdir()
     return root
 
@@ -171,10 +183,10 @@ USAGE_CASES = [  # (id, arguments, the option typer names, what the reason must 
 
 
 @pytest.mark.parametrize("args,option,said", [c[1:] for c in USAGE_CASES], ids=[c[0] for c in USAGE_CASES])
-def test_bad_option_value_is_a_usage_error(bad, args, option, said):
-    before = sorted(bad.rglob("*"))
-    assert_usage_error(edgeshrink(*[a.format(d=bad) for a in args], timeout=60), option, said)
-    assert sorted(bad.rglob("*")) == before  # refused before any work: nothing written
+def test_bad_option_value_is_a_usage_error(plain, args, option, said):
+    before = sorted(plain.rglob("*"))
+    assert_usage_error(edgeshrink(*[a.format(d=plain) for a in args], timeout=60), option, said)
+    assert sorted(plain.rglob("*")) == before  # refused before any work: nothing written
 
 
 def _without(module: str, *args: str) -> subprocess.CompletedProcess:
@@ -185,19 +197,19 @@ def _without(module: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_search_without_optuna_names_the_extra(bad):
-    proc = _without("optuna", "search", str(bad / "good.onnx"), "-o", str(bad / "no-optuna"))
+def test_search_without_optuna_names_the_extra(plain):
+    proc = _without("optuna", "search", str(plain / "good.onnx"), "-o", str(plain / "no-optuna"))
     said = assert_one_line(proc, codes.FAILURE)
     assert " ".join(said.split()) == ("error: edgeshrink search needs Optuna, which is not installed; "
                                       "pip install 'edgeshrink[search]'")
-    assert not (bad / "no-optuna").exists()
+    assert not (plain / "no-optuna").exists()
 
 
-def test_bundle_verify_without_playwright_names_the_extra_before_bundling(bad):
-    proc = _without("playwright", "bundle", str(bad / "nobundle"), "-o", str(bad / "no-pw"), "--verify")
+def test_bundle_verify_without_playwright_names_the_extra_before_bundling(plain):
+    proc = _without("playwright", "bundle", str(plain / "nobundle"), "-o", str(plain / "no-pw"), "--verify")
     said = " ".join(assert_one_line(proc, codes.FAILURE).split())
     assert "needs Playwright, which is not installed; pip install 'edgeshrink[browser]'" in said
-    assert not (bad / "no-pw").exists()
+    assert not (plain / "no-pw").exists()
 
 
 def test_port_in_use(bad, built_bundle):
