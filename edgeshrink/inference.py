@@ -19,13 +19,14 @@ from edgeshrink.signature import Signature
 def session(model: onnx.ModelProto, threads: int = 0, signature: Signature | None = None, native: bool = False):
     """A session computing the exact ONNX int8 semantics (or onnxruntime's defaults, `native`); threads=0 lets
     onnxruntime choose. `signature` tells the compiled runtime how the model is fed where it stands in."""
+    int8 = not native and is_quantized(model)  # a float model needs neither the option nor its check
     try:
-        sess, took_option = engine.open_session(model, threads, exact=not native)
+        sess, took_option = engine.open_session(model, threads, exact=int8)
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/NotImplemented types
         first = str(exc).strip().splitlines()[0]
         raise ModelError(f"onnxruntime cannot load the model: {first}") from exc
     sess.engine = engine.ENGINE_ORT_EXACT if took_option else engine.ENGINE_ORT
-    if native or not is_quantized(model):
+    if not int8:
         return sess
     why = engine.inexact(model, took_option)
     return CompiledSession(model, signature, why) if why else sess

@@ -46,10 +46,15 @@ def int8_linear(train_split) -> onnx.ModelProto:
     return quantize_pass.run(model, cfg, PassContext(SIGNATURE, train_split.take(200)))
 
 
+def _case(name: str):
+    """(model, capping input, exact output) of the probe case `name`."""
+    return next(c[1:] for c in engine.cases() if c[0] == name)
+
+
 @pytest.mark.parametrize("case", [c[0] for c in engine.cases()])
 def test_measuring_sessions_sum_capping_inputs_exactly(case):
     # every activation 255, every weight 127: a pair of products is 64,770, past the int16 a capping kernel keeps
-    _, model, x, exact = next(c for c in engine.cases() if c[0] == case)
+    model, x, exact = _case(case)
     got = inference.session(model).run(None, {"x": x})[0]
     assert np.array_equal(got, exact), f"{case}: {got.ravel()[:4]} instead of {exact.ravel()[:4]}"
 
@@ -59,7 +64,7 @@ def test_the_compiled_runtime_sums_capping_inputs_exactly(case):
     from edgeshrink.runtime.compiler import compile_graph
     from edgeshrink.runtime.node import run_images
 
-    _, model, x, exact = next(c for c in engine.cases() if c[0] == case)
+    model, x, exact = _case(case)
     got = run_images(compile_graph(model), x.reshape(1, -1))
     assert np.array_equal(got.reshape(-1), exact.astype(np.float32).reshape(-1))
 
@@ -75,7 +80,7 @@ def test_the_probe_knows_this_cpu():
 def test_the_option_does_not_reach_an_opset_21_qlinearmatmul():
     # onnxruntime rewrites the int8 weights of QLinearMatMul version 10 only (and only on a CPU with AVX2, where
     # the kernels cap); at opset 21 they stay int8, so on a capping CPU the compiled runtime measures such a model
-    _, model, _, _ = next(c for c in engine.cases() if c[0] == "QLinearMatMul")
+    model, _, _ = _case("QLinearMatMul")
     assert (engine.uncovered(model) == []) == ("AVX2" in engine.current().cpu.int8_features)
     model.opset_import[0].version = 21
     assert engine.uncovered(model) == ["QLinearMatMul w"]
@@ -83,7 +88,7 @@ def test_the_option_does_not_reach_an_opset_21_qlinearmatmul():
 
 
 def test_weights_within_64_need_no_rewrite():
-    _, model, _, _ = next(c for c in engine.cases() if c[0] == "QLinearMatMul")
+    model, _, _ = _case("QLinearMatMul")
     w = next(i for i in model.graph.initializer if i.name == "w")
     w.CopyFrom(numpy_helper.from_array(np.full((64, 4), -64, np.int8), "w"))
     model.opset_import[0].version = 21
@@ -120,7 +125,7 @@ def test_evaluate_says_what_computed_int8_and_what_the_native_kernels_give(int8_
 def test_a_graph_the_option_misses_is_measured_exactly_on_any_cpu():
     # an opset-21 QLinearMatMul keeps its int8 weights under the option: on a capping CPU the compiled runtime
     # stands in (and says so); elsewhere onnxruntime's own kernels are exact. Either way the sums are exact.
-    _, model, x, exact = next(c for c in engine.cases() if c[0] == "QLinearMatMul")
+    model, x, exact = _case("QLinearMatMul")
     model.opset_import[0].version = 21
     signature = Signature("x", "N784", None, "uint8", PRESETS["raw"], output_name="y")
     sess = inference.session(model, signature=signature)

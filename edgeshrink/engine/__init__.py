@@ -28,9 +28,9 @@ ENGINE_ORT = "onnxruntime"  # its defaults are exact on this CPU
 ENGINE_ORT_EXACT = f"onnxruntime with {EXACT_OPTION}=1"
 ENGINE_COMPILED = "the compiled runtime (Node)"
 
-__all__ = ["ENGINE_COMPILED", "ENGINE_ORT", "ENGINE_ORT_EXACT", "EXACT_OPTION", "EXACT_RANGE", "INT8_FEATURES", "Cpu",
-           "Engine", "cases", "cpu", "current", "inexact", "integer_arithmetic", "open_session", "optimized",
-           "options", "uncovered"]
+__all__ = ["ENGINE_COMPILED", "ENGINE_ORT", "ENGINE_ORT_EXACT", "EXACT_OPTION", "EXACT_RANGE", "INT8_FEATURES",
+           "NUMPY_TYPES", "Cpu", "Engine", "cases", "cpu", "current", "inexact", "integer_arithmetic", "open_session",
+           "optimized", "options", "uncovered"]
 
 
 @dataclass(frozen=True)
@@ -102,14 +102,14 @@ def inexact(model: onnx.ModelProto, took_option: bool) -> str:
     return ", ".join(uncovered(model, took_option))
 
 
-_NUMPY_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16,
-                "tensor(uint8)": np.uint8, "tensor(int8)": np.int8, "tensor(int32)": np.int32,
-                "tensor(int64)": np.int64}
+NUMPY_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16,
+               "tensor(uint8)": np.uint8, "tensor(int8)": np.int8, "tensor(int32)": np.int32,
+               "tensor(int64)": np.int64}  # onnxruntime's names of input types
 
 
 def _zeros(sess) -> dict[str, np.ndarray]:
     """A zero input for every input of `sess`, free dimensions at 1."""
-    return {v.name: np.zeros([d if isinstance(d, int) else 1 for d in v.shape], _NUMPY_TYPES.get(v.type, np.float32))
+    return {v.name: np.zeros([d if isinstance(d, int) else 1 for d in v.shape], NUMPY_TYPES.get(v.type, np.float32))
             for v in sess.get_inputs()}
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from edgeshrink.engine import NUMPY_TYPES
 from edgeshrink.errors import UnsupportedModel
 from edgeshrink.graph import without_initializer_inputs
 from edgeshrink.model import clone
@@ -81,7 +82,7 @@ def _record_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
     for value in sess.get_inputs():
         if any(not isinstance(d, int) for d in value.shape):
             raise UnsupportedModel(f"input {value.name} has no fixed shape ({value.shape}) at batch 1")
-        feeds[value.name] = np.zeros(value.shape, dtype=_ORT_TYPES.get(value.type, np.float32))
+        feeds[value.name] = np.zeros(value.shape, dtype=NUMPY_TYPES.get(value.type, np.float32))
     names = [o.name for o in sess.get_outputs()]
     out = clone(model)
     del out.graph.value_info[:]
@@ -93,10 +94,6 @@ def _record_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
         else:
             out.graph.value_info.append(info)
     return out
-
-
-_ORT_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(uint8)": np.uint8,
-              "tensor(int8)": np.int8, "tensor(int64)": np.int64, "tensor(int32)": np.int32}
 
 
 def _scores_only(proto: onnx.ModelProto, signature: Signature) -> onnx.ModelProto:

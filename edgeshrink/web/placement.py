@@ -30,13 +30,17 @@ def place(variant: Variant, wanted: str) -> Placement:
     if wanted not in RUNTIMES:
         raise BundleError(f"unknown runtime {wanted!r}; choose one of {', '.join(RUNTIMES)}")
     proto = model_io.load(variant.model_path)
-    quantized = model_io.is_quantized(proto) and engine.integer_arithmetic(proto)
     if wanted == "ort":
-        return Placement(variant, "ort", quantized=quantized)
+        return Placement(variant, "ort", quantized=_integer(proto))
     from edgeshrink.runtime import UnsupportedModel, compile_model
 
     try:
         compiled = compile_model(proto, variant.signature)
     except UnsupportedModel as exc:
-        return Placement(variant, "ort", reason=str(exc), quantized=quantized)
+        return Placement(variant, "ort", reason=str(exc), quantized=_integer(proto))
     return Placement(variant, "compiled", None, dict(compiled.files), compiled.entry, compiled.exact)
+
+
+def _integer(proto) -> bool:
+    """Whether onnxruntime(-web) runs integer products for the model (not int8 weights folded back to float)."""
+    return model_io.is_quantized(proto) and engine.integer_arithmetic(proto)
