@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import TensorProto, numpy_helper
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,10 +41,6 @@ EMULATED_CPU = "Haswell-noTSX,-pcid,-x2apic,-tsc-deadline,-invpcid"  # AVX2, no 
 RECIPES = ("default", "max")
 PEERS = ROOT.parent / "shared" / "peers"
 REDUCE = "quantize.reduce_range=true"
-# The int8 weight input of each layer form the quantizer writes (through a DequantizeLinear for the float ops).
-WEIGHT_INPUT = {"Conv": 1, "MatMul": 1, "Gemm": 1, "ConvInteger": 1, "MatMulInteger": 1,
-                "QLinearConv": 3, "QLinearMatMul": 3}
-
 
 # ---- inside the emulated process ----
 
@@ -102,19 +97,10 @@ def optimize(model: Path, recipe: str, reduced: bool, work: Path, tag: str) -> P
 
 def largest_weight(model: onnx.ModelProto) -> int | None:
     """The largest |code| of the int8 initializers feeding a layer's weight input, None if there are none."""
-    inits = {init.name: init for init in model.graph.initializer}
-    producer = {out: node for node in model.graph.node for out in node.output}
-    found = []
-    for node in model.graph.node:
-        index = WEIGHT_INPUT.get(node.op_type)
-        if index is None or len(node.input) <= index:
-            continue
-        name = node.input[index]
-        if name in producer and producer[name].op_type == "DequantizeLinear":
-            name = producer[name].input[0]
-        if name in inits and inits[name].data_type == TensorProto.INT8:
-            found.append(int(np.abs(numpy_helper.to_array(inits[name]).astype(np.int16)).max()))
-    return max(found) if found else None
+    from edgeshrink.passes.quantize.surgery import int8_weights
+
+    codes = [int(np.abs(w.astype(np.int16)).max()) for w in int8_weights(model).values()]
+    return max(codes) if codes else None
 
 
 def run_emulated(models: list[Path], work: Path) -> dict:

@@ -107,3 +107,25 @@ def shared_grid_overrides(model: onnx.ModelProto, reduce_range: bool = False) ->
             found[name] = [{"axis": axis, "rmin": -top, "rmax": top, "reduce_range": reduce_range}
                            for _ in range(w.shape[axis])]
     return found
+
+
+# The weight input of each int8 GEMM or convolution form the quantizer writes.
+_WEIGHT_INPUT = {"Conv": 1, "MatMul": 1, "Gemm": 1, "ConvInteger": 1, "MatMulInteger": 1,
+                 "QLinearConv": 3, "QLinearMatMul": 3}
+
+
+def int8_weights(model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    """The int8 initializers feeding a layer's weight input, directly or through a DequantizeLinear."""
+    g = Graph(model)
+    found = {}
+    for node in model.graph.node:
+        if node.op_type not in _WEIGHT_INPUT or len(node.input) <= _WEIGHT_INPUT[node.op_type]:
+            continue
+        name = node.input[_WEIGHT_INPUT[node.op_type]]
+        producer = g.producer.get(name)
+        if producer is not None and producer.op_type == "DequantizeLinear":
+            name = producer.input[0]
+        init = g.inits.get(name)
+        if init is not None and init.data_type == onnx.TensorProto.INT8:
+            found[name] = numpy_helper.to_array(init)
+    return found

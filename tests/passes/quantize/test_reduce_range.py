@@ -5,41 +5,19 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, numpy_helper
+from onnx import numpy_helper
 
 from edgeshrink import engine, inference, recipe
 from edgeshrink.cli import main
-from edgeshrink.graph import Graph
 from edgeshrink.passes import fuse, quantize
 from edgeshrink.passes.base import PassContext, build_config
 from edgeshrink.passes.cluster import ClusterConfig
 from edgeshrink.passes.cluster import run as cluster
 from edgeshrink.passes.quantize import QuantizeConfig
+from edgeshrink.passes.quantize.surgery import int8_weights
 
 IMAGES = 300
 LAYERS = 4  # bn_cnn: two Conv, two Gemm
-# The weight input of each int8 GEMM or convolution form the quantizer writes.
-_WEIGHT_INPUT = {"Conv": 1, "MatMul": 1, "Gemm": 1, "ConvInteger": 1, "MatMulInteger": 1,
-                 "QLinearConv": 3, "QLinearMatMul": 3}
-
-
-def int8_weights(model: onnx.ModelProto) -> dict[str, np.ndarray]:
-    """The int8 initializers feeding a layer's weight input, directly or through a DequantizeLinear."""
-    g = Graph(model)
-    found = {}
-    for node in model.graph.node:
-        if node.op_type not in _WEIGHT_INPUT or len(node.input) <= _WEIGHT_INPUT[node.op_type]:
-            continue
-        name = node.input[_WEIGHT_INPUT[node.op_type]]
-        producer = g.producer.get(name)
-        if producer is not None and producer.op_type == "DequantizeLinear":
-            name = producer.input[0]
-        init = g.inits.get(name)
-        if init is not None and init.data_type == TensorProto.INT8:
-            found[name] = numpy_helper.to_array(init)
-    return found
-
-
 def _widest(model: onnx.ModelProto) -> int:
     return max(int(np.abs(w.astype(np.int16)).max()) for w in int8_weights(model).values())
 
