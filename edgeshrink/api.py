@@ -117,9 +117,9 @@ def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (),
     Budget(max_drop, min_accuracy)  # checked before any work starts too
     path = Path(path)
     folder = Path(output) if output else path.with_name(f"{path.stem}.{plan.name}")
-    outputs.check_target(folder, "output", force)  # before the minutes of work, not after
+    outputs.check_target(folder, "output", force, inputs=[path])  # before the minutes of work, not after
     opened = open_model(path, preprocess, data_dir)
-    with outputs.staged(folder, "output", force) as tmp:
+    with outputs.staged(folder, "output", force, inputs=[path]) as tmp:
         result = pipeline.run(opened.model, opened.detection.signature, plan, tmp, name=path.name, max_drop=max_drop,
                               min_accuracy=min_accuracy, data_dir=data_dir, track=track,
                               preprocess_source=opened.detection.source)

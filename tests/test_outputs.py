@@ -1,9 +1,11 @@
 """Output folders never destroy what edgeshrink did not write; interrupted runs leave nothing."""
 
+import errno
+
 import pytest
 
 from edgeshrink import outputs
-from edgeshrink.errors import OutputError
+from edgeshrink.errors import OSFailure, OutputError
 
 
 def _write(folder, *names):
@@ -97,3 +99,53 @@ def test_a_forged_marker_cannot_name_files_outside_the_folder(tmp_path):
     (run / outputs.MARKER).write_text('{"files": ["../precious", "/etc/passwd", ".."]}')
     _write(run, "a")
     assert (tmp_path / "precious").read_text() == "keep"
+
+
+def test_another_kind_of_output_is_refused_and_force_keeps_its_files(tmp_path):
+    run = tmp_path / "run"
+    _write(run, "model.opt.onnx", "report.json")
+    with pytest.raises(OutputError, match=r"holds an optimize run edgeshrink wrote, not a web bundle.*--force"):
+        with outputs.staged(run, "bundle") as tmp:
+            (tmp / "index.html").write_text("page")
+    assert sorted(p.name for p in run.iterdir()) == [outputs.MARKER, "model.opt.onnx", "report.json"]
+    with outputs.staged(run, "bundle", force=True) as tmp:
+        (tmp / "index.html").write_text("page")
+    assert outputs.kind_of(run) == "bundle" and (run / "model.opt.onnx").read_text() == "model.opt.onnx"
+
+
+@pytest.mark.parametrize("where", ["itself", "its folder", "a folder around it"])
+def test_nothing_replaces_its_own_input_even_with_force(tmp_path, where):
+    run = tmp_path / "runs" / "run"
+    _write(run, "model.opt.onnx")
+    given = run / "model.opt.onnx"
+    target = {"itself": given, "its folder": run, "a folder around it": tmp_path / "runs"}[where]
+    with pytest.raises(OutputError, match="this command's own input"):
+        if where == "itself":
+            outputs.check_file(target, "CSV table", ".csv", force=True, inputs=[given])
+        else:
+            outputs.check_target(target, "output", force=True, inputs=[given])
+
+
+def test_a_file_is_replaced_only_when_its_kind_recognises_it(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("the user's")
+    ours = lambda path: path.read_text() == "ours"  # noqa: E731
+    with pytest.raises(OutputError, match="t.csv exists and is not a CSV table edgeshrink wrote.*--force"):
+        outputs.check_file(table, "CSV table", ".csv", ours=ours)
+    outputs.check_file(table, "CSV table", ".csv", ours=ours, force=True)
+    table.write_text("ours")
+    outputs.check_file(table, "CSV table", ".csv", ours=ours)
+    outputs.check_file(tmp_path / "new" / "t.csv", "CSV table", ".csv")
+
+
+def test_errors_name_the_folder_asked_for_not_the_hidden_one(tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(OSFailure) as caught:
+        with outputs.staged(run, "output") as tmp:
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp / "report.json"))
+    assert str(caught.value).startswith(f"{run}/report.json cannot be written: no space left") and \
+        ".partial" not in str(caught.value)
+    with pytest.raises(OutputError, match=f"{run}/model.onnx is broken$"):
+        with outputs.staged(run, "output") as tmp:
+            raise OutputError(f"{tmp / 'model.onnx'} is broken")
+    assert _leftovers(tmp_path) == []

@@ -50,11 +50,14 @@ def compare(
     markdown: Annotated[Optional[Path], typer.Option(help="Also write the table as Markdown to this file.")] = None,
     csv: Annotated[Optional[Path], typer.Option(help="Also write the table as CSV to this file.")] = None,
     data_dir: DataDir = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace a --markdown or --csv file that is not a comparison edgeshrink wrote.")] = False,
 ) -> None:
     """Evaluate models side by side on the same measurements, each fed the preprocessing it expects."""
     for target, kind, suffix in ((markdown, "Markdown table", ".md"), (csv, "CSV table", ".csv")):
-        if target:
-            outputs.check_file(target, kind, suffix)  # before the evaluations, not after
+        if target:  # before the evaluations, not after
+            outputs.check_file(target, kind, suffix, ours=lambda path: report.rendered(path, report.COMPARE_COLUMNS),
+                               force=force, inputs=models)
     with progress() as track:
         results = api.compare(models, preprocess, data_dir, track=track)
     table = report.compare_table(results)
@@ -82,6 +85,8 @@ def train(
     max_steps: Annotated[Optional[int], typer.Option(
         min=1, help="Stop after this many optimizer steps (quick trials).")] = None,
     data_dir: DataDir = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an existing .onnx or .pt file that 'edgeshrink train' did not write.")] = False,
 ) -> None:
     """Train a reference architecture on the 60,000 training images and export ONNX + checkpoint."""
     from edgeshrink import zoo
@@ -92,6 +97,8 @@ def train(
     except ValueError as exc:
         raise EdgeshrinkError(f"bad training option: {exc}") from exc
     onnx_path, pt_path = _train_outputs(output, arch)  # before training: a bad -o fails at once
+    for path, kind in ((onnx_path, "trained model"), (pt_path, "checkpoint")):
+        outputs.check_file(path, kind, path.suffix, ours=zoo.exported, force=force)
     with progress() as track:
         result = zoo.train(arch, cfg, data_dir=data_dir, track=track)
         zoo.export(result, onnx_path, pt_path)

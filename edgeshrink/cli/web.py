@@ -61,18 +61,21 @@ def bundle_report(optimized: Path, output: Path, checks: "VerifyOptions | None",
     from edgeshrink import web
     from edgeshrink.web.variants import from_optimize_output
 
-    with console.status(f"bundling {optimized} into {output}"):
+    with console.status(f"bundling {optimized} into {output}") as status:
+        def verify(folder: Path):
+            status.update("verifying in headless Chromium")
+            return web.verify(folder, images=checks.images, contexts=checks.contexts, profiles=checks.profiles)
+
         variants = from_optimize_output(optimized, baseline)
-        result = web.bundle(variants, output, ort_dir=ort_dir, runtime=runtime, default="optimized", force=force)
+        result = web.bundle(variants, output, ort_dir=ort_dir, runtime=runtime, default="optimized", force=force,
+                            check=verify if checks else None, inputs=[optimized])  # a bundle that fails the check is not written
     for name, (used, why) in result.runtimes.items():
         if why:
             console.print(f"note: {name} runs on onnxruntime-web, not the compiled runtime: {why}", highlight=False)
     show(render.bundle_table(result, output))
     show(render.first_visit_table(result))
-    if checks:
-        with console.status("verifying in headless Chromium"):
-            checked = web.verify(output, images=checks.images, contexts=checks.contexts, profiles=checks.profiles)
-        show(render.verify_table(checked))
+    if result.checked:
+        show(render.verify_table(result.checked))
     console.print(f"serve it with 'edgeshrink serve {output}'", highlight=False)
 
 

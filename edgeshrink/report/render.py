@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from edgeshrink.report.table import Table
 
@@ -25,3 +26,14 @@ def csv_text(table: Table) -> str:
     writer.writerow(table.columns)
     writer.writerows(table.rows)
     return out.getvalue()
+
+
+def rendered(path: Path, columns: list[str]) -> bool:
+    """Whether `path` holds a table with these columns as `markdown` or `csv_text` wrote it."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = [f.readline().rstrip("\n") for _ in range(3)]
+    except OSError:
+        return False
+    return head[0] == csv_text(Table("", columns, [], set())).rstrip("\n") or (
+        head[0].startswith("### ") and head[2] == _md_row(columns))

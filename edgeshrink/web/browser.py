@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from pathlib import Path
 from typing import Iterator
@@ -10,17 +11,19 @@ from urllib.parse import urlsplit
 
 from edgeshrink.errors import BundleError
 
-CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome")  # looked up on PATH
+ENV = "EDGESHRINK_CHROMIUM"  # the path of another Chromium executable
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
-INSTALL_HINT = "install it (apt-get install -y chromium) or pass the path of a Chromium executable"
+INSTALL_HINT = f"install it (apt-get install -y chromium) or set {ENV} to a Chromium executable"
 TIMEOUT_MS = 90_000
 
 
 def find_chromium(executable: str | None = None) -> str:
-    """The Chromium to drive: `executable` if given, else the first installed of CANDIDATES."""
+    """The Chromium to drive: `executable` if given, else $EDGESHRINK_CHROMIUM, else the first of CANDIDATES."""
+    executable = executable or os.environ.get(ENV)
     for candidate in ([executable] if executable else CANDIDATES):
         found = candidate if Path(candidate).is_file() else shutil.which(candidate)
         if found:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -41,6 +42,7 @@ class BundleResult:
     variants: dict[str, Size]  # variant name -> its ONNX file's size
     runtimes: dict[str, tuple[str, str | None]]  # variant name -> (runtime, why not the compiled one)
     first_visit: dict  # what the page loads on a first visit of its default variant (transfer.first_visit)
+    checked: object = None  # what `check` returned, if the bundle was checked before it was moved in
 
     @property
     def total(self) -> Size:
@@ -55,14 +57,17 @@ class BundleResult:
 
 def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | os.PathLike | None = None,
            samples: int | Split = 100, ort_dir: str | os.PathLike | None = None, runtime: str = "compiled",
-           default: str | None = None, force: bool = False) -> BundleResult:
+           default: str | None = None, force: bool = False,
+           check: Callable[[Path], object] | None = None, inputs: Sequence[str | os.PathLike] = ()) -> BundleResult:
     """Write the web bundle for `variants` to out_dir, never half-written: an earlier bundle there is replaced,
     files edgeshrink did not write (a CNAME, a _headers) are kept; any other folder needs `force`.
 
     `samples` is the gallery: a number of digits taken from the start of the MNIST test set, or a Split.
     `runtime` is 'compiled' (where the compiler covers the model; else onnxruntime-web, with the reason in
     the manifest) or 'ort'. `default` is the variant the page shows first (the first variant if None).
-    `ort_dir` is the onnxruntime-web cache (see runtime.cache_root).
+    `ort_dir` is the onnxruntime-web cache (see runtime.cache_root). `check` (web.verify, say) gets the finished
+    folder before it is moved in: when it raises, out_dir stays as it was. `inputs`: what the caller was given
+    (an optimize run, say), which out_dir must not replace, as the variants' models must not.
     """
     out_dir = Path(out_dir)
     app_dir = Path(app_dir) if app_dir else default_app_dir()
@@ -71,19 +76,28 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
     if default not in {v.name for v in variants}:
         raise BundleError(f"the default variant {default!r} is not among {', '.join(v.name for v in variants)}")
     legacy = _legacy_names(out_dir, app_dir)
-    outputs.check_target(out_dir, "bundle", force, legacy)
+    inputs = [*inputs, *(v.model_path for v in variants)]
+    outputs.check_target(out_dir, "bundle", force, legacy, inputs)
     app_files, app_texts = _app(app_dir)
     placements = [place(v, runtime) for v in variants]
     ort = ensure_runtime(app_dir, ort_dir) if any(p.runtime == "ort" for p in placements) else None
     gallery = _gallery(samples)
-    with outputs.staged(out_dir, "bundle", force, legacy) as tmp:
+    with outputs.staged(out_dir, "bundle", force, legacy, inputs) as tmp:
         writer = Compressor(cache_root(ort_dir) / "compressed")
         files = _write_files(tmp, writer, app_dir, app_files, app_texts, placements, ort, gallery[0])
         doc = _manifest(placements, files, ort, gallery, default)
         files = manifest.write(tmp, doc, files)
+        checked = _checked(check, tmp, out_dir) if check else None
     return BundleResult(out_dir, ort.version if ort else None, transfer.by_part(files),
                         {p.variant.name: files[_onnx(p)] for p in placements},
-                        {p.variant.name: (p.runtime, p.reason) for p in placements}, doc["first_visit"])
+                        {p.variant.name: (p.runtime, p.reason) for p in placements}, doc["first_visit"], checked)
+
+
+def _checked(check: Callable[[Path], object], tmp: Path, out_dir: Path) -> object:
+    try:
+        return check(tmp)
+    except BundleError as exc:
+        raise BundleError(f"{exc} (so the bundle was not written to {out_dir})") from exc
 
 
 def _onnx(p: Placement) -> str:

@@ -118,3 +118,17 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
                          "pass the .pt file written by 'edgeshrink train'") from exc
     config = TrainConfig(**payload["config"]) if payload.get("config") else None
     return Checkpoint(arch=arch, config=config, module=module.eval())
+
+
+def exported(path: str | os.PathLike) -> bool:
+    """Whether `path` is a model or checkpoint `export` wrote (so a new training run may replace it)."""
+    try:
+        if Path(path).suffix == ".pt":
+            import torch
+
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+            return isinstance(payload, dict) and {"arch", "state_dict"} <= payload.keys()
+        proto = onnx.load(str(path), load_external_data=False)
+        return any(prop.key == ARCH_KEY for prop in proto.metadata_props)
+    except Exception:  # unreadable, not ONNX, not a checkpoint: someone else's file
+        return False

@@ -312,10 +312,76 @@ def test_disk_full_while_optimizing(bad, small_disk):
     filler.write_bytes(b"\0" * 580_000)  # leaves ~20 KB: the input model fits, the run does not
     proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "symmetric",
                       "-o", str(small_disk / "run"))
-    assert_one_line(proc, 1, "no space left on the device", "free some disk space")
+    said = assert_one_line(proc, 1, "no space left on the device", "free some disk space", str(small_disk / "run"))
+    assert ".partial" not in said  # the folder asked for, not the hidden one it was written in
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "keep.txt"]
 
 
 def test_read_only_output(bad, read_only):
     proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "symmetric", "-o", str(read_only / "run"))
     assert_one_line(proc, 1, "read-only file system")
+
+
+# One rule for every output: written only where nothing is or where edgeshrink wrote the same kind; never over
+# a command's own input; an unwritable place refused before the work.
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> Path:
+    """A real optimize run and its bundle (of a hand-built model: no peer needed), beside the user's own files."""
+    root = tmp_path_factory.mktemp("made")
+    onnx.save(linear_classifier(), str(root / "good.onnx"))
+    for args in (["optimize", "good.onnx", "-r", "fast", "-o", "run"], ["optimize", "good.onnx", "-r", "fast", "-o",
+                 "run2"], ["bundle", "run", "-o", "dist", "--no-baseline"]):
+        assert edgeshrink(*args, cwd=root).returncode == 0
+    (root / "mine.onnx").write_text("the user's model")
+    (root / "mine.csv").write_text("the user's table")
+    (root / "mine.md").write_text("the user's notes")
+    return root
+
+
+OUTPUT_CASES = [  # (id, arguments run in the `made` folder, what stderr must say)
+    ("bundle a run onto itself", ["bundle", "run", "-o", "run"], "run is this command's own input"),
+    ("bundle a run onto itself, forced", ["bundle", "run", "-o", "run", "--force"], "own input"),
+    ("bundle into a folder around the run", ["bundle", "run", "-o", ".", "--force"], ". holds run, this command's"),
+    ("bundle over another run", ["bundle", "run", "-o", "run2"], "holds an optimize run edgeshrink wrote, not a web"),
+    ("optimize over a bundle", ["optimize", "good.onnx", "-o", "dist"], "holds a web bundle edgeshrink wrote, not an"),
+    ("optimize onto its input's run", ["optimize", "run/model.opt.onnx", "-o", "run", "--force"], "own input"),
+    ("train over the user's model", ["train", "-a", "tiny", "-o", "mine.onnx"], "mine.onnx exists and is not a"),
+    ("train over the user's checkpoint", ["train", "-a", "tiny", "-o", "good.onnx"], "good.onnx exists and is not a"),
+    ("compare over the user's CSV", ["compare", "good.onnx", "run", "--csv", "mine.csv"], "mine.csv exists and is not"),
+    ("compare over the user's notes", ["compare", "good.onnx", "run", "--markdown", "mine.md"], "--force"),
+    ("compare over its input", ["compare", "good.onnx", "run", "--csv", "good.onnx", "--force"], "own input"),
+    ("compare into its input run", ["compare", "run", "--markdown", "run/report.md", "--force"], "is inside run"),
+]
+
+
+@pytest.mark.parametrize("args,said", [c[1:] for c in OUTPUT_CASES], ids=[c[0] for c in OUTPUT_CASES])
+def test_an_output_never_replaces_what_is_not_its_own(made, args, said):
+    before = {p: p.read_bytes() for p in made.rglob("*") if p.is_file()}
+    assert_one_line(edgeshrink(*args, cwd=made, timeout=120), codes.FAILURE, said, "choose")
+    assert {p: p.read_bytes() for p in made.rglob("*") if p.is_file()} == before  # refused before any work
+
+
+def test_the_same_kind_of_output_is_replaced(made, tmp_path):
+    for _ in range(2):
+        proc = edgeshrink("compare", str(made / "good.onnx"), str(made / "run"), "--csv", str(tmp_path / "t.csv"),
+                          "--markdown", str(tmp_path / "t.md"))
+        assert proc.returncode == 0, proc.stderr
+        proc = edgeshrink("train", "-a", "tiny", "--max-steps", "1", "-o", str(tmp_path / "tiny.onnx"))
+        assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.md", "tiny.onnx", "tiny.pt"]
+
+
+def test_a_bundle_that_fails_verify_is_not_written(made):
+    env = {**os.environ, "EDGESHRINK_CHROMIUM": "/bin/false"}  # a real executable that is no browser
+    proc = subprocess.run([sys.executable, "-m", "edgeshrink", "bundle", str(made / "run"), "-o",
+                           str(made / "checked"), "--verify", "--images", "10", "--contexts", "1", "--profiles",
+                           "localhost"], capture_output=True, text=True, env=env, timeout=300)
+    assert_one_line(proc, codes.FAILURE, "did not start", "EDGESHRINK_CHROMIUM", "the bundle was not written")
+    assert not (made / "checked").exists() and not list(made.glob(".checked.*"))
+
+
+def test_train_into_a_read_only_place_fails_before_training(read_only):
+    proc = edgeshrink("train", "-a", "tiny", "-o", str(read_only / "models"), timeout=60)
+    assert_one_line(proc, codes.FAILURE, f"{read_only / 'models'}", "read-only file system")
+    assert "trained" not in proc.stdout
