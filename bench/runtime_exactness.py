@@ -28,7 +28,8 @@ from edgeshrink.errors import EdgeshrinkError  # noqa: E402
 from edgeshrink.model import with_signature  # noqa: E402
 from edgeshrink.passes.base import PassContext  # noqa: E402
 from edgeshrink.runtime import UnsupportedModel, compile_model  # noqa: E402
-from edgeshrink.runtime.node import feed_images, node_latency_ms, run_images  # noqa: E402
+from edgeshrink.runtime.node import node_latency_ms, run_images  # noqa: E402
+from edgeshrink.runtime.wasm import feed_images  # noqa: E402
 from edgeshrink.size import measure  # noqa: E402
 
 PEERS = ROOT.parent / "shared" / "peers"

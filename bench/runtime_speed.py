@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import api, data as mnist  # noqa: E402
 from edgeshrink.runtime import compile_model  # noqa: E402
-from edgeshrink.runtime.node import feed_images  # noqa: E402
+from edgeshrink.runtime.wasm import feed_images  # noqa: E402
 from edgeshrink.web.runtime import ensure_runtime  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))

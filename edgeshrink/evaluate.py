@@ -35,7 +35,8 @@ class Latency:
 
 @dataclass(frozen=True)
 class EdgeLatency:
-    """Per-digit latency in the compiled runtime (the model's own wasm, run by Node), or why it does not compile."""
+    """The compiled runtime (the model's own wasm, as the page runs it): per-digit latency, timed in Node's V8
+    (the browser's engine) or, without Node, in wasmtime; its accuracy; or why the model does not compile."""
 
     median_ms: float | None
     p90_ms: float | None
@@ -43,6 +44,8 @@ class EdgeLatency:
     wasm_bytes: int  # the compiled module, weights included
     wasm_brotli: int
     reason: str = ""  # why the model does not compile (empty when it does)
+    timer: str = "Node"  # what timed it: "Node" (V8) or "wasmtime" (no Node on this machine)
+    accuracy: float | None = None  # on the test images, computed by the wasm itself (in wasmtime)
 
 
 @dataclass(frozen=True)
@@ -119,19 +122,25 @@ def measure_latency(model: onnx.ModelProto, signature: Signature, pixels: np.nda
     return Latency(float(np.median(ms)), float(np.percentile(ms, 90)), batch, len(times), throughput, tp_batch)
 
 
-def measure_edge(model: onnx.ModelProto, signature: Signature, pixels: np.ndarray, runs: int = EDGE_RUNS) -> EdgeLatency:
-    """Compile the model for the browser and time it per digit in Node; a model that does not compile
-    (or a missing toolchain) gives the reason instead of a number."""
-    from edgeshrink.runtime import UnsupportedModel, compile_model
-    from edgeshrink.runtime.node import node_latency_ms
+def measure_edge(model: onnx.ModelProto, signature: Signature, pixels: np.ndarray, runs: int = EDGE_RUNS,
+                 labels: np.ndarray | None = None) -> EdgeLatency:
+    """Compile the model for the browser, time it per digit (in Node, else in wasmtime) and, given `labels`,
+    score it on `pixels`; a model that does not compile gives the reason instead of numbers."""
+    from edgeshrink.runtime import UnsupportedModel, compile_model, node
 
     try:
         compiled = compile_model(model, signature)
-        ms = np.array(node_latency_ms(compiled, signature, pixels, runs))
+        timer, ms = node.digit_ms(compiled, signature, pixels, runs)
+        ms = np.array(ms)
+        accuracy = None
+        if labels is not None:
+            sess = inference.CompiledSession(model, signature, compiled=compiled)
+            accuracy = inference.accuracy(sess, signature, pixels, labels)
     except UnsupportedModel as exc:
         return EdgeLatency(None, None, 0, 0, 0, str(exc))
-    wasm = measure(compiled.files["model.wasm"])
-    return EdgeLatency(float(np.median(ms)), float(np.percentile(ms, 90)), len(ms), wasm.raw, wasm.brotli)
+    size = measure(compiled.files["model.wasm"])
+    return EdgeLatency(float(np.median(ms)), float(np.percentile(ms, 90)), len(ms), size.raw, size.brotli, "",
+                       timer, accuracy)
 
 
 def evaluate(model: onnx.ModelProto, signature: Signature, name: str = "model", *,
@@ -160,7 +169,7 @@ def evaluate(model: onnx.ModelProto, signature: Signature, name: str = "model", 
         producer=f"{model.producer_name} {model.producer_version}".strip(),
         signature=signature,
         preprocess_source=preprocess_source,
-        edge=measure_edge(model, signature, test.images) if latency else None,
+        edge=measure_edge(model, signature, test.images, labels=test.labels) if latency else None,
         engine=inference.engine_of(sess) if quantized else FLOAT,
         native=_native(model, signature, test, predictions) if quantized else None,
     )

@@ -38,19 +38,20 @@ def engine_of(sess) -> str:
 
 
 class CompiledSession:
-    """An int8 model run by its compiled wasm (in Node), which computes onnxruntime's integer arithmetic exactly,
-    where onnxruntime's own kernels on this CPU would not; `run` returns the score output only."""
+    """A model run by its compiled wasm (in wasmtime), which computes onnxruntime's integer arithmetic exactly:
+    where onnxruntime's own kernels on this CPU would not (`why`), or to measure the page's runtime itself
+    (`compiled` given). `run` returns the score output only."""
 
     engine = engine.ENGINE_COMPILED
 
-    def __init__(self, model: onnx.ModelProto, signature: Signature | None, why: str):
+    def __init__(self, model: onnx.ModelProto, signature: Signature | None, why: str = "", compiled=None):
         self.model, self.why = model, why
         self.signature = signature or stored_signature(model)
-        self._compiled = None
+        self._compiled = compiled
 
     def run(self, names, feed: dict) -> list[np.ndarray | None]:
         from edgeshrink.runtime import UnsupportedModel, compile_model
-        from edgeshrink.runtime.node import run_images
+        from edgeshrink.runtime.wasm import run_images
 
         sig = self.signature
         if sig is None:

@@ -38,7 +38,7 @@ def _latencies(before: Evaluation, after: Evaluation, latency: str) -> tuple[str
     edge = edge if edge and None not in edge else None
     if latency == "edge" and edge:
         beside = f"; native onnxruntime {native[0]:.3f} -> {native[1]:.3f} ms" if native else ""
-        return "in the page's runtime (compiled wasm, Node)", *edge, beside
+        return f"in the page's runtime (compiled wasm, {after.edge.timer})", *edge, beside
     if native:
         beside = f"; the page's runtime {edge[0]:.3f} -> {edge[1]:.3f} ms" if edge else ""
         return "in native onnxruntime", *native, beside

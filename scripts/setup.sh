@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Set up edgeshrink on a fresh machine (Python 3.11, Node 20): a virtual environment in .venv with the
-# CPU build of torch, the package with its browser extra and test tools, Debian's clang, lld and binaryen
-# (the compiled runtime's toolchain), Debian's Chromium, PostgreSQL's binaries, QEMU user-mode emulation and
-# onnxruntime-web from npm in the user cache (~/.cache/edgeshrink/onnxruntime-web/<version>).
+# Set up edgeshrink on a fresh machine (Python 3.11, Node 20): a virtual environment in .venv with the CPU build of
+# torch and the package with its browser extra and test tools. pip brings everything edgeshrink itself needs,
+# the compiled runtime's compiler (ziglang) and its in-process runner (wasmtime) included. This script adds only
+# what pip cannot bring, for the tests and `bundle --verify`: Debian's Chromium, PostgreSQL's binaries, QEMU
+# user-mode emulation, and onnxruntime-web from npm in the user cache
+# (~/.cache/edgeshrink/onnxruntime-web/<version>, what `bundle` would fetch the first time it needs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,18 +19,6 @@ python -m pip install --quiet torch==2.13.0
 python -m pip install --quiet -e ".[browser,search,test]"
 
 if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-# The compiled runtime's toolchain: clang and wasm-ld build C to wasm32, wasm-opt shrinks the module.
-# Without them models still bundle, with onnxruntime-web and the reason recorded.
-TOOLS=""
-command -v clang >/dev/null 2>&1 || TOOLS="$TOOLS clang"
-command -v wasm-ld >/dev/null 2>&1 || TOOLS="$TOOLS lld"
-command -v wasm-opt >/dev/null 2>&1 || TOOLS="$TOOLS binaryen"
-if [ -n "$TOOLS" ]; then
-  $SUDO apt-get update -qq
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $TOOLS >/dev/null
-fi
-
 if [ "${EDGESHRINK_SKIP_BROWSER:-0}" != 1 ]; then
   if ! command -v chromium >/dev/null 2>&1; then
     $SUDO apt-get update -qq

@@ -62,7 +62,7 @@ def test_measuring_sessions_sum_capping_inputs_exactly(case):
 @pytest.mark.parametrize("case", [c[0] for c in engine.cases()])
 def test_the_compiled_runtime_sums_capping_inputs_exactly(case):
     from edgeshrink.runtime.compiler import compile_graph
-    from edgeshrink.runtime.node import run_images
+    from edgeshrink.runtime.wasm import run_images
 
     model, x, exact = _case(case)
     got = run_images(compile_graph(model), x.reshape(1, -1))

@@ -1,4 +1,5 @@
-"""evaluate() reports the compiled runtime's per-digit latency in Node, or the reason a model does not compile."""
+"""evaluate() reports the compiled runtime's accuracy (run in wasmtime) and per-digit latency (in Node, else in
+wasmtime, and then says so), or the reason a model does not compile."""
 
 import numpy as np
 from onnx import helper
@@ -25,7 +26,10 @@ def test_edge_latency_and_the_reason(test_split):
     assert 0 < compiled.edge.wasm_brotli < compiled.edge.wasm_bytes
     assert lrn.edge.median_ms is None and lrn.edge.reason == "operator LRN is not supported"
     rows = dict(evaluation_table(lrn).rows)
-    assert rows["latency (compiled wasm, Node)"] == "not compiled: operator LRN is not supported"
+    assert rows["latency (compiled wasm)"] == "not compiled: operator LRN is not supported"
+    assert rows["accuracy (compiled wasm)"] == "not compiled: operator LRN is not supported"
+    assert compiled.edge.timer == "Node" and abs(compiled.edge.accuracy - compiled.accuracy) <= 1 / len(small)
+    assert "in Node (V8)" in dict(evaluation_table(compiled).rows)["latency (compiled wasm)"]
     table = compare_table([compiled, lrn])
     column = table.columns.index("edge latency")
     assert table.rows[0][column].endswith(" ms") and "LRN" in table.rows[1][column]
@@ -35,3 +39,13 @@ def test_edge_latency_and_the_reason(test_split):
 def test_no_edge_latency_without_latency(test_split):
     small = mnist.Split(test_split.images[:100], test_split.labels[:100])
     assert evaluate(_model(helper.make_node("Relu", ["x"], ["h"])), SIG, test=small, latency=False).edge is None
+
+
+def test_without_node_wasmtime_times_it_and_the_tables_say_so(test_split, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")  # no node, no clang: the wheels bring all the compiled runtime needs
+    small = mnist.Split(test_split.images[:200], test_split.labels[:200])
+    ev = evaluate(_model(helper.make_node("Relu", ["x"], ["h"])), SIG, "relu", test=small)
+    assert ev.edge.timer == "wasmtime" and ev.edge.median_ms > 0 and ev.edge.accuracy is not None
+    assert "in wasmtime (no Node on this machine)" in dict(evaluation_table(ev).rows)["latency (compiled wasm)"]
+    table = compare_table([ev, ev])
+    assert table.rows[0][table.columns.index("edge latency")].endswith(" ms (wasmtime: no Node)")

@@ -1,10 +1,12 @@
-"""The wheel as a new user gets it: built, installed into a fresh virtual environment outside the checkout,
-and used from a folder that is not the checkout (recipes, train, optimize, bundle --verify)."""
+"""The wheel as a new user gets it: built, installed into a fresh virtual environment outside the checkout, and
+used from a folder that is not the checkout, with no compiler, linker or Node on PATH (recipes, train, optimize,
+bundle, evaluate, bundle --verify)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from edgeshrink.errors import BundleError
+from edgeshrink.web import find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 900
@@ -25,10 +28,24 @@ def _run(command: list, cwd: Path, env: dict | None = None) -> str:
     return done.stdout
 
 
-def _clean_env(bin_dir: Path) -> dict:
-    """The user's environment with the fresh venv first on PATH and nothing pointing at the checkout."""
+WITHOUT = ("clang", "wasm-ld", "wasm-opt", "lld", "ld.lld", "llvm", "node", "npm", "npx", "corepack", "zig")
+
+
+def _bare_path(folder: Path) -> Path:
+    """A folder of links to the system's commands, minus every compiler, linker and Node: what a user has who never
+    installed them (PATH then holds nothing else)."""
+    folder.mkdir()
+    for system in (Path("/usr/bin"), Path("/bin")):
+        for tool in system.iterdir():
+            if not tool.name.startswith(WITHOUT) and not (folder / tool.name).exists():
+                (folder / tool.name).symlink_to(tool)
+    return folder
+
+
+def _clean_env(bin_dir: Path, bare: Path) -> dict:
+    """The user's environment with the fresh venv first on PATH, no toolchain and nothing pointing at the checkout."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{bin_dir}{os.pathsep}{bare}"
     env["COLUMNS"] = "200"
     return env
 
@@ -61,15 +78,13 @@ def test_wheel_holds_the_recipes_and_the_page_but_no_runtime(wheel):
     assert not any("node_modules" in n or n.endswith(".wasm") for n in names)
 
 
-def test_installed_wheel_runs_the_whole_job_outside_the_checkout(installed, tmp_path):
-    try:
-        from edgeshrink.web import find_chromium
-
-        find_chromium()
-    except BundleError as exc:
-        pytest.skip(f"bundle --verify needs Chromium: {exc}")
-    env = _clean_env(installed)
-    work = tmp_path / "project"
+@pytest.fixture(scope="module")
+def project(installed, tmp_path_factory) -> tuple[Path, dict]:
+    """train, optimize -r fast and bundle run by the installed wheel in a folder outside the checkout, with no
+    clang, wasm-ld, Node or npm on PATH."""
+    root = tmp_path_factory.mktemp("user")
+    env = _clean_env(installed, _bare_path(root / "system-bin"))
+    work = root / "project"
     work.mkdir()
     where = _run([installed / "python", "-c", "import edgeshrink; print(edgeshrink.__file__)"], work, env)
     assert Path(where.strip()).is_relative_to(installed.parent)  # the wheel's copy, not the checkout's
@@ -79,8 +94,29 @@ def test_installed_wheel_runs_the_whole_job_outside_the_checkout(installed, tmp_
     _run([cli, "train", "--arch", "zoo8", "--epochs", "1", "--max-steps", "40", "-o", "zoo8.onnx"], work, env)
     assert (work / "zoo8.onnx").is_file() and (work / "zoo8.pt").is_file()
     _run([cli, "optimize", "zoo8.onnx", "--recipe", "fast", "-o", "opt"], work, env)
-    _run([cli, "bundle", "opt", "-o", "dist", "--verify", "--images", "50", "--contexts", "1", "--profiles", "localhost"],
-         work, env)
+    _run([cli, "bundle", "opt", "-o", "dist"], work, env)
+    return work, env
+
+
+def test_installed_wheel_builds_a_compiled_page_with_nothing_but_pip(installed, project):
+    work, env = project
+    assert all(shutil.which(tool, path=env["PATH"]) is None for tool in ("clang", "wasm-ld", "node", "npm"))
+    doc = json.loads((work / "dist" / "manifest.json").read_text())
+    assert [v["runtime"] for v in doc["variants"]] == ["compiled", "compiled"]  # baseline and optimized
+    assert doc["first_visit"]["total"]["brotli"] < 50_000
+    measured = json.loads(_run([installed / "edgeshrink", "evaluate", "opt/model.opt.onnx", "--json"], work, env))
+    assert measured["edge"]["timer"] == "wasmtime"  # no Node: the table says whose time it is
+    assert measured["edge"]["accuracy"] == measured["accuracy"]
+    assert sorted(p.name for p in work.iterdir()) == ["dist", "opt", "zoo8.onnx", "zoo8.pt"]
+
+
+def test_installed_wheel_verifies_the_page_in_chromium(installed, project):
+    work, env = project
+    try:
+        find_chromium(None, None)
+    except BundleError as exc:
+        pytest.skip(f"bundle --verify needs Chromium: {exc}")
+    _run([installed / "edgeshrink", "bundle", "opt", "-o", "dist", "--verify", "--images", "50", "--contexts", "1",
+          "--profiles", "localhost"], work, env)
     doc = json.loads((work / "dist" / "manifest.json").read_text())
     assert [v["browser"]["images"] for v in doc["variants"]] == [50, 50]  # baseline and optimized, checked
-    assert sorted(p.name for p in work.iterdir()) == ["dist", "opt", "zoo8.onnx", "zoo8.pt"]

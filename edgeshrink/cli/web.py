@@ -49,9 +49,9 @@ def bundle(
 
     Rebuilding into an earlier bundle keeps the files you added there (a CNAME, say)."""
     if verify:
-        from edgeshrink.web.browser import require
+        from edgeshrink.web.browser import locate
 
-        require()  # before the bundle is built, not after
+        locate()  # Playwright and a Chromium, before the bundle is built, not after
     verifying = VerifyOptions(images, contexts, checks.names(profiles)) if verify else None
     bundle_report(optimized, output, verifying, baseline, ort_dir, runtime, force)
 

@@ -26,7 +26,7 @@ from edgeshrink.engine.probe import EXACT_OPTION, cases, failing, options
 
 ENGINE_ORT = "onnxruntime"  # its defaults are exact on this CPU
 ENGINE_ORT_EXACT = f"onnxruntime with {EXACT_OPTION}=1"
-ENGINE_COMPILED = "the compiled runtime (Node)"
+ENGINE_COMPILED = "the compiled runtime (wasmtime)"
 
 __all__ = ["ENGINE_COMPILED", "ENGINE_ORT", "ENGINE_ORT_EXACT", "EXACT_OPTION", "EXACT_RANGE", "INT8_FEATURES",
            "NUMPY_TYPES", "Cpu", "Engine", "cases", "cpu", "current", "inexact", "integer_arithmetic", "open_session",

@@ -51,7 +51,9 @@ def edge_ms(edge) -> str:
     """The compiled runtime's per-digit latency, or why the model does not compile."""
     if edge is None:
         return "-"
-    return f"{edge.median_ms:.3f} ms" if edge.median_ms is not None else f"not compiled: {edge.reason}"
+    if edge.median_ms is None:
+        return f"not compiled: {edge.reason}"
+    return f"{edge.median_ms:.3f} ms" + (" (wasmtime: no Node)" if edge.timer != "Node" else "")
 
 
 def _edge_detail(edge) -> str:
@@ -59,8 +61,17 @@ def _edge_detail(edge) -> str:
         return "-"
     if edge.median_ms is None:
         return f"not compiled: {edge.reason}"
-    return (f"median {edge.median_ms:.3f} ms, p90 {edge.p90_ms:.3f} ms over {edge.runs} runs; "
+    timer = "in Node (V8)" if edge.timer == "Node" else "in wasmtime (no Node on this machine)"
+    return (f"median {edge.median_ms:.3f} ms, p90 {edge.p90_ms:.3f} ms over {edge.runs} runs {timer}; "
             f"wasm {edge.wasm_bytes:,} B ({edge.wasm_brotli:,} B brotli)")
+
+
+def _edge_accuracy(ev: Evaluation) -> str:
+    edge = ev.edge
+    if edge is None or edge.accuracy is None:
+        return "-" if edge is None or edge.median_ms is not None else f"not compiled: {edge.reason}"
+    same = "the same as" if round(edge.accuracy * ev.total) == ev.correct else "differs from"
+    return f"{pct(edge.accuracy)} (the page's wasm, run by wasmtime; {same} onnxruntime's)"
 
 
 def evaluation_table(ev: Evaluation) -> Table:
@@ -73,7 +84,8 @@ def evaluation_table(ev: Evaluation) -> Table:
         ["arithmetic", arithmetic(ev)],
         ["latency (ORT CPU, 1 thread)", "-" if lat is None else
          f"median {lat.median_ms:.3f} ms, p90 {lat.p90_ms:.3f} ms at batch {lat.batch} over {lat.runs} runs"],
-        ["latency (compiled wasm, Node)", _edge_detail(ev.edge)],
+        ["accuracy (compiled wasm)", _edge_accuracy(ev)],
+        ["latency (compiled wasm)", _edge_detail(ev.edge)],
         ["throughput (1 thread)", "-" if lat is None else
          f"{lat.throughput_ips:,.0f} images/s at batch {lat.throughput_batch}"],
         ["input", f"{sig.input_name} {sig.layout} batch={_batch(sig.batch)} {sig.dtype}"],

@@ -31,6 +31,8 @@ class Compiled:
     # int8 arithmetic where the model runs: its scores are onnxruntime's bit for bit (a model whose int8
     # weights onnxruntime folds back to float runs float kernels, and only its classes must agree)
     exact: bool = False
+    # {"batch", "input": {"type", "length"}, "output": {...}}: one image's values and its scores, as the loader runs it
+    shape: dict = field(default_factory=dict)
 
 
 def compile_model(proto: onnx.ModelProto, signature: Signature, simd: bool = True) -> Compiled:
@@ -60,10 +62,12 @@ def build(prepared: Prepared, simd: bool = True) -> Compiled:
     x, y = model.graph.input[0].name, model.graph.output[0].name
     source = emit.c_source(prog, bodies, x, y)
     wasm = toolchain.build(source, simd)
-    loader = _loader(prog[x], prog[y], prepared.batch)
+    shape = _shape(prog[x], prog[y], prepared.batch)
+    text = resources.files("edgeshrink.runtime").joinpath("js/loader.mjs").read_text()
+    loader = text.replace("__SHAPE__", json.dumps(shape)).replace("__WASM__", WASM_FILE)
     return Compiled({WASM_FILE: wasm, ENTRY_FILE: loader.encode()}, ENTRY_FILE, prepared.batch,
                     [n.op_type for n in nodes], [prepared.note] if prepared.note else [], source,
-                    prog.exact_float)
+                    prog.exact_float, shape)
 
 
 def _ordered(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
@@ -81,10 +85,8 @@ def _ordered(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
     return order
 
 
-def _loader(x, y, batch: int) -> str:
+def _shape(x, y, batch: int) -> dict:
     if x.dtype.name not in ("float32", "float64", "uint8", "int8", "int32"):
         raise UnsupportedModel(f"{x.dtype} inputs are not supported by the compiled runtime")
-    shape = {"batch": batch, "input": {"type": x.dtype.name, "length": x.size // batch},
-             "output": {"type": y.dtype.name, "length": y.size // batch}}
-    text = resources.files("edgeshrink.runtime").joinpath("js/loader.mjs").read_text()
-    return text.replace("__SHAPE__", json.dumps(shape)).replace("__WASM__", WASM_FILE)
+    return {"batch": batch, "input": {"type": x.dtype.name, "length": x.size // batch},
+            "output": {"type": y.dtype.name, "length": y.size // batch}}

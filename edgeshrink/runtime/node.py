@@ -1,5 +1,5 @@
-"""Run a compiled model in Node 20 (the same wasm the browser loads): scores for many images, and
-per-digit latency. One Node process per call; images go through a temporary file."""
+"""Run a compiled model in Node 20 (the same wasm the browser loads, in V8, the browser's engine): per-digit
+latency, and scores for many images. One Node process per call; images go through a temporary file."""
 
 from __future__ import annotations
 
@@ -14,7 +14,14 @@ import numpy as np
 
 from edgeshrink.errors import UnsupportedModel
 from edgeshrink.runtime.compiler import Compiled
+from edgeshrink.runtime import wasm
+from edgeshrink.runtime.wasm import feed_images
 from edgeshrink.signature import Signature
+
+
+def available() -> bool:
+    """Whether Node is on PATH: it times the compiled model in V8, the browser's engine."""
+    return shutil.which("node") is not None
 
 
 def node() -> str:
@@ -62,8 +69,8 @@ def node_latency_ms(compiled: Compiled, signature: Signature, pixels: np.ndarray
     return [float(t) for t in json.loads(stdout)]
 
 
-def feed_images(signature: Signature, pixels: np.ndarray) -> np.ndarray:
-    """(n, elements of one image) in the model's input dtype, for run_images."""
-    if signature.batch == 0:  # no batch dimension: the signature feeds one image at a time
-        return np.stack([signature.feed(pixels[i:i + 1]).reshape(-1) for i in range(len(pixels))])
-    return signature.feed(pixels).reshape(len(pixels), -1)
+def digit_ms(compiled: Compiled, signature: Signature, pixels: np.ndarray, runs: int = 300) -> tuple[str, list[float]]:
+    """What timed it ("Node", or "wasmtime" where Node is missing) and its per-digit wall times (ms)."""
+    if available():
+        return "Node", node_latency_ms(compiled, signature, pixels, runs)
+    return wasm.ENGINE, wasm.latency_ms(compiled, feed_images(signature, pixels[:50]), runs)

@@ -1,52 +1,79 @@
-"""clang + wasm-ld (+ wasm-opt when present): C source in, wasm32 module bytes out.
+"""C source in, wasm32 module bytes out.
 
-clang 14 runs wasm-opt by itself after linking without --enable-simd, which breaks SIMD builds, so the
-compiler and the linker are called separately and wasm-opt is run here with the features enabled.
+The compiler is zig's clang from the `ziglang` wheel, a pinned dependency: the same model gives the same module,
+byte for byte, on Linux, macOS and Windows, with nothing to install beside pip. EDGESHRINK_CC=clang uses the
+system's clang and wasm-ld instead. Either way the runs of zeros in the data segments are cut out (pack.py),
+which is what wasm-opt's memory packing did; wasm-opt itself is no longer run (measured in bench/toolchain.md).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from edgeshrink.errors import UnsupportedModel
+from edgeshrink.runtime.pack import pack
 
+ENV = "EDGESHRINK_CC"  # "zig" (the default) or "clang" (the system's clang and wasm-ld)
 FEATURES = ["-msimd128", "-mbulk-memory", "-mnontrapping-fptoint", "-msign-ext"]
-WASM_OPT_FEATURES = ["--enable-simd", "--enable-bulk-memory", "--enable-nontrapping-float-to-int",
-                     "--enable-sign-ext"]
+FLAGS = ["-O3", "-ffreestanding", "-nostdlib", "-fno-math-errno"]
 STACK_BYTES = 1 << 16
 
 
-def tools() -> dict[str, str | None]:
-    """Paths of clang and wasm-ld (required) and wasm-opt (optional); UnsupportedModel when missing."""
-    found = {name: shutil.which(name) for name in ("clang", "wasm-ld", "wasm-opt")}
-    missing = [name for name in ("clang", "wasm-ld") if not found[name]]
-    if missing:
-        raise UnsupportedModel(f"the toolchain ({', '.join(missing)}) is missing: run scripts/setup.sh")
-    return found
+@dataclass(frozen=True)
+class Toolchain:
+    name: str  # with its version, e.g. "zig 0.17.1"
+    cc: tuple[str, ...]
+    ld: tuple[str, ...]
+
+
+def tools() -> Toolchain:
+    """The compiler and linker to use; UnsupportedModel naming the fix when they are missing."""
+    choice = os.environ.get(ENV, "zig")
+    if choice == "clang":
+        found = {name: shutil.which(name) for name in ("clang", "wasm-ld")}
+        missing = [name for name, path in found.items() if not path]
+        if missing:
+            raise UnsupportedModel(f"{ENV}=clang but {', '.join(missing)} is not on PATH: install clang and lld, "
+                                   f"or unset {ENV} to use zig's compiler from the ziglang package")
+        return Toolchain(f"clang ({found['clang']})", (found["clang"], "--target=wasm32"), (found["wasm-ld"],))
+    if choice != "zig":
+        raise UnsupportedModel(f"{ENV}={choice} is not a compiler edgeshrink knows; set it to zig or clang")
+    try:
+        zig = version("ziglang")
+    except PackageNotFoundError:
+        raise UnsupportedModel("the compiler is missing: pip install ziglang (a dependency of edgeshrink)") from None
+    command = (sys.executable, "-m", "ziglang")
+    return Toolchain(f"zig {zig}", (*command, "cc", "--target=wasm32-freestanding"), (*command, "wasm-ld"))
 
 
 def build(source: str, simd: bool = True) -> bytes:
-    """Compile one C translation unit to a wasm32 module exporting its memory."""
-    found = tools()
+    """Compile one C translation unit to a wasm32 module exporting its memory, zero runs cut from its data."""
+    return pack(linked(source, simd))
+
+
+def linked(source: str, simd: bool = True) -> bytes:
+    """The module as the linker writes it."""
+    chain = tools()
     features = FEATURES if simd else FEATURES[1:]
     with tempfile.TemporaryDirectory(prefix="edgeshrink-wasm-") as tmp:
         c, obj, wasm = Path(tmp) / "model.c", Path(tmp) / "model.o", Path(tmp) / "model.wasm"
         c.write_text(source)
-        _run([found["clang"], "--target=wasm32", "-O3", "-ffreestanding", "-nostdlib", "-fno-math-errno",
-              *features, "-c", str(c), "-o", str(obj)], "clang")
-        _run([found["wasm-ld"], "--no-entry", "--strip-all", "-z", f"stack-size={STACK_BYTES}",
-              str(obj), "-o", str(wasm)], "wasm-ld")
-        if found["wasm-opt"]:
-            _run([found["wasm-opt"], "-O3", *(WASM_OPT_FEATURES if simd else WASM_OPT_FEATURES[1:]),
-                  str(wasm), "-o", str(wasm)], "wasm-opt")
+        env = {**os.environ, "ZIG_GLOBAL_CACHE_DIR": tmp, "ZIG_LOCAL_CACHE_DIR": tmp}  # nothing left behind
+        _run([*chain.cc, *FLAGS, *features, "-c", str(c), "-o", str(obj)], chain.name, env)
+        _run([*chain.ld, "--no-entry", "--strip-all", "-z", f"stack-size={STACK_BYTES}", str(obj), "-o", str(wasm)],
+             f"{chain.name} wasm-ld", env)
         return wasm.read_bytes()
 
 
-def _run(cmd: list[str], what: str) -> None:
-    result = subprocess.run(cmd, capture_output=True, text=True)
+def _run(cmd: list[str], what: str, env: dict[str, str]) -> None:
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         first = (result.stderr or result.stdout).strip().splitlines()[:1]
         raise UnsupportedModel(f"{what} failed on the generated code: {first[0] if first else result.returncode}")

@@ -61,7 +61,7 @@ def _compiled(proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) 
     """The compiled runtime's measurement (wasm + mjs, the model inside), or the reason it does not apply."""
     try:
         from edgeshrink.runtime import UnsupportedModel, compile_model
-        from edgeshrink.runtime.node import node_latency_ms
+        from edgeshrink.runtime.node import digit_ms
     except ImportError:
         return "the compiled runtime is not part of this version"
     try:
@@ -69,7 +69,7 @@ def _compiled(proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) 
         disagreement = _disagreement(compiled, proto, signature, digits[:LATENCY_DIGITS])
         if disagreement:
             return disagreement
-        times = node_latency_ms(compiled, signature, digits[:LATENCY_DIGITS], runs=RUNS)
+        _, times = digit_ms(compiled, signature, digits[:LATENCY_DIGITS], runs=RUNS)
     except UnsupportedModel as exc:
         return f"not compiled: {' '.join(str(exc).split())}"
     runtime_brotli = sum(measure(data).brotli for data in compiled.files.values())
@@ -82,7 +82,7 @@ def _disagreement(compiled, proto: onnx.ModelProto, signature: Signature, digits
     int8 models must give onnxruntime's scores bit for bit, float models its digits."""
     from edgeshrink import inference
     from edgeshrink.model import is_quantized
-    from edgeshrink.runtime.node import feed_images, run_images
+    from edgeshrink.runtime.wasm import feed_images, run_images
 
     got = run_images(compiled, feed_images(signature, digits))
     want = inference.scores(inference.session(proto, threads=1, signature=signature), signature, digits).astype(np.float32)

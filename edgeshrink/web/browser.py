@@ -17,18 +17,26 @@ ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
-INSTALL_HINT = f"install it (apt-get install -y chromium) or set {ENV} to a Chromium executable"
+INSTALL_HINT = (f"install Playwright's (python -m playwright install chromium) or the system's (apt-get install -y "
+                f"chromium), or set {ENV} to a Chromium executable")
 TIMEOUT_MS = 90_000
 
 
-def find_chromium(executable: str | None = None) -> str:
-    """The Chromium to drive: `executable` if given, else $EDGESHRINK_CHROMIUM, else the first of CANDIDATES."""
+def find_chromium(executable: str | None = None, playwrights: str | None = None) -> str:
+    """The Chromium to drive: `executable` if given, else $EDGESHRINK_CHROMIUM, else Playwright's own (its path is
+    `playwrights`) when it is installed, else the first of CANDIDATES on PATH."""
     executable = executable or os.environ.get(ENV)
-    for candidate in ([executable] if executable else CANDIDATES):
-        found = candidate if Path(candidate).is_file() else shutil.which(candidate)
-        if found:
-            return str(found)
-    raise BundleError(f"no Chromium found at {executable or ', '.join(CANDIDATES)}; {INSTALL_HINT}")
+    if executable:
+        found = executable if Path(executable).is_file() else shutil.which(executable)
+        if not found:
+            raise BundleError(f"no Chromium found at {executable}; {INSTALL_HINT}")
+        return str(found)
+    if playwrights and Path(playwrights).is_file():
+        return playwrights
+    for candidate in CANDIDATES:
+        if shutil.which(candidate):
+            return shutil.which(candidate)
+    raise BundleError(f"no Chromium found (neither Playwright's nor {', '.join(CANDIDATES)} on PATH); {INSTALL_HINT}")
 
 
 def require() -> None:
@@ -40,18 +48,31 @@ def require() -> None:
                           "installed; pip install 'edgeshrink[browser]'") from exc
 
 
+def locate(executable: str | None = None) -> str:
+    """The Chromium `chromium()` would launch (BundleError naming the fix if there is none), before any work."""
+    require()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        return find_chromium(executable, pw.chromium.executable_path)
+
+
 @contextlib.contextmanager
 def chromium(executable: str | None = None) -> Iterator:
-    """A launched headless Chromium (a Playwright Browser); never downloads a browser."""
+    """A launched headless Chromium (a Playwright Browser): see find_chromium; never downloads a browser."""
     require()
     from playwright.sync_api import Error, sync_playwright
 
-    path = find_chromium(executable)
     try:
         pw = sync_playwright().start()
     except Error as exc:
         raise BundleError("Playwright is already running in this thread (or inside an asyncio loop); "
                           "pass the open browser instead of launching another") from exc
+    try:
+        path = find_chromium(executable, pw.chromium.executable_path)
+    except BundleError:
+        pw.stop()
+        raise
     try:
         browser = pw.chromium.launch(executable_path=path, headless=True, args=ARGS)
     except Error as exc:

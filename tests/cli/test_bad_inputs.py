@@ -385,3 +385,17 @@ def test_train_into_a_read_only_place_fails_before_training(read_only):
     proc = edgeshrink("train", "-a", "tiny", "-o", str(read_only / "models"), timeout=60)
     assert_one_line(proc, codes.FAILURE, f"{read_only / 'models'}", "read-only file system")
     assert "trained" not in proc.stdout
+
+
+def test_bundle_verify_without_a_chromium_names_both_ways_before_bundling(made):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        if Path(pw.chromium.executable_path).is_file():
+            pytest.skip("Playwright's own Chromium is installed here: there is a browser without PATH")
+    env = {**os.environ, "PATH": "/nonexistent"}  # and no chromium on PATH
+    proc = subprocess.run([sys.executable, "-m", "edgeshrink", "bundle", str(made / "run"), "-o",
+                           str(made / "nobrowser"), "--verify"], capture_output=True, text=True, env=env, timeout=120)
+    assert_one_line(proc, codes.FAILURE, "no Chromium found", "python -m playwright install chromium",
+                    "apt-get install -y chromium", "EDGESHRINK_CHROMIUM")
+    assert not (made / "nobrowser").exists()

@@ -37,8 +37,8 @@ def test_evaluation_table_cells():
     assert rows["parameters"] == "1,000 total, 900 non-zero"
     assert rows["size"] == "400,000 B raw, 100,000 B gzip -9, 90,000 B brotli"
     assert rows["latency (ORT CPU, 1 thread)"] == "median 0.200 ms, p90 0.300 ms at batch 1 over 60 runs"
-    assert rows["latency (compiled wasm, Node)"] == ("median 0.100 ms, p90 0.200 ms over 300 runs; "
-                                                     "wasm 20,480 B (5,120 B brotli)")
+    assert rows["latency (compiled wasm)"] == ("median 0.100 ms, p90 0.200 ms over 300 runs in Node (V8); "
+                                               "wasm 20,480 B (5,120 B brotli)")
     assert rows["throughput (1 thread)"] == "12,346 images/s at batch 256"
     assert rows["input"] == "input NCHW batch=dynamic float32"
     assert rows["preprocessing"] == "mnist (metadata)" and rows["output"] == "#0 logits (logits)"
@@ -49,10 +49,10 @@ def test_evaluation_table_without_measurements():
     bare = ev(ms=None, edge=False)
     rows = dict(evaluation_table(bare).rows)
     assert rows["latency (ORT CPU, 1 thread)"] == "-" and rows["throughput (1 thread)"] == "-"
-    assert rows["latency (compiled wasm, Node)"] == "-"
+    assert rows["latency (compiled wasm)"] == "-" and rows["accuracy (compiled wasm)"] == "-"
     failed = EdgeLatency(None, None, 0, 0, 0, "Loop is not supported")
     rows = dict(evaluation_table(Evaluation(**{**bare.__dict__, "edge": failed})).rows)
-    assert rows["latency (compiled wasm, Node)"] == "not compiled: Loop is not supported"
+    assert rows["latency (compiled wasm)"] == "not compiled: Loop is not supported"
 
 
 @pytest.mark.parametrize("batch, text", [(None, "dynamic"), (0, "none"), (10, "10")])

@@ -1,4 +1,4 @@
-"""Build one-operator ONNX graphs and compare the compiled runtime (in Node) with onnxruntime on them."""
+"""Build one-operator ONNX graphs and compare the compiled runtime (in wasmtime) with onnxruntime on them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink.runtime.compiler import compile_graph
-from edgeshrink.runtime.node import run_images
+from edgeshrink.runtime.wasm import run_images
 
 NP = {np.float32: TensorProto.FLOAT, np.uint8: TensorProto.UINT8, np.int8: TensorProto.INT8,
       np.int32: TensorProto.INT32, np.int64: TensorProto.INT64, np.float64: TensorProto.DOUBLE}

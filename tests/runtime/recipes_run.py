@@ -9,7 +9,7 @@ from edgeshrink import inference, recipe as recipes
 from edgeshrink.model import with_signature
 from edgeshrink.passes.base import PassContext
 from edgeshrink.runtime import compile_model
-from edgeshrink.runtime.node import feed_images, run_images
+from edgeshrink.runtime.wasm import feed_images, run_images
 from tests.runtime.kernel_check import exact_onnxruntime
 
 

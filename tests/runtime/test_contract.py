@@ -39,9 +39,17 @@ def test_float16_input_is_unsupported():
         compile_model(_mnist_model([helper.make_node("Relu", ["x"], ["h"])]), SIG.__class__(**{**SIG.__dict__, "dtype": "float16"}))
 
 
-def test_missing_toolchain_names_the_fix(monkeypatch):
+def test_the_compiler_needs_nothing_on_path(monkeypatch):
+    """zig's compiler comes with the ziglang wheel: no clang, wasm-ld or wasm-opt on PATH is needed."""
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(UnsupportedModel, match=r"the toolchain \(clang, wasm-ld\) is missing: run scripts/setup.sh"):
+    compiled = compile_model(_mnist_model([helper.make_node("Relu", ["x"], ["h"])]), SIG)
+    assert compiled.files["model.wasm"][:4] == b"\0asm"
+
+
+def test_system_clang_when_missing_names_the_fix(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("EDGESHRINK_CC", "clang")
+    with pytest.raises(UnsupportedModel, match=r"EDGESHRINK_CC=clang but clang, wasm-ld is not on PATH: install"):
         compile_model(_mnist_model([helper.make_node("Relu", ["x"], ["h"])]), SIG)
 
 
