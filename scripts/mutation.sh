@@ -28,7 +28,7 @@ MODULES=(
   "evaluate|edgeshrink/evaluate.py|tests/test_evaluate.py"
   # the compiled runtime's kernels: qlinear.py, where requantization decides every int8 number (per-channel
   # scales in onnxruntime's float order, zero points, clamping, round half to even) and where the int8 kernels
-  # refuse what they cannot compute. Every test compiles a small graph with clang and runs it in Node, bit for
+  # refuse what they cannot compute. Every test compiles a small graph with zig and runs it in wasmtime, bit for
   # bit against onnxruntime (1-4 s each); the other kernel files are not in the run (see docs/mutation.md)
   "kernels|edgeshrink/runtime/kernels/qlinear.py|tests/runtime/test_qlinear.py tests/runtime/test_qlinear_forms.py tests/runtime/test_dynamic.py tests/runtime/test_kernel_refusals.py"
 )
