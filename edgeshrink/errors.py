@@ -1,6 +1,7 @@
 """Errors a user can act on. Each message is one line: what is wrong, then how to fix it."""
 
 import errno
+import signal
 
 
 class EdgeshrinkError(Exception):
@@ -48,6 +49,25 @@ class OutputError(EdgeshrinkError):
 class OSFailure(EdgeshrinkError):
     """The operating system refused a file or network operation (its reason and a fix in the message)."""
 
+    def __init__(self, message: str, errno: int | None = None):
+        super().__init__(message)
+        self.errno = errno  # kept so callers can tell a full disk from a bad path
+
+
+class Killed(EdgeshrinkError):
+    """A child process was ended by a signal: the out-of-memory killer's SIGKILL, or someone's kill."""
+
+
+def check_exit(returncode: int, what: str) -> None:
+    """Raise Killed when a child process (`what`) ended by a signal rather than by exiting."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        raise Killed(f"{what} was killed by {name} (the out-of-memory killer, or someone); free some memory "
+                     "and run again")
+
 
 # errno -> (what it means, how to fix it); the classes of failure a user can act on.
 _OS_FIXES = {
@@ -78,7 +98,7 @@ def from_os_error(exc: OSError) -> OSFailure:
     subject = exc.filename if exc.filename is not None else "the operation"
     if exc.filename2 is not None:
         subject = f"{exc.filename} -> {exc.filename2}"
-    return OSFailure(f"{subject} {what}; {fix}")
+    return OSFailure(f"{subject} {what}; {fix}", exc.errno)
 
 
 class SearchError(EdgeshrinkError):

@@ -48,7 +48,7 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
         ctx = PassContext(signature, fit, track, seed, validation=validation, reference=reference,
                           allowed_drop=budget.allowed_drop(baseline.accuracy))
         start = time.perf_counter()
-        candidate, unsafe = _apply_safely(step, current, ctx, name)
+        candidate, unsafe = apply_safely(step, current, ctx, name)
         seconds = time.perf_counter() - start
         if unsafe:
             report.steps.append(StepResult(step.position, step.name, step.params(), previous, seconds, "",
@@ -90,7 +90,7 @@ def _verdict(step, within: bool, previous: Evaluation, result: Evaluation, uncha
     return "worse", [f"{worse}; 'skip_if_worse: true' on the step would skip it"]
 
 
-def _apply_safely(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> tuple[onnx.ModelProto, str]:
+def apply_safely(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> tuple[onnx.ModelProto, str]:
     """The step's model, or the input and a reason when the step is not safe on int8 weights."""
     if step.spec.float_only and not step.spec.tried_on_int8 and models.is_quantized(current):
         return current, f"{step.name} needs float weights and the model is already int8"

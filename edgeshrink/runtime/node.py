@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeshrink.errors import UnsupportedModel
+from edgeshrink.errors import UnsupportedModel, check_exit
 from edgeshrink.runtime.compiler import Compiled
 from edgeshrink.runtime import wasm
 from edgeshrink.runtime.wasm import feed_images
@@ -47,6 +47,7 @@ def _call(compiled: Compiled, inputs: np.ndarray, mode: str, runs: int = 0) -> t
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
+        check_exit(result.returncode, "Node.js running the compiled model")
         lines = result.stderr.strip().splitlines()
         raise UnsupportedModel(f"the compiled model failed in Node: {lines[-1] if lines else result.returncode}")
     return result.stdout, out, tmp

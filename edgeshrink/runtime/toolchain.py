@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from edgeshrink.errors import UnsupportedModel
+from edgeshrink.errors import UnsupportedModel, check_exit
 from edgeshrink.runtime.pack import pack
 
 ENV = "EDGESHRINK_CC"  # "zig" (the default) or "clang" (the system's clang and wasm-ld)
@@ -74,6 +74,7 @@ def linked(source: str, simd: bool = True) -> bytes:
 
 def _run(cmd: list[str], what: str, env: dict[str, str]) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    check_exit(result.returncode, what)
     if result.returncode != 0:
         first = (result.stderr or result.stdout).strip().splitlines()[:1]
         raise UnsupportedModel(f"{what} failed on the generated code: {first[0] if first else result.returncode}")

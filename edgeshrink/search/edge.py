@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from edgeshrink.errors import SearchError
+from edgeshrink.errors import SearchError, check_exit
 from edgeshrink.signature import Signature
 from edgeshrink.size import measure
 
@@ -130,6 +130,7 @@ def _node(args: list[str]) -> dict:
         done = subprocess.run([node, str(HARNESS), *args], capture_output=True, text=True, timeout=NODE_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
         raise SearchError(f"measuring latency in Node took over {NODE_TIMEOUT} s") from exc
+    check_exit(done.returncode, "Node.js measuring latency")
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         reason = next((line for line in lines if "Error" in line), lines[-1] if lines else f"exit {done.returncode}")

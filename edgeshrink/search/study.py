@@ -17,6 +17,7 @@ OBJECTIVES = ("val_accuracy", "transfer_brotli", "latency_ms")
 BINDING = "edgeshrink.binding"  # study user attribute: which model and space the study belongs to
 RUN = "edgeshrink.run"  # trial user attribute: the command invocation that claimed it
 FAILURE = "edgeshrink.failure"  # trial user attribute: why the recipe failed (a recorded, counted failure)
+REQUEUED = "edgeshrink.requeued"  # trial user attribute: why the machine ended it (queued again, not counted)
 MAX_RETRY = 3
 
 
@@ -40,6 +41,26 @@ def file_digest(path: Path) -> str:
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def check_storage(url: str) -> None:
+    """Refuse a URL SQLAlchemy cannot read, or a database only one process can see (SQLite in memory)."""
+    try:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+    except ImportError:  # without the search extra: require() names it
+        return
+
+    try:
+        parsed = make_url(engine_url(url))
+    except ArgumentError:
+        raise SearchError(f"{redact(url)} is not a database URL; pass one such as sqlite:///study.db or "
+                          "postgresql://user:pw@host/db") from None
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and (database in ("", ":memory:") or database.startswith("file::memory:")
+                                                  or parsed.query.get("mode") == "memory"):
+        raise SearchError(f"{redact(url)} keeps the study in one process's memory, where the workers and the "
+                          "report cannot share it; pass a file such as sqlite:///study.db, or a database server")
 
 
 def engine_url(url: str) -> str:
@@ -101,7 +122,7 @@ def open_study(spec: StudySpec, binding: dict, seed: int = 0, worker: int = 0):
     """Create or load the study and check it belongs to this model and space."""
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial is one line of ours, not Optuna's traceback
     sampler = optuna.samplers.TPESampler(seed=seed + worker, n_startup_trials=8, constant_liar=True)
     try:
         study = optuna.create_study(storage=storage(spec), study_name=spec.name, directions=list(DIRECTIONS),
@@ -151,6 +172,18 @@ def counted(trial) -> bool:
     from optuna.trial import TrialState
 
     return trial.state == TrialState.COMPLETE or (trial.state == TrialState.FAIL and FAILURE in trial.user_attrs)
+
+
+def requeue(study, trial) -> None:
+    """Queue a trial the machine ended (a full disk, no memory, Ctrl-C) again with the same recipe, at most
+    MAX_RETRY times, as the heartbeat does for a dead worker's trial."""
+    import copy
+
+    import optuna
+
+    trial = copy.deepcopy(trial)
+    trial.user_attrs = {}  # the retry is a fresh trial: its run and worker are set when it runs
+    optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)(study, trial)
 
 
 def fail_stale(study) -> None:

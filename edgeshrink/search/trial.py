@@ -7,6 +7,8 @@ measured on the training images after them.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from edgeshrink.atomic import write_text
 from edgeshrink.data import Split
 from edgeshrink.model import count_params
 from edgeshrink.passes.base import PassContext
-from edgeshrink.pipeline import apply_step
+from edgeshrink.pipeline import apply_safely
 from edgeshrink.search import space as spaces
 from edgeshrink.search.edge import EdgeMeasurement, measure_edge
 from edgeshrink.signature import Signature
@@ -28,6 +30,8 @@ from edgeshrink.signature import Signature
 MODEL_FILE = "model.onnx"
 RECIPE_FILE = "recipe.yaml"
 RECORD_FILE = "trial.json"
+FAILURE_FILE = "failure.txt"
+PARTIAL = ".partial"  # a trial is written in .NNNN.PID.partial and renamed NNNN once it is complete or failed
 
 
 @dataclass(frozen=True)
@@ -90,33 +94,70 @@ def trial_folder(ws: Workspace, number: int) -> Path:
     return ws.trials_dir / f"{number:04d}"
 
 
+def _partial(ws: Workspace, number: int) -> Path:
+    return ws.trials_dir / f".{number:04d}.{os.getpid()}{PARTIAL}"
+
+
 def run_trial(ws: Workspace, number: int, arch: str, steps: list[dict]) -> TrialRecord:
     """Run and measure one trial; its recipe is written first, so a failed trial keeps what it tried."""
-    folder = trial_folder(ws, number)
-    folder.mkdir(parents=True, exist_ok=True)
+    work = _partial(ws, number)
+    work.mkdir(parents=True, exist_ok=True)
     base = ws.bases[arch]
     name = f"trial-{number:04d}"
-    write_text(folder / RECIPE_FILE, spaces.to_yaml(
-        name, f"edgeshrink search trial {number} on {base.path.name}", steps))
+    write_text(work / RECIPE_FILE, spaces.to_yaml(name, f"edgeshrink search trial {number} on {base.path.name}", steps))
     plan = spaces.build(name, steps)
     start = time.perf_counter()
     ctx = PassContext(base.signature, ws.fit, seed=spaces.SEED)
     current = models.with_signature(base.proto, base.signature)
     for step in plan.steps:
-        current = apply_step(step, current, ctx, base.path.name)
-    models.save(current, folder / MODEL_FILE)
+        current, skipped = apply_safely(step, current, ctx, base.path.name)
+        if skipped:  # as optimize does on an int8 model: the step's input goes on
+            ctx.notes.append(f"step {step.position} ({step.name}) skipped: {skipped}")
+    models.save(current, work / MODEL_FILE)
     session = inference.session(current, threads=1, signature=base.signature)
     accuracy = inference.accuracy(session, base.signature, ws.val.images, ws.val.labels)
     edge = measure_edge(current, base.signature, ws.val.images)
     total, nonzero = count_params(current)
     record = TrialRecord(number, arch, str(base.path), steps, accuracy, len(ws.val), total, nonzero, edge,
-                         round(time.perf_counter() - start, 2), str(folder), list(ctx.notes))
-    write_text(folder / RECORD_FILE, json.dumps(record.to_dict(), indent=1) + "\n")
+                         round(time.perf_counter() - start, 2), str(trial_folder(ws, number)), list(ctx.notes))
+    write_text(work / RECORD_FILE, json.dumps(record.to_dict(), indent=1) + "\n")
+    _publish(ws, number)
     return record
 
 
-def record_failure(ws: Workspace, number: int, reason: str) -> None:
-    """Keep why a trial failed beside what it tried (its recipe.yaml)."""
+def record_failure(ws: Workspace, number: int, reason: str, details: str) -> None:
+    """Keep why a trial failed (the reason, then the traceback) beside what it tried (its recipe.yaml)."""
+    work = _partial(ws, number)
+    work.mkdir(parents=True, exist_ok=True)
+    write_text(work / FAILURE_FILE, f"{reason}\n\n{details}")
+    _publish(ws, number)
+
+
+def discard(ws: Workspace, number: int) -> None:
+    """Remove what an unfinished trial wrote (it was interrupted, or the machine failed it)."""
+    shutil.rmtree(_partial(ws, number), ignore_errors=True)
+
+
+def _publish(ws: Workspace, number: int) -> None:
     folder = trial_folder(ws, number)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_text(folder / "failure.txt", reason + "\n")
+    if folder.exists():  # trial numbers count per study: another --study's trial in this output folder
+        shutil.rmtree(folder)
+    os.replace(_partial(ws, number), folder)
+
+
+def sweep(trials_dir: Path) -> None:
+    """Remove unfinished trials whose worker process is gone (killed with SIGKILL, or the machine stopped)."""
+    for work in Path(trials_dir).glob(f".*{PARTIAL}"):
+        pid = work.name.split(".")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -4,12 +4,12 @@ Finished means complete, or failed with a recorded reason, by any command on any
 machine count and claim under one lock, so their count is exact (commands on other machines may each start
 one trial past the target at the same moment). A worker that dies mid-trial leaves a RUNNING trial that the
 heartbeat fails, the retry callback re-queues, and a surviving worker runs again (the dead trial does not
-count, its retry does).
+count, its retry does). A trial the machine ends (a full disk, no memory, a killed child process) or Ctrl-C
+interrupts is queued again the same way, at once, and its worker stops: the next run finishes it.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import socket
 import time
@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from edgeshrink.errors import EdgeshrinkError, SearchError
+from edgeshrink.search import failures
 from edgeshrink.search import study as studies
+from edgeshrink.search.failures import MachineFailure
 from edgeshrink.search.space import Space, suggest
-from edgeshrink.search.trial import Base, record_failure, run_trial, workspace
+from edgeshrink.search.trial import Base, discard, record_failure, run_trial, workspace
 from edgeshrink.signature import Signature
 
 POLL_S = 1.0
@@ -48,42 +49,12 @@ class TrialFailed(Exception):
     """A trial's recipe failed; the reason is recorded on the trial and the study goes on."""
 
 
-def run_workers(job: Job, workers: int, on_poll: Callable[[], None] = lambda: None) -> list[str]:
-    """Run `workers` processes (in this process when 1) until the job's trials are done; notes on deaths."""
-    ctx = multiprocessing.get_context("spawn")  # no forked torch/onnxruntime thread state
-    lock = ctx.Lock()
-    if workers == 1:
-        work(job, 0, lock)
-        return []
-    procs = [ctx.Process(target=_entry, args=(job, i, lock), name=f"edgeshrink-worker-{i}") for i in range(workers)]
-    for proc in procs:
-        proc.start()
-    notes: list[str] = []
-    while any(p.is_alive() for p in procs):
-        on_poll()
-        time.sleep(POLL_S)
-    for i, proc in enumerate(procs):
-        proc.join()
-        if proc.exitcode:
-            notes.append(f"worker {i} (pid {proc.pid}) ended with exit code {proc.exitcode}; "
-                         "a trial it left running is failed by heartbeat and retried")
-    if all(p.exitcode for p in procs):
-        raise SearchError(f"every worker died ({'; '.join(notes)}); run the same command again to continue")
-    return notes
+class Requeued(Exception):
+    """The machine or Ctrl-C ended a trial; it is queued again and its worker stops."""
 
 
-def _entry(job: Job, index: int, lock) -> None:
-    try:
-        work(job, index, lock)
-    except SearchError as exc:
-        raise SystemExit(f"worker {index}: {exc}") from None
-    except Exception:
-        traceback.print_exc()
-        raise SystemExit(3) from None
-
-
-def work(job: Job, index: int, lock) -> None:
-    """One worker: claim a trial under the lock, run it, until the run's trials are finished."""
+def work(job: Job, index: int, lock, stopping: Callable[[], bool] = lambda: False) -> None:
+    """One worker: claim a trial under the lock, run it, until the run's trials are finished (or `stopping()`)."""
     from edgeshrink import model as models
 
     study = studies.open_study(job.spec, job.binding, job.seed, worker=index)
@@ -91,6 +62,8 @@ def work(job: Job, index: int, lock) -> None:
     ws = workspace(bases, job.space.train_images, Path(job.trials_dir), job.data_dir, job.val_images)
     started = time.time()  # --timeout counts from a worker ready to run trials (its models and data loaded)
     while not _out_of_time(job, started):
+        if stopping():
+            raise KeyboardInterrupt
         lock.acquire()
         claim = _Claim(lock)
         try:
@@ -101,10 +74,23 @@ def work(job: Job, index: int, lock) -> None:
                 claim.release()
                 time.sleep(max(POLL_S, job.spec.heartbeat_s / 2))
                 continue
-            study.optimize(lambda trial: _objective(trial, job, ws, claim), n_trials=1, catch=(TrialFailed,),
-                           gc_after_trial=True)
+            _run_one(study, job, ws, claim)
         finally:
             claim.release()
+
+
+def _run_one(study, job: Job, ws, claim) -> None:
+    stops: list[BaseException] = []
+    try:
+        study.optimize(lambda trial: _objective(trial, job, ws, claim, stops), n_trials=1, gc_after_trial=True,
+                       catch=(TrialFailed, Requeued), callbacks=[_requeue])
+    except Exception as exc:  # the study's own database on a full disk, say
+        why = failures.machine(exc)
+        if not why:
+            raise
+        raise MachineFailure(f"the study could not be updated: {why}; then run the same command again") from exc
+    if stops:
+        raise stops[0]
 
 
 class _Claim:
@@ -141,22 +127,42 @@ def _out_of_time(job: Job, started: float) -> bool:
     return job.timeout_s is not None and time.time() - started > job.timeout_s
 
 
-def _objective(trial, job: Job, ws, claim: _Claim):
+def _objective(trial, job: Job, ws, claim: _Claim, stops: list):
     trial.set_user_attr(studies.RUN, job.run_id)
     trial.set_user_attr("edgeshrink.worker", f"{socket.gethostname()}:{os.getpid()}")
     claim.release()
     try:
         arch, steps = suggest(trial, job.space)
         record = run_trial(ws, trial.number, arch, steps)
-    except Exception as exc:  # any failure of one recipe is recorded; the study goes on
-        reason = _reason(exc)
-        trial.set_user_attr(studies.FAILURE, reason)
-        record_failure(ws, trial.number, reason)
-        raise TrialFailed(reason) from exc
+    except (Exception, KeyboardInterrupt) as exc:
+        _settle(trial, ws, exc, stops)
     trial.set_user_attr("edgeshrink.record", record.to_dict())
     return record.objectives()
 
 
-def _reason(exc: Exception) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if isinstance(exc, EdgeshrinkError) else f"{type(exc).__name__}: {text}"
+def _settle(trial, ws, exc: BaseException, stops: list) -> None:
+    """Record the recipe's failure (it counts towards --trials), or queue the trial again when the machine or
+    Ctrl-C ended it and stop this worker. Always raises, for Optuna to mark the trial failed."""
+    why = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else failures.machine(exc)
+    if not why:
+        reason = failures.reason(exc)
+        try:
+            record_failure(ws, trial.number, reason, traceback.format_exc())
+        except Exception as again:  # the disk filled up while keeping the reason
+            why = failures.machine(again)
+            if not why:
+                raise
+        else:
+            trial.set_user_attr(studies.FAILURE, reason)
+            raise TrialFailed(reason) from None
+    discard(ws, trial.number)
+    trial.set_user_attr(studies.REQUEUED, why)
+    stops.append(exc if isinstance(exc, KeyboardInterrupt) else MachineFailure(
+        f"trial {trial.number} stopped: {why}; it is queued again and does not count towards --trials, so the "
+        "same command runs it then"))
+    raise Requeued(why) from None
+
+
+def _requeue(study, trial) -> None:
+    if studies.REQUEUED in trial.user_attrs:
+        studies.requeue(study, trial)

@@ -29,5 +29,6 @@ def test_failed_trials_are_recorded_and_the_study_goes_on(small_cnn, tmp_path):
         reason = t.user_attrs[studies.FAILURE]
         assert "no_such_input" in reason
         folder = tmp_path / "trials" / f"{t.number:04d}"
-        assert (folder / "failure.txt").read_text().strip() == reason
+        said = (folder / "failure.txt").read_text()
+        assert said.splitlines()[0] == reason and "Traceback (most recent call last)" in said
         assert (folder / "recipe.yaml").is_file()  # what it tried is kept
