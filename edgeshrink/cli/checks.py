@@ -63,6 +63,15 @@ def dimensions(value: str) -> str:
     return value
 
 
+def storage(value: str | None) -> str | None:
+    """A database URL more than one process can share (reaching it is checked later, as exit code 1)."""
+    from edgeshrink.search.study import check_storage
+
+    if value is not None:
+        _library(check_storage, value)
+    return value
+
+
 def arch(value: str) -> str:
     """One architecture, NAME or NAME@W, in its canonical spelling."""
     from edgeshrink import zoo

@@ -25,6 +25,7 @@ def search(
                     "raise N for more.")] = 12,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes on this machine, sharing the study.")] = 1,
     storage: Annotated[Optional[str], typer.Option(
+        callback=checks.storage,
         help="An Optuna database URL, e.g. postgresql://user:pw@host/db (default: SQLite in the output folder).")] = None,
     study: Annotated[Optional[str], typer.Option(help="Study name (default: the model file's stem).")] = None,
     space: Annotated[str, typer.Option(
@@ -83,10 +84,11 @@ def search(
         result = run_search(model, output, opts, data_dir=data_dir, track=track)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
-    for number, reason in result.failed:
+    for number, reason in result.failed:  # its traceback is in trials/NNNN/failure.txt
         err_console.print(f"trial {number} failed: {reason}", highlight=False, soft_wrap=True)
+    retried = f", {len(result.requeued)} run again after Ctrl-C or a machine failure" if result.requeued else ""
     console.print(f"study {result.study!r} in {result.storage}: {result.complete} complete, "
-                  f"{len(result.failed)} failed, {result.dead} retried after a worker died", highlight=False)
+                  f"{len(result.failed)} failed, {result.dead} retried after a worker died{retried}", highlight=False)
     if result.frontier is None:
         return
     from edgeshrink.search.render import frontier_table

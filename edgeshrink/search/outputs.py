@@ -9,7 +9,6 @@ from pathlib import Path
 
 from edgeshrink import model as models
 from edgeshrink.errors import SearchError
-from edgeshrink.search import study as studies
 from edgeshrink.search.frontier import Candidate, Point, answer, edges, measure_points, test_evaluations
 from edgeshrink.search.space import INPUT_ARCH, Space
 from edgeshrink.search.trial import MODEL_FILE, RECIPE_FILE
@@ -27,23 +26,21 @@ class Frontier:
     notes: list[str] = field(default_factory=list)
 
 
-def prepare_bases(model, space: Space, output: Path, opts, data_dir, track):
-    """arch -> (model path, signature) for every starting model; the study's model digest and name."""
-    from edgeshrink import api
-
+def prepare_bases(opened, space: Space, output: Path, opts, data_dir, track) -> dict:
+    """arch -> (model path, signature) for every starting model: the input model as `api.open_model` opened it
+    (None without one), and each architecture trained once."""
     bases = {}
     folder = output / BASES
-    digest, name = "archs:" + ",".join(space.archs), "edgeshrink architectures"
-    if model:
-        opened = api.open_model(model, opts.preprocess, data_dir)
+    if opened:
         signature = opened.detection.signature
-        path = models.save(models.with_signature(opened.model, signature), folder / "input.onnx")
+        proto, path = models.with_signature(opened.model, signature), folder / "input.onnx"
+        if not path.is_file() or path.read_bytes() != proto.SerializeToString():  # kept when it is the same
+            models.save(proto, path)
         bases[INPUT_ARCH] = (str(path), signature)
-        digest, name = studies.file_digest(Path(model)), Path(model).name
     for arch in space.archs:
         if arch != INPUT_ARCH:
             bases[arch] = _trained(arch, folder, space.train_images, opts.arch_epochs, data_dir, track)
-    return bases, digest, name
+    return bases
 
 
 def _trained(arch: str, folder: Path, train_images: int, epochs: int | None, data_dir, track):

@@ -3,20 +3,21 @@ and render the frontier (outputs.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edgeshrink.atomic import write_text
+from edgeshrink import api
+from edgeshrink import model as models
 from edgeshrink.errors import EdgeshrinkError, SearchError
 from edgeshrink.progress import Track, no_progress
+from edgeshrink.search import folder
 from edgeshrink.search import space as spaces
 from edgeshrink.search import study as studies
-from edgeshrink.search.workers import Job, run_workers
-
-MARKER = "search.json"  # marks an output folder as edgeshrink search's own
+from edgeshrink.search.outputs import prepare_bases
+from edgeshrink.search.pool import run_workers
+from edgeshrink.search.workers import Job
 
 
 @dataclass(frozen=True)
@@ -52,30 +53,35 @@ class SearchResult:
     complete: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)  # (trial number, reason)
     dead: int = 0  # trials failed by heartbeat (their retries count instead)
+    requeued: list[tuple[int, str]] = field(default_factory=list)  # (trial number, what the machine ran out of)
     notes: list[str] = field(default_factory=list)
     frontier: object = None  # outputs.Frontier once re-measured
 
 
 def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Options = Options(), *,
            data_dir=None, track: Track = no_progress, on_poll=lambda: None) -> SearchResult:
-    """Run (or continue) the study, then re-measure and write the frontier into `output`."""
+    """Run (or continue) the study, then re-measure and write the frontier into `output`.
+
+    Everything that can be refused is checked before the output folder is touched; a refused or interrupted
+    setup leaves it as it was (folder.py)."""
     _check_options(opts, model)
     studies.require()
     output = Path(output)
-    _check_output(output)
-    archs = ([spaces.INPUT_ARCH] if model else []) + _canonical(opts.archs)
-    train_images = 60000 - opts.val_images
-    space, notes = spaces.make_space(list(opts.space), archs, train_images=train_images,
-                                     max_finetune_epochs=opts.max_finetune_epochs)
-    from edgeshrink.search.outputs import prepare_bases
-
-    bases, digest, model_name = prepare_bases(model, space, output, opts, data_dir, track)
+    folder.check(output)
+    opened = api.open_model(model, opts.preprocess, data_dir) if model else None
+    int8 = (spaces.INPUT_ARCH,) if opened and models.is_quantized(opened.model) else ()
+    space, notes = spaces.make_space(list(opts.space), ([spaces.INPUT_ARCH] if model else []) + _canonical(opts.archs),
+                                     train_images=60000 - opts.val_images,
+                                     max_finetune_epochs=opts.max_finetune_epochs, int8_archs=int8)
     spec = studies.StudySpec(opts.storage or studies.default_storage(output),
                              opts.study or (Path(model).stem if model else "archs"), opts.heartbeat_s)
-    binding = {"model": model_name, "model_sha256": digest, "space": space.describe()}
-    study = studies.open_study(spec, binding, opts.seed)  # every error surfaces before workers start
-    write_text(output / MARKER, json.dumps({"study": spec.name, "storage": studies.redact(spec.storage),
-                                            "binding": binding}, indent=1) + "\n")
+    binding = {"model": Path(model).name if model else "edgeshrink architectures",
+               "model_sha256": studies.file_digest(Path(model)) if model else "archs:" + ",".join(space.archs),
+               "space": space.describe()}
+    with folder.setting_up(output):
+        study = studies.open_study(spec, binding, opts.seed)  # every error surfaces before workers start
+        bases = prepare_bases(opened, space, output, opts, data_dir, track)
+        folder.record(output, spec.name, studies.redact(spec.storage), binding)
     job = Job(spec, binding, space, bases, str(output / "trials"), uuid.uuid4().hex, opts.trials, opts.seed,
               opts.val_images, str(data_dir) if data_dir else None, opts.timeout_s)
     notes += run_workers(job, opts.workers, on_poll)
@@ -96,6 +102,8 @@ def _tally(study, result: SearchResult) -> None:
             result.complete += 1
         elif studies.counted(t):
             result.failed.append((t.number, t.user_attrs[studies.FAILURE]))
+        elif t.state == TrialState.FAIL and studies.REQUEUED in t.user_attrs:
+            result.requeued.append((t.number, t.user_attrs[studies.REQUEUED]))
         elif t.state == TrialState.FAIL and "failed_trial" not in t.system_attrs and _retried(study, t.number):
             result.dead += 1
 
@@ -105,28 +113,42 @@ def _retried(study, number: int) -> bool:
 
 
 def _check_options(opts: Options, model) -> None:
-    if opts.trials < 1:
-        raise SearchError(f"--trials must be at least 1, not {opts.trials}")
-    if opts.workers < 1:
-        raise SearchError(f"--workers must be at least 1, not {opts.workers}")
+    """Every option, before any work: what the CLI's callbacks check, for callers of the library too."""
+    from edgeshrink import recipe as recipes
+    from edgeshrink import zoo
+    from edgeshrink.web import timing
+
+    for name, value, low in (("--trials", opts.trials, 1), ("--workers", opts.workers, 1),
+                             ("--heartbeat", opts.heartbeat_s, 1), ("--contexts", opts.contexts, 1),
+                             ("--arch-epochs", opts.arch_epochs, 1)):
+        if value is not None and value < low:
+            raise SearchError(f"{name} must be at least {low}, not {value}")
+    for name, value in (("--timeout", opts.timeout_s), ("--budget-ms", opts.budget_ms),
+                        ("--max-finetune-epochs", opts.max_finetune_epochs)):
+        if value is not None and not value > 0:  # NaN too
+            raise SearchError(f"{name} must be greater than 0, not {value}")
     if not 100 <= opts.val_images <= 20000:
         raise SearchError(f"--val-images must be between 100 and 20000 training images, not {opts.val_images}")
     if not model and not opts.archs:
         raise SearchError("nothing to search from: pass a model file, or --arch with edgeshrink's architectures")
-    from edgeshrink import zoo
-    from edgeshrink.web import timing
-
     for arch in opts.archs:
         try:
             zoo.parse(arch)
         except EdgeshrinkError as exc:
             raise SearchError(f"--arch: {exc}") from None
-
     unknown = [n for n in (*opts.networks, opts.network) if n not in timing.PROFILES]
     if unknown:
         raise SearchError(f"unknown network {unknown[0]!r}; choose from {', '.join(timing.PROFILES)}")
     if opts.budget_ms is not None and opts.network not in opts.networks:
         raise SearchError(f"--network {opts.network} is not among the measured --networks {','.join(opts.networks)}")
+    if opts.storage:
+        studies.check_storage(opts.storage)
+    for name in opts.references if model and opts.remeasure else ():
+        recipes.load(name)  # a missing or malformed recipe file, before the trials rather than after
+    if opts.remeasure:
+        from edgeshrink.web import browser
+
+        browser.locate()  # the frontier is timed in Chromium
 
 
 def _canonical(archs: tuple[str, ...]) -> list[str]:
@@ -134,14 +156,3 @@ def _canonical(archs: tuple[str, ...]) -> list[str]:
     from edgeshrink import zoo
 
     return list(dict.fromkeys(zoo.canonical(a) for a in archs))
-
-
-def _check_output(output: Path) -> None:
-    """Only a new or empty folder, or an earlier search's, may be written to: never someone's other files."""
-    if output.exists() and not output.is_dir():
-        raise SearchError(f"{output} is a file; choose a folder for the search's outputs")
-    if output.is_dir() and any(output.iterdir()) and not (output / MARKER).is_file():
-        raise SearchError(f"{output} holds files that are not an edgeshrink search; choose an empty or new folder")
-    output.mkdir(parents=True, exist_ok=True)
-    if not (output / MARKER).is_file():  # claimed at once, so an interrupted first run can be continued
-        write_text(output / MARKER, "{}\n")

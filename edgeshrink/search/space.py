@@ -28,10 +28,12 @@ class Space:
     archs: tuple[str, ...] = (INPUT_ARCH,)
     train_images: int = 55000  # fine-tuning and calibration use the first N; the rest validate
     max_finetune_epochs: float = 2.0
+    int8_archs: tuple[str, ...] = ()  # starting models already quantized: their trials skip int8_reason groups
 
     def describe(self) -> dict[str, Any]:
-        return {"groups": list(self.groups), "archs": list(self.archs), "train_images": self.train_images,
-                "max_finetune_epochs": self.max_finetune_epochs}
+        out = {"groups": list(self.groups), "archs": list(self.archs), "train_images": self.train_images,
+               "max_finetune_epochs": self.max_finetune_epochs}
+        return {**out, "int8_archs": list(self.int8_archs)} if self.int8_archs else out
 
 
 def _structured(trial, space: Space) -> list[dict]:
@@ -107,15 +109,37 @@ def available() -> dict[str, str]:
             for g in GROUPS if g.name != "fixed"}
 
 
-def make_space(groups: list[str], archs: list[str], *, train_images: int = 55000,
-               max_finetune_epochs: float = 2.0) -> tuple[Space, list[str]]:
-    """A checked Space and notes on groups left out; an empty space or unknown name is a SearchError."""
+def int8_reason(name: str) -> str:
+    """Why a group cannot change an already-int8 model ('' when it can), from its pass's registration: the
+    steps `optimize` skips on such a model."""
+    spec = REGISTRY.get(next(g.needs for g in GROUPS if g.name == name))
+    if spec.quantizes:
+        return f"{spec.name} has nothing left to do"
+    return f"{spec.name} needs float weights" if spec.float_only and not spec.tried_on_int8 else ""
+
+
+def make_space(groups: list[str], archs: list[str], *, train_images: int = 55000, max_finetune_epochs: float = 2.0,
+               int8_archs: tuple[str, ...] = ()) -> tuple[Space, list[str]]:
+    """A checked Space and notes on groups left out; an empty space or unknown name is a SearchError.
+
+    `int8_archs` are starting models already quantized: groups that cannot change them are left out of the
+    space when every starting model is one, else out of those models' trials only."""
     unknown = [g for g in groups if g not in SEARCHABLE]
     if unknown:
         raise SearchError(f"unknown search dimension(s) {', '.join(unknown)}; choose from {', '.join(SEARCHABLE)}")
     reasons = available()
     notes = [f"dimension {g} left out: {reasons[g]}" for g in groups if reasons[g]]
     usable = tuple(g for g in SEARCHABLE if g in groups and not reasons[g])
+    blocked = ", ".join(f"{g} ({int8_reason(g)})" for g in usable if int8_reason(g)) if int8_archs else ""
+    if blocked and set(archs) <= set(int8_archs):
+        usable = tuple(g for g in usable if not int8_reason(g))
+        if not usable and len(archs) < 2:
+            raise SearchError(f"the input model is already int8, so there is nothing to search: {blocked}; pass "
+                              "the float model it was made from, or --arch to search edgeshrink's architectures")
+        notes.append(f"the input model is already int8: the search leaves out {blocked}, as optimize skips them")
+    elif blocked:
+        notes.append(f"the input model is already int8: its trials leave out {blocked}; the other models' "
+                     "trials search them")
     if not usable and len(archs) < 2:
         given = ",".join(groups) or "(none)"
         raise SearchError(f"the search space is empty: no dimension to vary (--space {given}) and at most "
@@ -123,7 +147,7 @@ def make_space(groups: list[str], archs: list[str], *, train_images: int = 55000
                           f"pass --space with some of {', '.join(SEARCHABLE)} or several --arch")
     if max_finetune_epochs <= 0:
         raise SearchError(f"--max-finetune-epochs must be greater than 0, not {max_finetune_epochs}")
-    return Space(usable, tuple(archs), train_images, max_finetune_epochs), notes
+    return Space(usable, tuple(archs), train_images, max_finetune_epochs, tuple(int8_archs)), notes
 
 
 def suggest(trial, space: Space) -> tuple[str, list[dict]]:
@@ -131,9 +155,15 @@ def suggest(trial, space: Space) -> tuple[str, list[dict]]:
     arch = trial.suggest_categorical("arch", list(space.archs)) if len(space.archs) > 1 else space.archs[0]
     steps = []
     for group in GROUPS:
-        if group.name == "fixed" or group.name in space.groups:
+        if _searched(group.name, arch, space):
             steps.extend(group.suggest(trial, space))
     return arch, steps
+
+
+def _searched(group: str, arch: str, space: Space) -> bool:
+    if group == "fixed":
+        return True
+    return group in space.groups and not (arch in space.int8_archs and int8_reason(group))
 
 
 def build(name: str, steps: list[dict]) -> Recipe:
