@@ -399,3 +399,155 @@ def test_bundle_verify_without_a_chromium_names_both_ways_before_bundling(made):
     assert_one_line(proc, codes.FAILURE, "no Chromium found", "python -m playwright install chromium",
                     "apt-get install -y chromium", "EDGESHRINK_CHROMIUM")
     assert not (made / "nobrowser").exists()
+
+
+# `edgeshrink search` survives: Ctrl-C, failed trials, a full disk and refused runs each get one line; what the
+# machine ends is queued again rather than counted; a refused run leaves the output folder as it was.
+
+SEARCH_CHEAP = ["--val-images", "200", "--references", "", "--no-remeasure", "--heartbeat", "2"]
+
+
+@pytest.fixture(scope="module")
+def searchable(tmp_path_factory) -> Path:
+    """A hand-built float model, its int8 copy made by onnxruntime's quantizer, and a file that is no model."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = tmp_path_factory.mktemp("searchable")
+    onnx.save(linear_classifier(), str(root / "linear.onnx"))
+    quantize_dynamic(str(root / "linear.onnx"), str(root / "int8.onnx"), weight_type=QuantType.QInt8)
+    (root / "garbage.onnx").write_bytes(b"\x00\xffnot a protobuf" * 20)
+    return root
+
+
+def _study(storage: str, name: str):
+    import optuna
+
+    from edgeshrink.search import study as studies
+
+    return optuna.load_study(study_name=name, storage=studies.engine_url(storage))
+
+
+SEARCH_REFUSALS = [  # (id, arguments with {d} for `searchable`, what stderr must say)
+    ("unreachable database", ["{d}/linear.onnx", "--storage", "postgresql://u:pw@127.0.0.1:1/db"],
+     "cannot open the study database"),
+    ("an int8 model", ["{d}/int8.onnx"], "already int8, so there is nothing to search"),
+    ("an int8 model, quantize only", ["{d}/int8.onnx", "--space", "quantize"], "quantize has nothing left to do"),
+    ("not a model", ["{d}/garbage.onnx"], "is not an ONNX model"),
+    ("a missing reference recipe", ["{d}/linear.onnx", "--references", "{d}/nosuch.yaml", "--remeasure"],
+     "nosuch.yaml does not exist"),
+]
+
+
+@pytest.mark.parametrize("args,said", [c[1:] for c in SEARCH_REFUSALS], ids=[c[0] for c in SEARCH_REFUSALS])
+def test_a_refused_search_leaves_nothing(searchable, tmp_path, args, said):
+    out = tmp_path / "new" / "search"
+    argv = ["search", "-o", str(out), "-p", "unit", *SEARCH_CHEAP, *[a.format(d=searchable) for a in args]]
+    assert_one_line(edgeshrink(*argv, timeout=120), codes.FAILURE, said)
+    assert not (tmp_path / "new").exists()  # not even the parent it would have made
+
+
+def test_a_refused_search_adds_nothing_to_an_earlier_one(searchable, tmp_path):
+    out = tmp_path / "search"
+    common = ["-o", str(out), "-p", "unit", "--space", "quantize", "--trials", "1", *SEARCH_CHEAP]
+    assert edgeshrink("search", str(searchable / "linear.onnx"), *common).returncode == 0
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    other = tmp_path / "other.onnx"
+    onnx.save(linear_classifier(seed=1), str(other))
+    assert_one_line(edgeshrink("search", str(other), "--study", "linear", *common), codes.FAILURE,
+                    "belongs to another model")
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
+SEARCH_USAGE = [  # (id, arguments, the option typer names, what the reason must say)
+    ("in-memory SQLite", ["--storage", "sqlite:///:memory:"], "'--storage'", "one process's memory"),
+    ("in-memory SQLite, short", ["--storage", "sqlite://"], "'--storage'", "one process's memory"),
+    ("shared-cache memory", ["--storage", "sqlite:///file::memory:?cache=shared"], "'--storage'", "memory"),
+    ("not a URL", ["--storage", "study.db"], "'--storage'", "is not a database URL"),
+    ("--budget-ms nan", ["--budget-ms", "nan"], "'--budget-ms'", "greater than 0"),
+    ("--timeout nan", ["--timeout", "nan"], "'--timeout'", "greater than 0"),
+    ("--max-finetune-epochs -inf", ["--max-finetune-epochs", "-inf"], "'--max-finetune-epochs'", "greater than 0"),
+]
+
+
+@pytest.mark.parametrize("args,option,said", [c[1:] for c in SEARCH_USAGE], ids=[c[0] for c in SEARCH_USAGE])
+def test_a_search_option_no_process_can_use_is_a_usage_error(searchable, tmp_path, args, option, said):
+    out = tmp_path / "search"
+    assert_usage_error(edgeshrink("search", str(searchable / "linear.onnx"), "-o", str(out), *args, timeout=60),
+                       option, said)
+    assert not out.exists()
+
+
+def test_a_failed_trial_is_one_line_and_its_traceback_is_kept(searchable, tmp_path):
+    out = tmp_path / "search"  # a lone output layer cannot be pruned: every trial fails, each one line
+    proc = edgeshrink("search", str(searchable / "linear.onnx"), "-o", str(out), "-p", "unit", "--space",
+                      "unstructured", "--max-finetune-epochs", "0.25", "--trials", "2", *SEARCH_CHEAP)
+    assert proc.returncode == 0 and "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    failed = [re.fullmatch(r"trial (\d+) failed: (.+)", line) for line in proc.stderr.splitlines() if line.strip()]
+    assert failed and all(failed), proc.stderr  # trials that pruned nothing complete; the others fail
+    assert f"{2 - len(failed)} complete, {len(failed)} failed" in proc.stdout
+    for match in failed:
+        kept = (out / "trials" / f"{int(match[1]):04d}" / "failure.txt").read_text()
+        assert kept.splitlines()[0] == match[2] and "cannot prune" in match[2]
+        assert "Traceback (most recent call last)" in kept
+
+
+def test_search_ctrl_c_ends_every_worker_with_one_line(small_cnn, tmp_path):
+    out = tmp_path / "search"
+    argv = ["search", str(small_cnn), "-o", str(out), "--space", "unstructured", "--max-finetune-epochs", "0.25",
+            "--trials", "2", "--workers", "2", *SEARCH_CHEAP]
+    proc = subprocess.Popen([sys.executable, "-m", "edgeshrink", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 240
+    while not list(out.glob("trials/.*.partial")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert proc.poll() is None, "the search ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: to the command and its workers
+    stdout, stderr = proc.communicate(timeout=120)
+    assert "Traceback" not in stdout + stderr and proc.returncode == codes.INTERRUPTED, stderr
+    assert [line for line in stderr.splitlines() if line.strip()] == [
+        "interrupted (Ctrl-C); unfinished outputs were removed, so the same command starts clean"]
+    assert not list(out.glob("trials/.*")), "an unfinished trial was left"
+    for folder in out.glob("trials/*"):
+        assert {p.name for p in folder.iterdir()} & {"trial.json", "failure.txt"}, folder
+
+    from optuna.trial import TrialState
+
+    from edgeshrink.search import study as studies
+
+    trials = _study(studies.default_storage(out), small_cnn.stem).trials
+    interrupted = [t for t in trials if t.state == TrialState.FAIL]
+    assert interrupted and all(t.user_attrs[studies.REQUEUED] == "interrupted (Ctrl-C)" for t in interrupted)
+    queued = {t.system_attrs["failed_trial"]: t.params for t in trials if t.state == TrialState.WAITING}
+    assert queued == {t.number: t.params for t in interrupted}  # each queued again with its recipe
+
+    again = edgeshrink(*argv)  # the same command finishes them: none is counted twice or lost
+    assert again.returncode == 0, again.stderr
+    trials = _study(studies.default_storage(out), small_cnn.stem).trials
+    assert sum(studies.counted(t) for t in trials) == 2
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+
+
+def test_search_on_a_full_disk_queues_the_trial_again(searchable, small_disk, tmp_path):
+    from edgeshrink.search import study as studies
+
+    storage = f"sqlite:///{tmp_path / 'study.db'}"  # the study on a disk with room, the trials on a full one
+    argv = ["search", str(searchable / "linear.onnx"), "-o", str(small_disk / "search"), "-p", "unit", "--storage",
+            storage, "--space", "quantize", *SEARCH_CHEAP]
+    assert edgeshrink(*argv, "--trials", "1").returncode == 0
+    filler = small_disk / "filler"
+    with pytest.raises(OSError), filler.open("wb") as fill:
+        while True:
+            fill.write(b"\0" * 4096)
+            fill.flush()
+    said = assert_one_line(edgeshrink(*argv, "--trials", "2"), codes.FAILURE, "trial 1 stopped",
+                           "no space left on the device", "free some disk space", "queued again")
+    assert "--trials" in said
+    assert sorted(p.name for p in (small_disk / "search" / "trials").iterdir()) == ["0000"]
+    trials = _study(storage, "linear").trials
+    assert [studies.counted(t) for t in trials] == [True, False, False]  # the failed one waits, uncounted
+    assert trials[2].system_attrs["failed_trial"] == 1 and trials[2].params == trials[1].params
+
+    filler.unlink()
+    assert edgeshrink(*argv, "--trials", "2").returncode == 0  # room again: the same command runs it
+    trials = _study(storage, "linear").trials
+    assert len(trials) == 3 and studies.counted(trials[2]) and trials[2].params == trials[1].params

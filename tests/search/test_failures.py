@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
+import subprocess
 from dataclasses import replace
 
 import optuna
 
 from edgeshrink import model as models
+from edgeshrink.atomic import atomic_path
+from edgeshrink.errors import EdgeshrinkError, Killed, check_exit
+from edgeshrink.search import failures
 from edgeshrink.search import space as spaces
 from edgeshrink.search import study as studies
 from edgeshrink.search.workers import Job, work
@@ -32,3 +37,40 @@ def test_failed_trials_are_recorded_and_the_study_goes_on(small_cnn, tmp_path):
         said = (folder / "failure.txt").read_text()
         assert said.splitlines()[0] == reason and "Traceback (most recent call last)" in said
         assert (folder / "recipe.yaml").is_file()  # what it tried is kept
+
+
+
+def _raised(action) -> BaseException:
+    try:
+        action()
+    except BaseException as exc:
+        return exc
+    raise AssertionError("nothing was raised")
+
+
+def test_a_full_disk_is_the_machine_even_inside_an_edgeshrink_error(tmp_path):
+    def write_through_atomic():
+        with atomic_path(tmp_path / "model.onnx"), open("/dev/full", "w") as full:  # ENOSPC, as on a full disk
+            full.write("x")
+
+    wrapped = _raised(write_through_atomic)
+    assert isinstance(wrapped, EdgeshrinkError) and not isinstance(wrapped, OSError)
+    assert failures.machine(wrapped) == "no space left on the device; free some disk space"
+
+
+def test_running_out_of_memory_is_the_machine():
+    exc = _raised(lambda: bytearray(1 << 62))
+    assert isinstance(exc, MemoryError) and failures.machine(exc).startswith("out of memory;")
+
+
+def test_a_child_killed_by_sigkill_is_the_machine():
+    child = subprocess.Popen(["sleep", "30"])
+    child.send_signal(signal.SIGKILL)
+    exc = _raised(lambda: check_exit(child.wait(), "sleep"))
+    assert isinstance(exc, Killed) and failures.machine(exc).startswith("sleep was killed by SIGKILL")
+
+
+def test_a_bad_recipe_is_not_the_machine():
+    exc = _raised(lambda: spaces.build("t", [{"pass": "prune", "sparsity": 2.0}]))
+    assert isinstance(exc, EdgeshrinkError) and failures.machine(exc) == ""
+    assert failures.reason(exc) == " ".join(str(exc).split())

@@ -36,6 +36,10 @@ def test_unreachable_database(capsys, small_cnn, tmp_path):
     assert "secret" not in message
 
 
+def test_a_file_named_memory_is_a_database(tmp_path):
+    studies.check_storage(f"sqlite:///{tmp_path / 'memory.db'}")  # refused only when SQLite keeps it in memory
+
+
 def test_foreign_output_folder_is_left_alone(capsys, small_cnn, tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     assert "not an edgeshrink search" in _error(capsys, ["search", str(small_cnn), "-o", str(tmp_path)])

@@ -52,3 +52,26 @@ def test_none_choices_drop_their_steps():
     space, _ = spaces.make_space(["structured", "quantize"], ["input"])
     _, steps = spaces.suggest(optuna.trial.FixedTrial({"structured_sparsity": 0.0, "quantize": "none"}), space)
     assert [s["pass"] for s in steps] == ["simplify", "fuse"]
+
+
+def test_an_int8_input_alone_leaves_out_what_optimize_skips():
+    with pytest.raises(SearchError, match=r"already int8, so there is nothing to search: structured \(prune needs "
+                                          r"float weights\), quantize \(quantize has nothing left to do\)"):
+        spaces.make_space(["structured", "quantize"], ["input"], int8_archs=("input",))
+
+
+def test_an_int8_input_beside_architectures_skips_those_groups_in_its_own_trials():
+    space, notes = spaces.make_space(list(spaces.SEARCHABLE), ["input", "tiny"], int8_archs=("input",))
+    assert space.groups == spaces.SEARCHABLE and space.describe()["int8_archs"] == ["input"]
+    assert any("input model is already int8: its trials leave out structured" in n for n in notes)
+    choices = {"structured_sparsity": 0.4, "unstructured_sparsity": 0.5, "finetune_epochs": 0.25, "distill": False,
+               "cluster_bits": 4, "quantize": "dynamic", "per_channel": True}
+    _, steps = spaces.suggest(optuna.trial.FixedTrial({"arch": "input", **choices}), space)
+    assert [s["pass"] for s in steps] == ["simplify", "fuse"]
+    _, steps = spaces.suggest(optuna.trial.FixedTrial({"arch": "tiny", **choices}), space)
+    assert [s["pass"] for s in steps] == ["prune", "prune", "simplify", "fuse", "cluster", "quantize"]
+
+
+def test_a_float_space_is_described_as_before():  # studies made before int8 inputs were handled still match
+    space, _ = spaces.make_space(["quantize"], ["input"])
+    assert "int8_archs" not in space.describe()
