@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from edgeshrink import outputs
 from edgeshrink.atomic import write_text

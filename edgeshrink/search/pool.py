@@ -13,8 +13,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from edgeshrink.errors import EdgeshrinkError, SearchError
 from edgeshrink.search import failures
@@ -66,8 +66,8 @@ def _entry(job: Job, index: int, lock, said) -> None:
         said.put((index, str(exc), isinstance(exc, MachineFailure)))
         sys.exit(1)
     except Exception as exc:
-        said.put((index, f"unexpected {failures.reason(exc)}; this is a bug in edgeshrink, run with --workers 1 "
-                         "--debug and report the traceback", False))
+        said.put((index, (f"unexpected {failures.reason(exc)}; this is a bug in edgeshrink, run with --workers 1 "
+                          "--debug and report the traceback"), False))
         sys.exit(3)
 
 

@@ -8,14 +8,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edgeshrink import api
-from edgeshrink import model as models
 from edgeshrink.errors import EdgeshrinkError, SearchError
 from edgeshrink.progress import Track, no_progress
 from edgeshrink.search import folder
 from edgeshrink.search import space as spaces
 from edgeshrink.search import study as studies
-from edgeshrink.search.outputs import prepare_bases
 from edgeshrink.search.pool import run_workers
 from edgeshrink.search.workers import Job
 
@@ -68,10 +65,14 @@ def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Opt
     studies.require()
     output = Path(output)
     folder.check(output)
+    from edgeshrink import api
+    from edgeshrink import model as models
+    from edgeshrink.search.outputs import prepare_bases
+
     opened = api.open_model(model, opts.preprocess, data_dir) if model else None
     int8 = (spaces.INPUT_ARCH,) if opened and models.is_quantized(opened.model) else ()
-    space, notes = spaces.make_space(list(opts.space), ([spaces.INPUT_ARCH] if model else []) + _canonical(opts.archs),
-                                     train_images=60000 - opts.val_images,
+    archs = ([spaces.INPUT_ARCH] if model else []) + _canonical(opts.archs)
+    space, notes = spaces.make_space(list(opts.space), archs, train_images=60000 - opts.val_images,
                                      max_finetune_epochs=opts.max_finetune_epochs, int8_archs=int8)
     spec = studies.StudySpec(opts.storage or studies.default_storage(output),
                              opts.study or (Path(model).stem if model else "archs"), opts.heartbeat_s)
