@@ -113,15 +113,16 @@ def _pareto(study, folder: Path) -> tuple[list[Candidate], list[str]]:
 
 def _references(names, input_path: str, signature, folder: Path, data_dir, track) -> list[Candidate]:
     """The shipped recipes run on the input model, as `edgeshrink optimize` would (run once, then reused)."""
+    from edgeshrink import outputs as written
     from edgeshrink import pipeline, recipe as recipes
 
     out = []
     for name in names:
         target = folder / name
         if not (target / pipeline.FINAL_FILE).is_file():
-            proto = models.load(input_path)
-            pipeline.run(proto, signature, recipes.load(name), target, name=Path(input_path).name,
-                         max_drop=100.0, data_dir=data_dir, track=track)
+            with written.staged(target, "output") as tmp:  # Ctrl-C leaves no half run behind
+                pipeline.run(models.load(input_path), signature, recipes.load(name), tmp, name=Path(input_path).name,
+                             max_drop=100.0, data_dir=data_dir, track=track)
         out.append(Candidate(f"recipe-{name}", "recipe", INPUT_ARCH, target / pipeline.FINAL_FILE, signature,
                              str(recipes.recipe_path(name))))
     return out

@@ -66,9 +66,11 @@ def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Opt
     output = Path(output)
     folder.check(output)
     from edgeshrink import api
+    from edgeshrink import data as mnist
     from edgeshrink import model as models
     from edgeshrink.search.outputs import prepare_bases
 
+    mnist.load("train", data_dir)  # every trial needs it: missing MNIST is refused before the folder is touched
     opened = api.open_model(model, opts.preprocess, data_dir) if model else None
     int8 = (spaces.INPUT_ARCH,) if opened and models.is_quantized(opened.model) else ()
     archs = ([spaces.INPUT_ARCH] if model else []) + _canonical(opts.archs)

@@ -146,10 +146,11 @@ def _publish(ws: Workspace, number: int) -> None:
 
 
 def sweep(trials_dir: Path) -> None:
-    """Remove unfinished trials whose worker process is gone (killed with SIGKILL, or the machine stopped)."""
+    """Remove unfinished trials whose worker is gone (killed with SIGKILL, or the machine stopped), and this
+    process's own: its worker has ended when this is called."""
     for work in Path(trials_dir).glob(f".*{PARTIAL}"):
         pid = work.name.split(".")[2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
             shutil.rmtree(work, ignore_errors=True)
 
 

@@ -409,13 +409,15 @@ SEARCH_CHEAP = ["--val-images", "200", "--references", "", "--no-remeasure", "--
 
 @pytest.fixture(scope="module")
 def searchable(tmp_path_factory) -> Path:
-    """A hand-built float model, its int8 copy made by onnxruntime's quantizer, and a file that is no model."""
+    """A hand-built float model, its int8 copy made by onnxruntime's quantizer, a file that is no model and a
+    folder without MNIST."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     root = tmp_path_factory.mktemp("searchable")
     onnx.save(linear_classifier(), str(root / "linear.onnx"))
     quantize_dynamic(str(root / "linear.onnx"), str(root / "int8.onnx"), weight_type=QuantType.QInt8)
     (root / "garbage.onnx").write_bytes(b"\x00\xffnot a protobuf" * 20)
+    (root / "nomnist").mkdir()
     return root
 
 
@@ -433,6 +435,7 @@ SEARCH_REFUSALS = [  # (id, arguments with {d} for `searchable`, what stderr mus
     ("an int8 model", ["{d}/int8.onnx"], "already int8, so there is nothing to search"),
     ("an int8 model, quantize only", ["{d}/int8.onnx", "--space", "quantize"], "quantize has nothing left to do"),
     ("not a model", ["{d}/garbage.onnx"], "is not an ONNX model"),
+    ("no MNIST", ["{d}/linear.onnx", "--data-dir", "{d}/nomnist"], "MNIST file"),
     ("a missing reference recipe", ["{d}/linear.onnx", "--references", "{d}/nosuch.yaml", "--remeasure"],
      "nosuch.yaml does not exist"),
 ]

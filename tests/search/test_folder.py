@@ -32,3 +32,18 @@ def test_a_setup_that_succeeds_claims_the_folder(tmp_path):
     with folder.setting_up(tmp_path / "search"):
         pass
     assert outputs.kind_of(tmp_path / "search") == "search"
+
+
+def test_unfinished_trials_of_ended_workers_are_swept(tmp_path):
+    import os
+    import subprocess
+
+    from edgeshrink.search.trial import sweep
+
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    for pid in (ended.pid, os.getpid(), 1):  # a worker that is gone, this process's own, one still running
+        (tmp_path / f".0001.{pid}.partial").mkdir()
+    (tmp_path / "0000").mkdir()
+    sweep(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".0001.1.partial", "0000"]
