@@ -128,8 +128,11 @@ def _out_of_time(job: Job, started: float) -> bool:
 
 
 def _objective(trial, job: Job, ws, claim: _Claim, stops: list):
-    trial.set_user_attr(studies.RUN, job.run_id)
-    trial.set_user_attr("edgeshrink.worker", f"{socket.gethostname()}:{os.getpid()}")
+    try:
+        trial.set_user_attr(studies.RUN, job.run_id)
+        trial.set_user_attr("edgeshrink.worker", f"{socket.gethostname()}:{os.getpid()}")
+    except KeyboardInterrupt as exc:  # Ctrl-C as the trial starts: queued again like one cut off mid-way
+        _settle(trial, ws, exc, stops)
     claim.release()
     try:
         arch, steps = suggest(trial, job.space)

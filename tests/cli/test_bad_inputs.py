@@ -501,8 +501,8 @@ def test_search_ctrl_c_ends_every_worker_with_one_line(small_cnn, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "edgeshrink", *argv], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 240
-    while not list(out.glob("trials/.*.partial")) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.1)
+    while len(list(out.glob("trials/.*.partial"))) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)  # both workers inside a trial
     assert proc.poll() is None, "the search ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: to the command and its workers
     stdout, stderr = proc.communicate(timeout=120)
