@@ -19,7 +19,7 @@ from edgeshrink import outputs
 from edgeshrink.data import Split
 from edgeshrink.errors import BundleError, ModelError
 from edgeshrink.size import Size
-from edgeshrink.web import join, manifest, transfer
+from edgeshrink.web import inline, join, manifest, minify, transfer
 from edgeshrink.web.compress import Compressor
 from edgeshrink.web.manifest import Variant
 from edgeshrink.web.placement import Placement, place
@@ -27,7 +27,8 @@ from edgeshrink.web.runtime import ENTRY, PACKAGE, Runtime, cache_root, default_
 
 __all__ = ["BundleResult", "Variant", "bundle"]
 
-ENTRY_JS = "js/app.js"  # the page's module; the bundle joins the modules it imports into it
+ENTRY_JS = "js/app.js"  # the page's module; the bundle joins the modules it imports into it, inside index.html
+STYLE = "style.css"  # inside index.html too
 APP_SUFFIXES = {".html", ".css", ".js", ".mjs", ".svg", ".png", ".ico", ".webmanifest"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -80,12 +81,13 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
     outputs.check_target(out_dir, "bundle", force, legacy, inputs)
     app_files, app_texts = _app(app_dir)
     placements = [place(v, runtime) for v in variants]
+    carried = _carry_model(app_texts, next(p for p in placements if p.variant.name == default))
     ort = ensure_runtime(app_dir, ort_dir) if any(p.runtime == "ort" for p in placements) else None
     gallery = _gallery(samples)
     with outputs.staged(out_dir, "bundle", force, legacy, inputs) as tmp:
         writer = Compressor(cache_root(ort_dir) / "compressed")
         files = _write_files(tmp, writer, app_dir, app_files, app_texts, placements, ort, gallery[0])
-        doc = _manifest(placements, files, ort, gallery, default)
+        doc = _manifest(placements, files, ort, gallery, default, carried)
         files = manifest.write(tmp, doc, files)
         checked = _checked(check, tmp, out_dir) if check else None
     return BundleResult(out_dir, ort.version if ort else None, transfer.by_part(files),
@@ -120,8 +122,8 @@ def _write_files(tmp: Path, writer: Compressor, app_dir: Path, app_files: list[P
             files[path] = writer.write(app_texts[path].encode(), tmp / path)
         else:
             files[path] = writer.copy(f, tmp / path)
-    data = np.concatenate([gallery.images.reshape(-1), gallery.labels]).astype(np.uint8).tobytes()
-    files[manifest.SAMPLES_FILE] = writer.write(data, tmp / manifest.SAMPLES_FILE)
+    data = np.concatenate([manifest.gallery_levels(gallery.images).reshape(-1), gallery.labels]).astype(np.uint8)
+    files[manifest.SAMPLES_FILE] = writer.write(data.tobytes(), tmp / manifest.SAMPLES_FILE)
     return files
 
 
@@ -185,14 +187,31 @@ def _gallery(samples: int | Split) -> tuple[Split, str]:
 
 
 def _app(app_dir: Path) -> tuple[list[Path], dict[str, str]]:
-    """The app's files to ship, and the text of those rewritten: js/app.js joined with the modules it imports,
-    which are then left out."""
+    """The app's files to ship, and the text of those rewritten: index.html with the stylesheet and js/app.js
+    (joined with the modules it imports) inside it, which are then left out; every script minified."""
     files = _app_files(app_dir)
+    texts = {f.relative_to(app_dir).as_posix(): minify.js(f.read_text(encoding="utf-8"))
+             for f in files if f.suffix == ".js"}
     if not (app_dir / ENTRY_JS).is_file():
-        return files, {}
-    text, joined = join.join((app_dir / ENTRY_JS).parent, Path(ENTRY_JS).name)
-    left_out = {(Path(ENTRY_JS).parent / name).as_posix() for name in joined}
-    return [f for f in files if f.relative_to(app_dir).as_posix() not in left_out], {ENTRY_JS: text}
+        return files, texts
+    code, joined = join.join((app_dir / ENTRY_JS).parent, Path(ENTRY_JS).name)
+    left_out = {ENTRY_JS, STYLE} | {(Path(ENTRY_JS).parent / name).as_posix() for name in joined}
+    style = (app_dir / STYLE).read_text(encoding="utf-8") if (app_dir / STYLE).is_file() else ""
+    texts[manifest.PAGE] = inline.page((app_dir / manifest.PAGE).read_text(encoding="utf-8"), style, code)
+    return [f for f in files if f.relative_to(app_dir).as_posix() not in left_out], texts
+
+
+def _carry_model(app_texts: dict[str, str], shown: Placement) -> bool:
+    """Put the default variant's compiled model inside index.html when it is small (inline.carries); whether it
+    was."""
+    if shown.runtime != "compiled" or manifest.PAGE not in app_texts:
+        return False
+    wasm = next(data for name, data in shown.files.items() if name.endswith(".wasm"))
+    if not inline.carries(wasm):
+        return False
+    loader = shown.files[shown.entry].decode()
+    app_texts[manifest.PAGE] = inline.model(app_texts[manifest.PAGE], shown.variant.name, loader, wasm)
+    return True
 
 
 def _app_files(app_dir: Path) -> list[Path]:
@@ -207,7 +226,7 @@ def _app_files(app_dir: Path) -> list[Path]:
 
 
 def _manifest(placements: list[Placement], files: dict[str, Size], ort: Runtime | None,
-              gallery: tuple[Split, str], default: str) -> dict:
+              gallery: tuple[Split, str], default: str, carried: bool) -> dict:
     return {
         "format": manifest.FORMAT,
         "generator": f"edgeshrink {_package_version()}",
@@ -218,20 +237,21 @@ def _manifest(placements: list[Placement], files: dict[str, Size], ort: Runtime 
         "samples": {**manifest.samples_entry(len(gallery[0]), gallery[1]),
                     # the first prediction's digit travels in the manifest: the gallery loads after it
                     "first": base64.b64encode(gallery[0].images[0].tobytes()).decode()},
-        "variants": [_variant_entry(p, files) for p in placements],
+        "variants": [_variant_entry(p, files, carried and p.variant.name == default) for p in placements],
         "sizes": None,
         "first_visit": None,
         "verification": None,
     }
 
 
-def _variant_entry(p: Placement, files: dict[str, Size]) -> dict:
+def _variant_entry(p: Placement, files: dict[str, Size], carried: bool) -> dict:
     entry = manifest.variant_entry(p.variant, files[_onnx(p)])
     entry.update(runtime=p.runtime, runtime_reason=p.reason, quantized=p.quantized, compiled=None)
     if p.runtime == "compiled":
         folder = f"models/{p.variant.name}"
         wasm = next(name for name in p.files if name.endswith(".wasm"))
-        entry["compiled"] = {"entry": f"{folder}/{p.entry}", "wasm": f"{folder}/{wasm}"}
+        # inline: index.html carries them too (the files stay, for tools and for a page showing another variant)
+        entry["compiled"] = {"entry": f"{folder}/{p.entry}", "wasm": f"{folder}/{wasm}", "inline": carried}
     return entry
 
 

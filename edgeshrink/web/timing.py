@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 from edgeshrink.errors import BundleError
@@ -125,6 +126,26 @@ def median_first_prediction(browser, url: str, name: str, profile: Profile, watc
     shown = [load.first_shown_ms for load in loads]
     return (round(statistics.median(load.first_prediction_ms for load in loads), 1),
             None if None in shown else round(statistics.median(shown), 1))
+
+
+# The floor a page's first answer stands on: a page with one script that only reports when it ran (and when
+# the browser painted one character), loaded and timed like the app, in the same run.
+EMPTY_PAGE = """<!doctype html><meta charset="utf-8"><title>empty</title><p><span elementtiming="t" style="display:inline-block">0</span></p>
+<script>
+window.edgeshrink = { timeToFirstPrediction: Promise.resolve(performance.now()), galleryLoaded: Promise.resolve(true),
+  firstPredictionShown: new Promise((resolve) => new PerformanceObserver((list) => resolve(list.getEntries()[0].renderTime))
+    .observe({ type: "element", buffered: true })) };
+</script>
+"""
+
+
+def empty_page(folder: Path) -> Path:
+    """A folder holding the empty page (EMPTY_PAGE) as its index.html, to time beside a bundle (with the
+    manifest.json `edgeshrink serve` looks for)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "index.html").write_text(EMPTY_PAGE)
+    (folder / "manifest.json").write_text('{"empty page": true}\n')
+    return folder
 
 
 def benchmark(page, name: str, runs: int) -> float:

@@ -10,6 +10,9 @@ from edgeshrink.web.compress import ENCODINGS
 PARTS = ("runtime", "models", "app")
 BACKENDS_DIR = "js/backends/"
 MANIFEST = "manifest.json"  # for tools and people: the page reads its copy inside index.html
+# what the page loads once its first answer is shown (the gallery's digits, their code; the icon, which the
+# browser asks for late)
+AFTER_ANSWER = {"samples.bin", "js/later.js", "icon.svg"}
 
 
 def part_of(path: str) -> str:
@@ -34,23 +37,30 @@ def by_part(files: dict[str, Size]) -> dict[str, tuple[int, Size]]:
 def first_visit_files(files: dict[str, Size], entry: dict) -> list[str]:
     """The files the page loads on a first visit showing variant `entry` (a manifest record): the app
     without the other runtimes' backends and manifest.json, the gallery's digits, and the variant's model
-    and runtime."""
+    and runtime unless index.html carries them."""
     backend = f"{BACKENDS_DIR}{entry['runtime']}.js"
     app = [p for p in files if part_of(p) == "app" and p != MANIFEST
            and (not p.startswith(BACKENDS_DIR) or p == backend)]
     if entry["runtime"] == "compiled":
-        own = [entry["compiled"]["entry"], entry["compiled"]["wasm"]]
+        own = [] if entry["compiled"].get("inline") else [entry["compiled"]["entry"], entry["compiled"]["wasm"]]
     else:
         own = [entry["file"], *(p for p in files if p.startswith("ort/"))]
     return sorted(app + own)
 
 
+def first_answer_files(files: dict[str, Size], entry: dict) -> list[str]:
+    """What of the first visit comes before the first answer: not what the page loads after it."""
+    return [p for p in first_visit_files(files, entry) if p not in AFTER_ANSWER]
+
+
 def first_visit(files: dict[str, Size], entry: dict) -> dict:
-    """Bytes (raw, gzip, brotli) by part of a first visit showing `entry`, and the files counted."""
+    """Bytes (raw, gzip, brotli) by part of a first visit showing `entry`, the files counted, and the bytes
+    before the first answer (`first_answer`)."""
     loaded = first_visit_files(files, entry)
     parts = by_part({p: files[p] for p in loaded})
     table = {name: size.to_dict() for name, (_, size) in parts.items()}
     table["total"] = sum((size for _, size in parts.values()), Size()).to_dict()
+    table["first_answer"] = sum((files[p] for p in first_answer_files(files, entry)), Size()).to_dict()
     table["files"] = loaded
     return table
 

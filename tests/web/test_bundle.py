@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
@@ -26,7 +27,8 @@ def _files(folder) -> set[str]:
 
 def test_bundle_holds_app_models_runtime_and_samples(dist, web_variants):
     names = _files(dist)
-    assert {"index.html", "style.css", "js/app.js", "manifest.json", "samples.bin"} <= names
+    assert {"index.html", "js/later.js", "manifest.json", "samples.bin"} <= names
+    assert not {"style.css", "js/app.js", "js/ui.js", "js/compiled.js"} & names  # inside index.html
     assert {f"models/{v.name}.onnx" for v in web_variants} <= names
     # only the WebAssembly build of the runtime: no WebGPU/JSEP/asyncify/JSPI files, no npm metadata
     assert sorted(n for n in names if n.startswith("ort/")) == [
@@ -76,9 +78,12 @@ def test_samples_are_the_first_real_test_digits(dist, test_split):
     doc = json.loads((dist / "manifest.json").read_text())
     n = doc["samples"]["count"]
     data = np.frombuffer((dist / "samples.bin").read_bytes(), dtype=np.uint8)
-    assert n == 100 and len(data) == n * 785
-    assert np.array_equal(data[: n * 784].reshape(n, 28, 28), test_split.images[:n])
+    assert n == 100 and len(data) == n * 785 and doc["samples"]["levels"] == manifest.GALLERY_LEVELS
+    shown = manifest.gallery_pixels(data[: n * 784]).reshape(n, 28, 28).astype(int)
+    assert np.abs(shown - test_split.images[:n]).max() <= 128 // (manifest.GALLERY_LEVELS - 1)  # drawn alike
     assert np.array_equal(data[n * 784:], test_split.labels[:n])
+    first = np.frombuffer(base64.b64decode(doc["samples"]["first"]), np.uint8)  # the first answer's: exact
+    assert np.array_equal(first, test_split.images[0].ravel())
 
 
 def test_sizes_add_up_by_part(dist):
@@ -187,7 +192,8 @@ def test_compiled_where_the_compiler_covers_the_model_else_ort_with_the_reason(w
     }
     doc = json.loads((result.out_dir / "manifest.json").read_text())
     fp32, fp16 = doc["variants"][0], doc["variants"][3]
-    assert fp32["compiled"] == {"entry": "models/fp32/model.mjs", "wasm": "models/fp32/model.wasm"}
+    assert fp32["compiled"] == {"entry": "models/fp32/model.mjs", "wasm": "models/fp32/model.wasm", "inline": True}
+    assert not doc["variants"][1]["compiled"]["inline"]  # only the default's: the page shows it first
     assert fp16["runtime_reason"] == "float16 inputs are not supported by the compiled runtime"
     assert doc["ort"]["version"].startswith("1.30.")  # shipped for the two that need it
 
@@ -197,17 +203,31 @@ def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path)
     names = _files(result.out_dir)
     assert not any(n.startswith("ort/") for n in names) and result.runtime_version is None
     visit = result.first_visit
-    assert visit["files"] == sorted([
-        "icon.svg", "index.html", "js/app.js", "js/backends/compiled.js", "models/fp32/model.mjs",
-        "models/fp32/model.wasm", "samples.bin", "style.css"])  # the app's modules joined into js/app.js
-    assert visit["runtime"]["brotli"] < 2_000 and visit["total"]["brotli"] < 50_000  # the page budget
-    # the page carries the manifest (manifest.json is the same record, for tools), and its first script starts
-    # the shown variant from it ahead of the stylesheet (a script after a stylesheet waits for it); which files
-    # a page loads is tested in Chromium (test_verify.py)
+    # the page carries the app, its style and this small model: one response before the first answer
+    assert visit["files"] == ["icon.svg", "index.html", "js/later.js", "samples.bin"]
+    # (index.html records its own size, which may take the bundle a few rewrites to settle)
+    assert abs(visit["first_answer"]["brotli"] - (result.out_dir / "index.html.br").stat().st_size) < 32
+    assert visit["total"]["brotli"] < 50_000  # a float model: its weights hardly compress
+    # ... and the manifest (manifest.json is the same record, for tools), and its first script starts the shown
+    # variant from it ahead of the style and app; which files a page loads is tested in Chromium (test_verify.py)
     page = (result.out_dir / "index.html").read_text()
     inline = re.search(r'<script type="application/json" id="manifest">(.*?)</script>', page, re.S)
-    assert json.loads(inline.group(1)) == json.loads((result.out_dir / "manifest.json").read_text())
-    assert inline.end() < page.index("window.edgeshrinkBoot") < page.index('<link rel="stylesheet"')
+    doc = json.loads((result.out_dir / "manifest.json").read_text())
+    assert json.loads(inline.group(1)) == doc and doc["variants"][0]["compiled"]["inline"] is True
+    carried = json.loads(re.search(r'<script type="application/json" id="inline">(.*?)</script>', page, re.S)[1])
+    assert base64.b64decode(carried["wasm"]) == (result.out_dir / "models/fp32/model.wasm").read_bytes()
+    assert inline.end() < page.index("window.edgeshrinkBoot") < page.index("<style>") < page.index('type="module"')
+
+
+def test_a_larger_model_is_a_file_of_its_own_that_the_page_fetches(web_variants, tmp_path, monkeypatch):
+    from edgeshrink.web import inline
+
+    monkeypatch.setattr(inline, "MODEL_MAX", 100)  # below this model's size
+    result = bundle(web_variants[:1], tmp_path / "fetched", samples=5)
+    page = (result.out_dir / "index.html").read_text()
+    assert '<script type="application/json" id="inline">null</script>' in page
+    assert "models/fp32/model.wasm" in result.first_visit["files"]
+    assert json.loads((result.out_dir / "manifest.json").read_text())["variants"][0]["compiled"]["inline"] is False
 
 
 def test_the_page_carries_the_manifest_whatever_its_text():

@@ -44,7 +44,7 @@ def test_isolated_pages_are_cross_origin_isolated(dist):
 @pytest.mark.parametrize("path, mime", [
     ("ort/ort-wasm-simd-threaded.wasm", "application/wasm"),
     ("ort/ort.wasm.min.mjs", "text/javascript"),
-    ("js/app.js", "text/javascript"),
+    ("js/later.js", "text/javascript"),
     ("models/fp32.onnx", "application/octet-stream"),
     ("manifest.json", "application/json"),
 ])
@@ -97,11 +97,11 @@ def _get_encoded(url: str, accept: str | None):
 ])
 def test_precompressed_files_are_sent_to_clients_that_accept_them(dist, accept, encoding):
     with running(dist) as url:
-        headers, body = _get_encoded(url + "js/app.js", accept)
+        headers, body = _get_encoded(url + "js/later.js", accept)
     assert headers["Vary"] == "Accept-Encoding" and headers["Content-Type"] == "text/javascript"
     assert headers.get("Content-Encoding") == encoding and int(headers["Content-Length"]) == len(body)
     decode = {"br": brotli.decompress, "gzip": gzip.decompress, None: lambda b: b}[encoding]
-    assert decode(body) == (dist / "js" / "app.js").read_bytes()
+    assert decode(body) == (dist / "js" / "later.js").read_bytes()
 
 
 def _raw(url: str, target: bytes, accept: str = "br, gzip", headers: str = "") -> http.client.HTTPResponse:
@@ -124,15 +124,15 @@ def own(dist, tmp_path_factory):
     outside = root / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_text("secret")
-    app = (dist / "js" / "app.js").read_bytes()
-    (outside / "app.js.br").write_bytes(brotli.compress(app, quality=1))  # holds app.js, but is not the bundle's
+    app = (dist / "js" / "later.js").read_bytes()
+    (outside / "later.js.br").write_bytes(brotli.compress(app, quality=1))  # holds later.js, but is not the bundle's
     copy = root / "dist"
     shutil.copytree(dist, copy)  # copy2 keeps the times: .br and .gz stay newer than their files
     (copy / "leak.txt").symlink_to(outside / "secret.txt")
     (copy / "out").symlink_to(outside)
     (copy / "up").symlink_to("..")
-    (copy / "js" / "app.js.br").unlink()
-    (copy / "js" / "app.js.br").symlink_to(outside / "app.js.br")
+    (copy / "js" / "later.js.br").unlink()
+    (copy / "js" / "later.js.br").symlink_to(outside / "later.js.br")
     (copy / "page.html").symlink_to("index.html")
     os.mkfifo(copy / "pipe")
     (copy / "sub").mkdir()
@@ -157,10 +157,10 @@ def test_a_link_inside_the_bundle_is_followed(own):
 
 def test_a_precompressed_copy_that_links_out_is_not_sent(own):
     copy, url = own
-    only_br = _raw(url, b"/js/app.js", accept="br")
-    assert only_br.getheader("Content-Encoding") is None and only_br.body == (copy / "js" / "app.js").read_bytes()
-    assert _raw(url, b"/js/app.js", accept="br, gzip").getheader("Content-Encoding") == "gzip"
-    assert _raw(url, b"/js/app.js.br").status == 404
+    only_br = _raw(url, b"/js/later.js", accept="br")
+    assert only_br.getheader("Content-Encoding") is None and only_br.body == (copy / "js" / "later.js").read_bytes()
+    assert _raw(url, b"/js/later.js", accept="br, gzip").getheader("Content-Encoding") == "gzip"
+    assert _raw(url, b"/js/later.js.br").status == 404
 
 
 def test_a_folder_with_a_page_is_redirected_to_its_slash(own):
@@ -180,13 +180,13 @@ def test_a_fresh_bundle_sends_its_page_and_manifest_brotli_compressed(dist, site
 
 def test_copies_are_chosen_by_content_not_by_time(own):
     copy, url = own
-    os.utime(copy / "style.css.br", (0, 0))  # older than its file, as after a copy that loses times: still right
+    os.utime(copy / "icon.svg.br", (0, 0))  # older than its file, as after a copy that loses times: still right
     (copy / "samples.bin").write_bytes(b"edited")
     os.utime(copy / "samples.bin", (0, 0))  # an edit that leaves the file older than its now stale copies
-    kept = _raw(url, b"/style.css")
+    kept = _raw(url, b"/icon.svg")
     edited = _raw(url, b"/samples.bin")
     assert kept.getheader("Content-Encoding") == "br"
-    assert brotli.decompress(kept.body) == (copy / "style.css").read_bytes()
+    assert brotli.decompress(kept.body) == (copy / "icon.svg").read_bytes()
     assert edited.getheader("Content-Encoding") is None and edited.body == b"edited"
 
 

@@ -169,7 +169,8 @@ def test_a_page_loads_only_the_runtime_and_model_of_the_variant_it_shows(small_d
     sizes = transfer.measure(small_dist)
     files = {e["name"]: {f for f in transfer.first_visit_files(sizes, e) if f.startswith(("models/", "ort/"))}
              for e in doc["variants"]}
-    assert len(files) == 2 and files[doc["default"]]
+    assert len(files) == 2 and not files[doc["default"]]  # the default's small model is inside index.html
+    default_wasm = next(e for e in doc["variants"] if e["name"] == doc["default"])["compiled"]["wasm"]
     with running(small_dist) as url:
         for query, shown in [("", doc["default"]), *[(f"?model={n}", n) for n in files if n != doc["default"]]]:
             context = browser.new_context()
@@ -182,3 +183,4 @@ def test_a_page_loads_only_the_runtime_and_model_of_the_variant_it_shows(small_d
             paths = {r[len(url):].lstrip("/").split("?")[0] for r in requested}
             for name, own in files.items():
                 assert (own <= paths) if name == shown else not (own - files[shown]) & paths, (query, name, paths)
+            assert default_wasm not in paths

@@ -1,8 +1,9 @@
 // The page: draw or pick a digit, classify it with the chosen model variant, show every class's probability.
 // Everything it needs comes from its own folder (models/, ort/, samples.bin) and from the manifest inside
 // index.html, whose first script has already started loading the shown variant. A first visit loads only
-// what the first prediction needs (that variant and its runtime; the first digit is in the manifest), then
-// the gallery; other variants load when picked.
+// what the first prediction needs (that variant and its runtime; the first digit is in the manifest; the
+// bundle puts this code and a small model inside index.html), then ./later.js: the gallery, the benchmark,
+// the sizes; other variants load when picked.
 
 import { DrawingPad } from "./draw.js";
 import { toMnist } from "./mnist.js";
@@ -10,8 +11,11 @@ import { Model, reason } from "./runtime.js";
 import { feed, probabilities } from "./signature.js";
 import * as ui from "./ui.js";
 
-const app = { manifest: null, files: new Map(), models: new Map(), current: null, samples: null,
-  input: null, running: null, pending: false, prediction: null, probs: null };
+// document-relative: this code runs from inside index.html
+const later = () => import(new URL("js/later.js", document.baseURI).href);
+
+const app = { manifest: null, files: new Map(), models: new Map(), current: null,
+  input: null, running: null, pending: false, prediction: null, probs: null, gallery: null };
 
 function deferred() {
   const d = {};
@@ -49,7 +53,8 @@ window.edgeshrink = {
     return true;
   }),
   classify: (name, pixels) => answer(() => classifyWith(name, decodePixels(pixels))),
-  benchmark: (name, runs = 200) => answer(() => benchmarkWith(name, runs)),
+  benchmark: (name, runs = 200) => answer(async () => (await later()).benchmark(await getModel(name),
+    decodePixels(app.manifest.samples.first), runs)),
   // The tensor the page feeds variant `name` for n images (the tests compare it with Python's Signature.feed).
   feed: (name, pixels, n) => answer(async () => {
     const [type, data, dims] = feed(variant(name), decodePixels(pixels), n);
@@ -115,12 +120,6 @@ async function classifyWith(name, pixels) {
   return { predictions: result.predictions, scores: result.scores, ms: result.ms };
 }
 
-async function benchmarkWith(name, runs) {
-  const model = await getModel(name);
-  const pixels = decodePixels(app.manifest.samples.first);
-  return model.benchmark(pixels, runs);
-}
-
 async function predictOnce() {
   const input = app.input;
   if (!input) {
@@ -136,7 +135,7 @@ async function predictOnce() {
   Object.assign(app, { prediction, probs });
   ui.renderAnswer(prediction, probs, result.ms);
   ui.renderBars(probs, prediction);
-  if (input.kind === "sample" && app.samples) ui.markSample(input.index, prediction, app.samples.labels[input.index]);
+  if (input.kind === "sample") app.gallery?.mark(input.index, prediction);
 }
 
 /** Classify the current input; calls during a run coalesce into one more run. */
@@ -166,10 +165,11 @@ function setInput(input) {
   ui.paintDigit(ui.$("preview"), input?.pixels);
 }
 
-function showSample(i, pixels = app.samples.images.subarray(i * 784, (i + 1) * 784)) {
+/** Show digit `i` of the gallery (its pixels: the first digit comes before the gallery) on the pad. */
+function showSample(i, pixels) {
   setInput({ kind: "sample", index: i, pixels });
-  ui.selectSample(i);
-  app.pad.show(ui.$("gallery").children[i]?.querySelector("canvas") ?? ui.$("preview"));
+  app.gallery?.select(i);
+  app.pad.show(ui.$("preview"));
   ui.$("pad-hint").hidden = true;
 }
 
@@ -193,7 +193,7 @@ function setupDrawing() {
   };
   app.pad = new DrawingPad(ui.$("pad"), {
     onStart: () => {
-      ui.selectSample(null);
+      app.gallery?.select(null);
       ui.$("pad-hint").hidden = true;
     },
     onDraw: () => { frame ||= requestAnimationFrame(update); },
@@ -204,34 +204,11 @@ function setupDrawing() {
   });
   ui.$("clear").addEventListener("click", () => {
     app.pad.clear();
-    ui.selectSample(null);
+    app.gallery?.select(null);
     ui.$("pad-hint").hidden = false;
     setInput(null);
     refresh();
   });
-}
-
-function setupButtons() {
-  ui.$("bench").addEventListener("click", async () => {
-    const out = ui.$("bench-out");
-    out.textContent = "timing inferences…";
-    const result = await answer(() => benchmarkWith(app.current, 200));
-    out.textContent = result.error ?? `${ui.formatMs(result.median_ms)} per inference (median of ${result.runs} runs, 1 thread)`;
-  });
-  ui.$("run-all").addEventListener("click", async () => {
-    const { images, labels } = app.samples;
-    const result = await answer(() => classifyWith(app.current, images));
-    if (result.error) return ui.showError(result.error);
-    result.predictions.forEach((p, i) => ui.markSample(i, p, labels[i]));
-    const right = result.predictions.filter((p, i) => p === labels[i]).length;
-    ui.$("gallery-score").textContent = `${right} of ${labels.length} right with ${app.current}`;
-  });
-}
-
-async function loadSamples(info) {
-  const bytes = await fetchBytes(info.file);
-  const n = info.count;
-  return { images: bytes.subarray(0, n * 784), labels: Array.from(bytes.subarray(n * 784, n * 785)) };
 }
 
 function showRuntime() {
@@ -240,15 +217,11 @@ function showRuntime() {
   ui.setStatus(`${runtime} · WebAssembly · 1 thread${self.crossOriginIsolated ? " · cross-origin isolated" : ""}`);
 }
 
-/** The gallery of real test digits: loaded once the first prediction is shown. */
-async function startGallery() {
-  app.samples = await loadSamples(app.manifest.samples);
-  ui.renderGallery(app.samples, (i) => { showSample(i); refresh(); });
-  if (app.input?.kind === "sample") ui.selectSample(app.input.index);
-  if (app.prediction != null && app.input?.kind === "sample") {
-    ui.markSample(app.input.index, app.prediction, app.samples.labels[app.input.index]);
-  }
-  setupButtons();
+/** What the first answer does not need (the gallery, the benchmark, the sizes): loaded after it. */
+async function startLater() {
+  const { start } = await later();
+  app.gallery = await start({ app, ui, fetchBytes, answer, getModel, decodePixels, classifyWith,
+    pick: (i, pixels) => { showSample(i, pixels); refresh(); } });
 }
 
 function start() {
@@ -263,7 +236,6 @@ function start() {
   const model = getModel(app.current);
   model.catch(() => {});  // reported by the first prediction
   ui.renderModels(app.manifest.variants, app.current, pickModel);
-  ui.renderSizes(app.manifest.first_visit, app.manifest.sizes);
   showRuntime();
   ready.resolve({ variants: names, runtime: variant(app.current).runtime });
   return model;
@@ -281,7 +253,7 @@ Promise.resolve()
       ui.showError(reason(err));
       firstPrediction.reject(err);
     }
-    await startGallery();
+    await startLater();
     galleryLoaded.resolve(true);
   })
   .catch((err) => {

@@ -1,10 +1,13 @@
-// One model variant running on its runtime: the runtime compiled for it or onnxruntime-web. Each runtime is
-// a backend module in ./backends/, imported only when a variant needs it (a page whose variants are all
-// compiled never loads onnxruntime-web).
+// One model variant running on its runtime: the runtime compiled for it or onnxruntime-web (its backend,
+// ./backends/ort.js, is imported only when a variant needs it: a page whose variants are all compiled never
+// loads onnxruntime-web).
 
+import * as compiled from "./compiled.js";
 import { feed, readOutput, runSize } from "./signature.js";
 
-const BACKENDS = { compiled: () => import("./backends/compiled.js"), ort: () => import("./backends/ort.js") };
+// The compiled backend is part of the page (small); onnxruntime-web's is fetched when a variant needs it,
+// from the document's folder: this code runs from inside index.html.
+const BACKENDS = { compiled: () => compiled, ort: () => import(new URL("js/backends/ort.js", document.baseURI).href) };
 
 /** The runtime's own message, whatever it threw (onnxruntime-web sometimes throws plain strings). */
 export function reason(err) {
@@ -22,13 +25,12 @@ export class Model {
 
   /**
    * Load `variant` on its runtime; `manifest` says where the runtimes are, `fetchBytes(path)` gets files,
-   * `started` is what index.html already began loading for it (compiled: { backend, loader, wasm } promises),
-   * or null.
+   * `started` is what index.html already began loading for it (compiled: { loader, wasm } promises), or null.
    */
   static async create(variant, manifest, fetchBytes, started = null) {
     const load = BACKENDS[variant.runtime ?? "ort"];
     if (!load) throw new Error(`model ${variant.name}: unknown runtime ${variant.runtime}`);
-    const backend = await (await (started?.backend ?? load())).open(variant, manifest, fetchBytes, started);
+    const backend = await (await load()).open(variant, manifest, fetchBytes, started);
     return new Model(variant, backend);
   }
 
@@ -51,29 +53,9 @@ export class Model {
     return { predictions, scores: scores.length ? scores : null, ms };
   }
 
-  /**
-   * Median milliseconds per inference of one image, over `groups` groups of runs (at least `runs` runs in
-   * all). A group runs long enough (`groupMs`) that the clock's grain does not matter: performance.now()
-   * is coarse (0.1 ms, jittered) on pages that are not cross-origin isolated, as on most static hosts.
-   */
-  async benchmark(pixels, runs = 200, groups = 20, groupMs = 2) {
+  /** One image (784 pixels) fed once: run() classifies it again (for timing). */
+  prepared(pixels) {
     const [type, data, dims] = feed(this.fed, pixels, 1);
-    const timed = async (count) => {
-      const t0 = performance.now();
-      for (let i = 0; i < count; i++) await this.backend.run(type, data, dims);
-      return performance.now() - t0;
-    };
-    // warm up (the first runs compile and fill caches) for 5 groups' time before sizing the groups
-    for (let spent = 0; spent < 5 * groupMs;) spent += await timed(5);
-    // sized by the shortest of three timings: a pause (garbage collection, another tab) cannot shrink the groups
-    const shortest = async (count) => Math.min(await timed(count), await timed(count), await timed(count));
-    let group = Math.max(1, Math.ceil(runs / groups));
-    while ((await shortest(group)) < groupMs) group *= 2;
-    const perRun = [];
-    for (let g = 0; g < groups; g++) perRun.push((await timed(group)) / group);
-    perRun.sort((a, b) => a - b);
-    const mid = perRun.length >> 1;
-    const median = perRun.length % 2 ? perRun[mid] : (perRun[mid - 1] + perRun[mid]) / 2;
-    return { median_ms: median, runs: perRun.length * group, group, runtime: this.variant.runtime };
+    return () => this.backend.run(type, data, dims);
   }
 }

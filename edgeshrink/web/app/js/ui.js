@@ -20,7 +20,7 @@ export function formatMs(ms) {
 export const formatCount = (n) => (n == null ? "–" : String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","));
 export const formatPercent = (p, digits = 2) => (p == null ? "–" : `${(p * 100).toFixed(digits)} %`);
 
-function el(tag, className, text) {
+export function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text != null) node.textContent = text;
@@ -116,43 +116,4 @@ export function markModel(name, failed) {
     card.setAttribute("aria-checked", String(card.dataset.model === name));
     if (card.dataset.model === name && failed) card.classList.add("failed");
   }
-}
-
-/** The gallery of real test digits; `onPick(index)` on click. */
-export function renderGallery(samples, onPick) {
-  const box = $("gallery");
-  box.replaceChildren();
-  samples.labels.forEach((label, i) => {
-    const item = el("button", "sample");
-    item.type = "button";
-    item.title = `test digit #${i}, label ${label}`;
-    item.dataset.index = String(i);
-    const canvas = el("canvas");
-    canvas.width = 28;
-    canvas.height = 28;
-    paintDigit(canvas, samples.images.subarray(i * 784, (i + 1) * 784));
-    item.append(canvas, el("span", "sample-tag", ""));
-    item.addEventListener("click", () => onPick(i));
-    box.append(item);
-  });
-}
-
-export function markSample(i, prediction, label) {
-  const item = $("gallery").children[i];
-  if (!item) return;
-  item.classList.toggle("right", prediction === label);
-  item.classList.toggle("wrong", prediction !== label);
-  item.querySelector(".sample-tag").textContent = String(prediction);
-}
-
-export function selectSample(i) {
-  for (const item of $("gallery").children) item.classList.toggle("selected", item.dataset.index === String(i));
-}
-
-export function renderSizes(firstVisit, sizes) {
-  if (!firstVisit) return;
-  const parts = ["runtime", "models", "app"].filter((k) => firstVisit[k]?.brotli);
-  const text = parts.map((k) => `${k} ${formatBytes(firstVisit[k].brotli)}`).join(" + ");
-  const whole = sizes?.total ? ` The whole bundle, every variant included: ${formatBytes(sizes.total.brotli)}.` : "";
-  $("sizes").textContent = `This page over the wire (brotli): ${formatBytes(firstVisit.total?.brotli)} = ${text}.${whole}`;
 }

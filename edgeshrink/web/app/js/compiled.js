@@ -1,4 +1,5 @@
 // The runtime compiled for one variant by edgeshrink: an ES module and its WebAssembly, nothing else.
+// Joined into the page (it is small): only onnxruntime-web's backend is a file of its own.
 
 /**
  * A backend for `variant`: run(type, data, dims) gives the class scores of one image. `started` holds the

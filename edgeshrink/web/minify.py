@@ -1,0 +1,130 @@
+"""The page's own code and style without what only its readers need: comments and indentation.
+
+Every byte of index.html comes before the first answer, and a third of the app's code was comments. Names
+and lines stay as written (brotli makes short names worth little, and a line break keeps JavaScript's
+automatic semicolons where the source had them), so the shipped code reads like the source and this
+stays a lexer, not a compiler: strings, template literals and regular expressions pass through untouched.
+"""
+
+from __future__ import annotations
+
+import re
+
+# a '/' after one of these (or at the start) begins a regular expression, elsewhere it divides
+_BEFORE_REGEX = set("(,=:[!&|?{};+-*%<>~^") | {""}
+_WORDS_BEFORE_REGEX = {"return", "typeof", "case", "do", "else", "in", "of", "new", "delete", "void", "throw"}
+
+
+def js(text: str) -> str:
+    """`text` without comments, indentation or blank lines."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i):
+            i = text.find("\n", i) if "\n" in text[i:] else n
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif c in "'\"":
+            end = _string_end(text, i)
+            out.append(text[i:end])
+            i = end
+        elif c == "`":
+            end = _template_end(text, i)
+            out.append(text[i:end])
+            i = end
+        elif c == "/" and _regex_may_start(out):
+            end = _regex_end(text, i)
+            out.append(text[i:end])
+            i = end
+        else:
+            out.append(c)
+            i += 1
+    return _cut_blanks(out)
+
+
+def _cut_blanks(pieces: list[str]) -> str:
+    """The pieces joined, with indentation, trailing blanks and blank lines cut from the code between the tokens
+    (a piece of more than one character is a string, template or regular expression: it keeps its lines)."""
+    text, code = [], []
+    for piece in [*pieces, ""]:
+        if len(piece) == 1:
+            code.append(piece)
+            continue
+        text.append(re.sub(r"[ \t]*\n\s*", "\n", "".join(code)))
+        code.clear()
+        text.append(piece)
+    return "".join(text).strip()
+
+
+def css(text: str) -> str:
+    """`text` without comments and without the spaces around punctuation that mean nothing."""
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s*([{};,>])\s*", r"\1", text)
+    text = re.sub(r":\s+", ":", text)  # after a colon only: before one, a space is a descendant selector
+    return text.replace(";}", "}").strip()
+
+
+def _string_end(text: str, i: int) -> int:
+    quote, j = text[i], i + 1
+    while text[j] != quote:
+        if text[j] == "\n":
+            raise ValueError(f"an unterminated string at offset {i}")
+        j += 2 if text[j] == "\\" else 1
+    return j + 1
+
+
+def _template_end(text: str, i: int) -> int:
+    """The end of the template literal at `i`, skipping its ${...} parts (strings and templates inside)."""
+    j = i + 1
+    while text[j] != "`":
+        if text[j] == "\\":
+            j += 2
+        elif text.startswith("${", j):
+            j = _expression_end(text, j + 2)
+        else:
+            j += 1
+    return j + 1
+
+
+def _expression_end(text: str, j: int) -> int:
+    depth = 1
+    while depth:
+        c = text[j]
+        if c in "'\"":
+            j = _string_end(text, j)
+            continue
+        if c == "`":
+            j = _template_end(text, j)
+            continue
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        j += 1
+    return j
+
+
+def _regex_may_start(out: list[str]) -> bool:
+    before = "".join(out[-12:]).rstrip()
+    word = re.search(r"[\w$]+$", before)
+    if word:
+        return word.group() in _WORDS_BEFORE_REGEX
+    return (before[-1:] if before else "") in _BEFORE_REGEX
+
+
+def _regex_end(text: str, i: int) -> int:
+    j, in_class = i + 1, False
+    while in_class or text[j] != "/":
+        if text[j] == "\n":
+            raise ValueError(f"an unterminated regular expression at offset {i}")
+        if text[j] == "\\":
+            j += 1
+        elif text[j] == "[":
+            in_class = True
+        elif text[j] == "]":
+            in_class = False
+        j += 1
+    j += 1
+    while j < len(text) and (text[j].isalpha()):
+        j += 1
+    return j

@@ -1,0 +1,44 @@
+"""The page's code and style without comments and indentation, and nothing else changed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from edgeshrink.web import join, minify
+from edgeshrink.web.runtime import default_app_dir
+
+TRICKY = """// a comment
+const a = "// not a comment", b = '/* nor this */';  // but this is
+/** and this,
+ * over lines */
+const re = /\\/\\/[^/]*\\//g, half = 10 / 2 / 1;
+const t = `line one
+    keeps its indentation ${a ? `nested // ${b}` : "}"} /* text */`;
+    if (a) { return re.test(t); }
+"""
+
+
+def test_comments_and_indentation_go_and_strings_templates_and_regexes_stay():
+    out = minify.js(TRICKY)
+    assert "comment" not in out.replace('"// not a comment"', "") and "and this" not in out
+    assert '"// not a comment"' in out and "'/* nor this */'" in out
+    assert "/\\/\\/[^/]*\\//g" in out and "10 / 2 / 1" in out
+    assert "`line one\n    keeps its indentation ${a ? `nested // ${b}` : \"}\"} /* text */`" in out
+    assert "\nif (a) { return re.test(t); }" in out
+
+
+def test_css_keeps_what_its_spaces_mean():
+    out = minify.css("/* x */ .a .b:hover , .c > .d { color: red ; grid-template-areas: \"a b\"; }\n")
+    assert out == '.a .b:hover,.c>.d{color:red;grid-template-areas:"a b"}'
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node checks the syntax")
+def test_the_minified_app_is_valid_javascript(tmp_path):
+    app = default_app_dir() / "js"
+    for name, text in [("app.mjs", join.join(app, "app.js")[0]), ("later.mjs", (app / "later.js").read_text())]:
+        (tmp_path / name).write_text(minify.js(text))
+        check = subprocess.run(["node", "--check", str(tmp_path / name)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
