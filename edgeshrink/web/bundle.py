@@ -122,7 +122,7 @@ def _write_files(tmp: Path, writer: Compressor, app_dir: Path, app_files: list[P
             files[path] = writer.write(app_texts[path].encode(), tmp / path)
         else:
             files[path] = writer.copy(f, tmp / path)
-    data = np.concatenate([manifest.gallery_levels(gallery.images).reshape(-1), gallery.labels]).astype(np.uint8)
+    data = np.concatenate([gallery.images.reshape(-1), gallery.labels]).astype(np.uint8)
     files[manifest.SAMPLES_FILE] = writer.write(data.tobytes(), tmp / manifest.SAMPLES_FILE)
     return files
 

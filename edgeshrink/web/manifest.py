@@ -8,7 +8,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from edgeshrink.atomic import write_bytes
 from edgeshrink.errors import BundleError
@@ -21,9 +20,6 @@ FORMAT = 3  # 2: a runtime per variant, .br/.gz beside each file, first-visit si
 NAME = transfer.MANIFEST
 PAGE = "index.html"
 SAMPLES_FILE = "samples.bin"
-# The gallery's digits are drawn 28x28: 32 grey levels (an error of at most 4 of 255) look the same and make
-# samples.bin a third smaller than 256 (bench/page_ab.md); the first answer's digit is exact (in the manifest).
-GALLERY_LEVELS = 32
 
 
 @dataclass(frozen=True)
@@ -87,20 +83,9 @@ def samples_entry(count: int, source: str) -> dict:
         "file": SAMPLES_FILE,
         "count": count,
         "source": source,
-        "levels": GALLERY_LEVELS,
-        "format": "count x 784 uint8 pixels as grey levels 0..levels-1 (28x28 row-major, white digit on black; "
-                  "pixel = round(level * 255 / (levels - 1))), then count uint8 labels",
+        # exact pixels: "Classify all" scores the model on these real test digits, not on a likeness of them
+        "format": "count x 784 uint8 pixels (28x28 row-major, white digit on black), then count uint8 labels",
     }
-
-
-def gallery_levels(images: np.ndarray) -> np.ndarray:
-    """MNIST pixels (0..255) as the gallery stores them: the nearest of GALLERY_LEVELS grey levels."""
-    return np.rint(np.asarray(images, np.float64) * (GALLERY_LEVELS - 1) / 255).astype(np.uint8)
-
-
-def gallery_pixels(levels: np.ndarray) -> np.ndarray:
-    """What the page shows for stored grey levels (as its later.js computes them)."""
-    return np.floor(np.asarray(levels, np.float64) * 255 / (GALLERY_LEVELS - 1) + 0.5).astype(np.uint8)
 
 
 def sizes_entry(parts: dict[str, tuple[int, Size]]) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeshrink.runtime.kernels.base import array_init, attr, flit, inputs, output, scalar, unsupported
+from edgeshrink.runtime.kernels.base import array_init, attr, inputs, output, scalar, unsupported
 from edgeshrink.runtime.kernels.conv import conv_loops, int16_input
 from edgeshrink.runtime.kernels.gemm import batched_shapes
 from edgeshrink.runtime.kernels.intgemm import int_conv, int_matmul

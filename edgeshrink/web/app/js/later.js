@@ -2,13 +2,11 @@
 // all"), the benchmark and the bundle's sizes. A file of its own, fetched after the first answer; it imports
 // nothing: the page hands it what it needs (`start`).
 
-/** The gallery's digits from samples.bin: pixels stored as `levels` grey levels (see the manifest). */
+/** The gallery's digits from samples.bin (see the manifest's samples.format). */
 async function loadSamples(fetchBytes, info) {
   const bytes = await fetchBytes(info.file);
   const n = info.count;
-  const top = info.levels - 1;
-  const images = Uint8Array.from(bytes.subarray(0, n * 784), (q) => Math.round((q * 255) / top));
-  return { images, labels: Array.from(bytes.subarray(n * 784, n * 785)) };
+  return { images: bytes.subarray(0, n * 784), labels: Array.from(bytes.subarray(n * 784, n * 785)) };
 }
 
 function renderGallery(page, samples, onPick) {
