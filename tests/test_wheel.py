@@ -73,7 +73,8 @@ def installed(wheel, tmp_path_factory) -> Path:
 def test_wheel_holds_the_recipes_and_the_page_but_no_runtime(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"edgeshrink/recipes/{r}.yaml" for r in ("default", "fast", "dynamic", "max")} <= names
-    assert {"edgeshrink/web/app/index.html", "edgeshrink/web/app/js/app.js", "edgeshrink/web/app/js/backends/compiled.js",
+    assert {"edgeshrink/web/app/index.html", "edgeshrink/web/app/js/app.js", "edgeshrink/web/app/js/compiled.js",
+            "edgeshrink/web/app/js/later.js",
             "edgeshrink/web/app/package-lock.json"} <= names
     assert not any("node_modules" in n or n.endswith(".wasm") for n in names)
 
