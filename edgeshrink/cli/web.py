@@ -67,8 +67,9 @@ def bundle_report(optimized: Path, output: Path, checks: "VerifyOptions | None",
             return web.verify(folder, images=checks.images, contexts=checks.contexts, profiles=checks.profiles)
 
         variants = from_optimize_output(optimized, baseline)
+        # a bundle that fails the check is not written
         result = web.bundle(variants, output, ort_dir=ort_dir, runtime=runtime, default="optimized", force=force,
-                            check=verify if checks else None, inputs=[optimized])  # a bundle that fails the check is not written
+                            check=verify if checks else None, inputs=[optimized])
     for name, (used, why) in result.runtimes.items():
         if why:
             console.print(f"note: {name} runs on onnxruntime-web, not the compiled runtime: {why}", highlight=False)

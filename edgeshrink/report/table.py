@@ -68,8 +68,10 @@ def _edge_detail(edge) -> str:
 
 def _edge_accuracy(ev: Evaluation) -> str:
     edge = ev.edge
+    if edge is not None and edge.median_ms is None:
+        return f"not compiled: {edge.reason}"
     if edge is None or edge.accuracy is None:
-        return "-" if edge is None or edge.median_ms is not None else f"not compiled: {edge.reason}"
+        return "-"
     same = "the same as" if round(edge.accuracy * ev.total) == ev.correct else "differs from"
     return f"{pct(edge.accuracy)} (the page's wasm, run by wasmtime; {same} onnxruntime's)"
 

@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from edgeshrink.errors import UnsupportedModel, check_exit
-from edgeshrink.runtime.compiler import Compiled
 from edgeshrink.runtime import wasm
-from edgeshrink.runtime.wasm import feed_images
+from edgeshrink.runtime.compiler import Compiled
 from edgeshrink.signature import Signature
 
 
@@ -64,7 +63,7 @@ def run_images(compiled: Compiled, inputs: np.ndarray) -> np.ndarray:
 
 def node_latency_ms(compiled: Compiled, signature: Signature, pixels: np.ndarray, runs: int = 300) -> list[float]:
     """Per-digit wall times (ms) of `runs` runs in Node, after warm-up, cycling through `pixels`."""
-    inputs = feed_images(signature, pixels[:50])
+    inputs = wasm.feed_images(signature, pixels[:50])
     stdout, _, tmp = _call(compiled, inputs, "latency", runs)
     shutil.rmtree(tmp, ignore_errors=True)
     return [float(t) for t in json.loads(stdout)]
@@ -74,4 +73,4 @@ def digit_ms(compiled: Compiled, signature: Signature, pixels: np.ndarray, runs:
     """What timed it ("Node", or "wasmtime" where Node is missing) and its per-digit wall times (ms)."""
     if available():
         return "Node", node_latency_ms(compiled, signature, pixels, runs)
-    return wasm.ENGINE, wasm.latency_ms(compiled, feed_images(signature, pixels[:50]), runs)
+    return wasm.ENGINE, wasm.latency_ms(compiled, wasm.feed_images(signature, pixels[:50]), runs)

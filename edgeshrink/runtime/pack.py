@@ -69,17 +69,15 @@ def _segments(body: bytes) -> list[tuple[int, bytes]] | None:
 
 
 def _read_u32(data: bytes, i: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, i
+    return _read_leb(data, i, signed=False)
 
 
 def _read_s32(data: bytes, i: int) -> tuple[int, int]:
+    return _read_leb(data, i, signed=True)
+
+
+def _read_leb(data: bytes, i: int, signed: bool) -> tuple[int, int]:
+    """The LEB128 number at data[i] and the index after it."""
     value = shift = 0
     while True:
         byte = data[i]
@@ -87,7 +85,7 @@ def _read_s32(data: bytes, i: int) -> tuple[int, int]:
         value |= (byte & 0x7F) << shift
         shift += 7
         if byte < 0x80:
-            return (value - (1 << shift) if byte & 0x40 else value), i
+            return (value - (1 << shift) if signed and byte & 0x40 else value), i
 
 
 def _u32(value: int) -> bytes:
