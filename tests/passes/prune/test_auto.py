@@ -94,3 +94,29 @@ def test_each_trial_prunes_the_last_passing_model_and_a_failure_halves_the_strid
 def _chosen(notes: list[str]) -> float:
     line = notes[-1]
     return float(line.split("chose sparsity ")[1].split(",")[0]) if "chose sparsity" in line else 0.0
+
+
+def test_the_drop_error_comes_from_the_images_the_two_models_disagree_on():
+    right = np.ones(100, dtype=bool)
+    four_lost = right.copy()
+    four_lost[:4] = False
+    assert auto.drop_error(right, right) == 0.0
+    assert auto.drop_error(right, four_lost) == pytest.approx(100 * np.std([1] * 4 + [0] * 96, ddof=1) / 10)
+
+
+def test_a_trial_within_the_share_only_by_its_noise_is_refused(cnn, train_split):
+    from edgeshrink.passes.prune import unstructured
+
+    probe = _auto_context(cnn, train_split, allowed_drop=100.0)
+    names = unstructured.prunable(cnn, probe.signature.output_name)
+
+    def trial(start, share):  # magnitude pruning without fine-tuning: deterministic
+        return unstructured.apply(start, unstructured.masks(start, names, 1 - share, "global"))
+
+    first = auto.search(cnn, trial, probe, probe.validation, 0.97, 1, 1.0, stride=0.3)[2][0]
+    drop = 100 * (auto.accuracy(cnn, probe, probe.validation) - first.accuracy)
+    assert first.error > 0, "pruning 70% without fine-tuning changes some answers"
+    ctx = _auto_context(cnn, train_split, allowed_drop=drop + first.error / 2)  # the drop fits, the noise does not
+    again = auto.search(cnn, trial, ctx, ctx.validation, 0.97, 1, 1.0, stride=0.3)[2][0]
+    assert again.accuracy == first.accuracy and not again.within
+    assert "plus one standard error" in ctx.notes[-1]
