@@ -6,7 +6,11 @@ and final accuracy, final bytes raw/gzip/brotli, compression ratio (gzip'd final
 latency, wall and CPU time, and each step; then Table 1 side by side with what each stage contributed.
 
     python bench/deep_compression.py [--archs lenet5 lenet300] [--recipes max default fast] \
-        [--max-drop 0.1] [--work out/bench]
+        [--max-drop 0.1 [0.3 ...]] [--seeds 3] [--work out/bench]
+
+With `--seeds N`, N networks per architecture are trained with training seeds 0..N-1 and each goes through every
+recipe at every budget; a table gives each seed and the median. A finished run (its report.json) is read back
+instead of run again, so an interrupted benchmark continues where it stopped.
 
 Timings on a shared machine vary with its load: the script records the load average and the CPU time
 of each run beside its wall time.
@@ -17,11 +21,14 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import api, atomic, data, zoo
+from edgeshrink.pipeline import PipelineReport
 
 # Deep Compression, Table 1: (reference error, compressed error, reference bytes, compressed bytes, ratio)
 TABLE_1 = {
@@ -31,13 +38,15 @@ TABLE_1 = {
 STAGES = {"prune": "prune", "cluster": "cluster", "quantize": "int8", "strip": "names"}
 
 
-def train_baseline(arch: str, work: Path) -> tuple[Path, float]:
-    onnx_path = work / f"{arch}.onnx"
+def train_baseline(arch: str, work: Path, seed: int = 0) -> tuple[Path, float]:
+    """`edgeshrink train` defaults with training seed `seed` (seed 0: the `arch.onnx` of earlier runs)."""
+    stem = arch if seed == 0 else f"{arch}.seed{seed}"
+    onnx_path = work / f"{stem}.onnx"
     if onnx_path.is_file():
         return onnx_path, 0.0
     start = time.perf_counter()
-    result = zoo.train(arch, zoo.default_config(arch))
-    zoo.export(result, onnx_path, work / f"{arch}.pt")
+    result = zoo.train(arch, replace(zoo.default_config(arch), seed=seed))
+    zoo.export(result, onnx_path, work / f"{stem}.pt")
     return onnx_path, time.perf_counter() - start
 
 
@@ -46,17 +55,27 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_recipe(model: Path, recipe: str, work: Path, max_drop: float) -> tuple[object, float, float, float]:
-    """The report, wall seconds, CPU seconds, and the 1-minute load average when the run started."""
+def run_recipe(model: Path, recipe: str, out: Path, max_drop: float) -> tuple[object, float, float, float]:
+    """The report, wall seconds, CPU seconds, and the 1-minute load average when the run started (all three
+    from the run's own record when `out` holds a finished run at the same budget)."""
+    timing = out / "bench-timing.txt"
+    if timing.is_file() and (out / "report.json").is_file():
+        report = PipelineReport.read(out)
+        if report.max_drop == max_drop:
+            wall, cpu, load = map(float, timing.read_text().split())
+            return report, wall, cpu, load
     load, start, cpu = os.getloadavg()[0], time.perf_counter(), _cpu_seconds()
-    report = api.optimize(model, recipe, output=work / f"{model.stem}.{recipe}", max_drop=max_drop, force=True)
-    return report, time.perf_counter() - start, _cpu_seconds() - cpu, load
+    report = api.optimize(model, recipe, output=out, max_drop=max_drop, force=True)
+    wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    timing.write_text(f"{wall} {cpu} {load}\n")
+    return report, wall, cpu, load
 
 
-def section(arch: str, recipe: str, report, wall: float, cpu: float, load: float, max_drop: float) -> list[str]:
+def section(arch: str, recipe: str, report, wall: float, cpu: float, load: float, max_drop: float,
+            seed: int = 0) -> list[str]:
     base, final = report.baseline, report.final_evaluation
     lines = [
-        f"## `{arch}`, recipe `{recipe}`, `--max-drop {max_drop:g}` "
+        f"## `{arch}` (training seed {seed}), recipe `{recipe}`, `--max-drop {max_drop:g}` "
         f"({'completed' if report.completed else 'stopped by the accuracy budget'})", "",
         f"- accuracy: baseline {100 * base.accuracy:.2f}% -> final {100 * final.accuracy:.2f}% "
         f"({100 * (final.accuracy - base.accuracy):+.2f} pt); error {100 * (1 - final.accuracy):.2f}%",
@@ -108,11 +127,42 @@ def table_1(reports: dict[str, object]) -> list[str]:
     return lines + [""]
 
 
+def seeds_table(runs: list[dict]) -> list[str]:
+    """Each seed's run and the median per architecture, recipe and budget."""
+    lines = ["## Every seed and the median", "",
+             "| network | recipe | budget | seed | input | final | drop | gzip | ratio (gzip vs fp32) | brotli "
+             "| stopped at | wall |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    groups: dict[tuple, list[dict]] = {}
+    for run in runs:
+        groups.setdefault((run["arch"], run["recipe"], run["drop"]), []).append(run)
+    for (arch, recipe, drop), group in groups.items():
+        for r in group:
+            rep, base, final = r["report"], r["report"].baseline, r["report"].final_evaluation
+            stopped = "-" if rep.completed else f"step {rep.stopped_at}"
+            lines.append(f"| {TABLE_1[arch][0]} | {recipe} | {drop:g} pt | {r['seed']} | {100 * base.accuracy:.2f}% "
+                         f"| {100 * final.accuracy:.2f}% | {100 * (base.accuracy - final.accuracy):.2f} pt "
+                         f"| {final.size.gzip:,} | {base.size.raw / final.size.gzip:.1f}x | {final.size.brotli:,} "
+                         f"| {stopped} | {r['wall']:.0f} s |")
+        if len(group) > 1:
+            evals = [(r["report"].baseline, r["report"].final_evaluation) for r in group]
+            lines.append(
+                f"| {TABLE_1[arch][0]} | {recipe} | {drop:g} pt | **median** "
+                f"| {100 * statistics.median(b.accuracy for b, _ in evals):.2f}% "
+                f"| {100 * statistics.median(f.accuracy for _, f in evals):.2f}% "
+                f"| {100 * statistics.median(b.accuracy - f.accuracy for b, f in evals):.2f} pt "
+                f"| {statistics.median(f.size.gzip for _, f in evals):,.0f} "
+                f"| {statistics.median(b.size.raw / f.size.gzip for b, f in evals):.1f}x "
+                f"| {statistics.median(f.size.brotli for _, f in evals):,.0f} | | "
+                f"{statistics.median(r['wall'] for r in group):.0f} s |")
+    return lines + [""]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archs", nargs="+", default=["lenet5", "lenet300"], choices=list(TABLE_1))
     parser.add_argument("--recipes", nargs="+", default=["max", "default", "fast"])
-    parser.add_argument("--max-drop", type=float, default=0.1)
+    parser.add_argument("--max-drop", type=float, nargs="+", default=[0.1])
+    parser.add_argument("--seeds", type=int, default=1, help="networks per architecture, training seeds 0..N-1")
     parser.add_argument("--work", type=Path, default=Path("out/bench"))
     parser.add_argument("--results", type=Path, default=Path(__file__).with_name("results.md"))
     args = parser.parse_args()
@@ -120,22 +170,30 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     lines = ["# Deep Compression comparison on LeNet-5 and LeNet-300-100", "",
              f"Produced by `python bench/deep_compression.py --archs {' '.join(args.archs)} "
-             f"--recipes {' '.join(args.recipes)} --max-drop {args.max_drop:g}`.", "", *machine.markdown()]
-    maxed = {}
+             f"--recipes {' '.join(args.recipes)} --max-drop {' '.join(f'{d:g}' for d in args.max_drop)}"
+             f"{f' --seeds {args.seeds}' if args.seeds > 1 else ''}`.", "", *machine.markdown()]
+    maxed, runs = {}, []
     for arch in args.archs:
-        model, train_seconds = train_baseline(arch, args.work)
-        lines.append(f"Training `{arch}` with `edgeshrink train` defaults took {train_seconds:.0f} s "
-                     "(0 = reused from an earlier run).")
-        lines.append("")
-        for recipe in args.recipes:
-            report, wall, cpu, load = run_recipe(model, recipe, args.work, args.max_drop)
-            part = section(arch, recipe, report, wall, cpu, load, args.max_drop)
-            print("\n".join(part), flush=True)
-            lines += part
-            if recipe == "max":
-                maxed[arch] = report
+        for seed in range(args.seeds):
+            model, train_seconds = train_baseline(arch, args.work, seed)
+            lines.append(f"Training `{arch}` (seed {seed}) with `edgeshrink train` defaults took {train_seconds:.0f} s "
+                         "(0 = reused from an earlier run).")
+            lines.append("")
+            for recipe in args.recipes:
+                for drop in args.max_drop:
+                    out = args.work / (f"{model.stem}.{recipe}" + ("" if len(args.max_drop) == 1 else f".drop{drop:g}"))
+                    report, wall, cpu, load = run_recipe(model, recipe, out, drop)
+                    part = section(arch, recipe, report, wall, cpu, load, drop, seed)
+                    print("\n".join(part), flush=True)
+                    lines += part
+                    runs.append({"arch": arch, "recipe": recipe, "drop": drop, "seed": seed, "report": report,
+                                 "wall": wall})
+                    if recipe == "max" and seed == 0 and drop == args.max_drop[0]:
+                        maxed[arch] = report
+    summary = seeds_table(runs) if args.seeds > 1 or len(args.max_drop) > 1 else []
     if maxed:
-        lines = lines[:4] + table_1(maxed) + lines[4:]
+        summary += table_1(maxed)
+    lines = lines[:4] + summary + lines[4:]
     atomic.write_text(args.results, "\n".join(lines))
     print(f"wrote {args.results}")
 
