@@ -180,11 +180,16 @@ def main() -> None:
     parser.add_argument("--contexts", type=int, default=3, help="fresh contexts per page and network (median)")
     parser.add_argument("--epochs", type=int, default=1, help="training epochs of each rung")
     parser.add_argument("--rungs", default=",".join(RUNGS))
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="train, optimize and bundle every rung, time nothing (a later run times them)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     start, load_before = time.perf_counter(), os.getloadavg()[0]
     built = [page for spec in args.rungs.split(",") if spec for page in pages(spec, args.work, args.epochs)]
     prepared = time.perf_counter() - start
+    if args.prepare_only:
+        print(f"prepared {len(built)} pages in {prepared / 60:.1f} min under {args.work}")
+        return
     rows = []
     with chromium() as browser:
         version = browser.version
