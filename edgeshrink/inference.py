@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 
 from edgeshrink import engine
-from edgeshrink.errors import ModelError
+from edgeshrink.errors import ModelError, UnsupportedModel
 from edgeshrink.model import is_quantized, stored_signature
 from edgeshrink.signature import Signature
 
@@ -50,7 +50,7 @@ class CompiledSession:
         self._compiled = compiled
 
     def run(self, names, feed: dict) -> list[np.ndarray | None]:
-        from edgeshrink.runtime import UnsupportedModel, compile_model
+        from edgeshrink.runtime import compile_model
         from edgeshrink.runtime.wasm import run_images
 
         sig = self.signature
@@ -63,6 +63,8 @@ class CompiledSession:
             images = 1 if sig.batch == 0 else len(x)
             scores = run_images(self._compiled, x.reshape(images, -1))
         except UnsupportedModel as exc:
+            if not self.why:  # measuring the page's runtime itself: the caller reports why it cannot run
+                raise
             raise ModelError(f"onnxruntime's int8 kernels on this CPU are not exact for this model ({self.why}), "
                              f"and the compiled runtime cannot run it: {exc}") from exc
         return [None] * sig.output_index + [scores]
@@ -76,6 +78,8 @@ def run(sess, signature: Signature, pixels: np.ndarray) -> list[np.ndarray]:
         pixels = np.concatenate([pixels, pad])
     try:
         return sess.run(None, {signature.input_name: signature.feed(pixels)})
+    except UnsupportedModel:
+        raise  # the compiled runtime, measured as the page's, cannot run it: measure_edge reports why
     except Exception as exc:
         first = str(exc).strip().splitlines()[0]
         raise ModelError(f"running the model failed: {first}") from exc

@@ -49,3 +49,18 @@ def test_without_node_wasmtime_times_it_and_the_tables_say_so(test_split, monkey
     assert "in wasmtime (no Node on this machine)" in dict(evaluation_table(ev).rows)["latency (compiled wasm)"]
     table = compare_table([ev, ev])
     assert table.rows[0][table.columns.index("edge latency")].endswith(" ms (wasmtime: no Node)")
+
+
+def test_a_compiled_module_wasmtime_cannot_load_is_its_own_reason_not_an_int8_error(test_split):
+    import pytest
+
+    from edgeshrink import inference
+    from edgeshrink.runtime import UnsupportedModel, compile_model
+    from edgeshrink.runtime.compiler import WASM_FILE
+
+    model = _model(helper.make_node("Relu", ["x"], ["h"]))
+    compiled = compile_model(model, SIG)
+    compiled.files[WASM_FILE] = compiled.files[WASM_FILE][:100]  # a module cut short, as a failed write leaves it
+    sess = inference.CompiledSession(model, SIG, compiled=compiled)
+    with pytest.raises(UnsupportedModel, match="wasmtime cannot load the compiled model"):
+        inference.accuracy(sess, SIG, test_split.images[:5], test_split.labels[:5])

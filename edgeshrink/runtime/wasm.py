@@ -25,7 +25,7 @@ class Instance:
         import wasmtime
 
         try:
-            self._store = wasmtime.Store(wasmtime.Engine())
+            self._store = wasmtime.Store(_engine())
             module = wasmtime.Module(self._store.engine, compiled.files[WASM_FILE])
             exports = wasmtime.Instance(self._store, module, []).exports(self._store)
         except wasmtime.WasmtimeError as exc:
@@ -42,6 +42,17 @@ class Instance:
         self.input[:] = image.reshape(-1)
         self._run(self._store)
         return self.output.astype(np.float32)
+
+
+def _engine():
+    """An engine that fills a module's memory by copying its data: wasmtime's default maps a sealed memfd
+    image, which failed on this project's machines ("cannot add seals to the memfd") when memory was short,
+    and a copy of at most a few megabytes costs nothing beside the digits run on it."""
+    import wasmtime
+
+    config = wasmtime.Config()
+    config.memory_init_cow = False
+    return wasmtime.Engine(config)
 
 
 def _view(memory: np.ndarray, pointer: int, dtype: str, length: int) -> np.ndarray:
