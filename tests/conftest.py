@@ -36,6 +36,16 @@ def small_cnn(tmp_path_factory, mnist_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_cnn(tmp_path_factory, mnist_dir) -> Path:
+    """zoo8 at a quarter width (906 parameters, about 85%), exported once per session."""
+    from edgeshrink import zoo
+
+    path = tmp_path_factory.mktemp("tiny_cnn") / "zoo8@0.25.onnx"
+    zoo.export(nets.tiny_cnn(), path, path.with_suffix(".pt"))
+    return path
+
+
+@pytest.fixture(scope="session")
 def fast_run(small_cnn, tmp_path_factory):
     """The small CNN through the 'fast' recipe: (PipelineReport, output folder)."""
     from edgeshrink import api

@@ -24,9 +24,12 @@ def peer_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
-def peer_names() -> list[str]:
-    """Names to parametrize over; one placeholder when the folder is absent, so the test reports a skip."""
-    return [row["name"] for row in peer_rows()] or ["peers-absent"]
+def peer_names(only=None) -> list[str]:
+    """Names to parametrize over (every peer, or those of `only`); one placeholder when the folder is absent,
+    so the test reports one skip, not one per peer."""
+    if not peer_rows():
+        return ["peers-absent"]
+    return [row["name"] for row in peer_rows()] if only is None else list(only)
 
 
 def peer_path(name: str) -> Path:

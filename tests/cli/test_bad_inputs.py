@@ -24,9 +24,6 @@ import pytest
 from edgeshrink.cli import codes
 from tests import defects
 from tests.models import linear_classifier
-from tests.peers import peer_path
-
-TINY = "torch_tiny_cnn_pad_avgpool"  # the smallest peer: evaluations take a second
 
 
 def edgeshrink(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -49,10 +46,10 @@ def assert_one_line(proc: subprocess.CompletedProcess, code: int, *fragments: st
 
 
 @pytest.fixture(scope="module")
-def bad(tmp_path_factory) -> Path:
-    """A folder of bad inputs, all made from the tiny peer's real weights."""
+def bad(tmp_path_factory, mnist_dir) -> Path:
+    """A folder of bad inputs, all made from the real weights of the small CNN the tests train (tests/nets.py)."""
     root = tmp_path_factory.mktemp("bad")
-    shutil.copy(peer_path(TINY), root / "good.onnx")
+    defects.save(defects.base(), root / "good.onnx")
     (root / "garbage.onnx").write_bytes(b"\x00\xffnot a protobuf" * 20)
     (root / "empty.onnx").write_bytes(b"")
     defects.save(defects.non_finite_weight(), root / "nan.onnx")
@@ -266,7 +263,7 @@ def test_ctrl_c_says_so_and_leaves_nothing(bad):
     out = bad / "interrupted"
     env = {**os.environ, "COLUMNS": "80"}
     proc = subprocess.Popen([sys.executable, "-m", "edgeshrink", "optimize", str(bad / "good.onnx"), "-r", "fast",
-                             "-p", "symmetric", "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "-p", "mnist", "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
     deadline = time.monotonic() + 240
     while not list(bad.glob(".interrupted.*.partial")) and time.monotonic() < deadline and proc.poll() is None:
@@ -309,8 +306,8 @@ def read_only(tmp_path):
 def test_disk_full_while_optimizing(bad, small_disk):
     (small_disk / "keep.txt").write_text("the user's")
     filler = small_disk / "filler"
-    filler.write_bytes(b"\0" * 580_000)  # leaves ~20 KB: the input model fits, the run does not
-    proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "symmetric",
+    filler.write_bytes(b"\0" * 560_000)  # leaves ~50 KB: the input model (24 KB) fits, the run does not
+    proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "mnist",
                       "-o", str(small_disk / "run"))
     said = assert_one_line(proc, 1, "no space left on the device", "free some disk space", str(small_disk / "run"))
     assert ".partial" not in said  # the folder asked for, not the hidden one it was written in
@@ -318,7 +315,7 @@ def test_disk_full_while_optimizing(bad, small_disk):
 
 
 def test_read_only_output(bad, read_only):
-    proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "symmetric", "-o", str(read_only / "run"))
+    proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "mnist", "-o", str(read_only / "run"))
     assert_one_line(proc, 1, "read-only file system")
 
 
@@ -326,7 +323,7 @@ def test_read_only_output(bad, read_only):
 # a command's own input; an unwritable place refused before the work.
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory) -> Path:
+def made(tmp_path_factory, mnist_dir) -> Path:
     """A real optimize run and its bundle (of a hand-built model: no peer needed), beside the user's own files."""
     root = tmp_path_factory.mktemp("made")
     onnx.save(linear_classifier(), str(root / "good.onnx"))
@@ -408,7 +405,7 @@ SEARCH_CHEAP = ["--val-images", "200", "--references", "", "--no-remeasure", "--
 
 
 @pytest.fixture(scope="module")
-def searchable(tmp_path_factory) -> Path:
+def searchable(tmp_path_factory, mnist_dir) -> Path:
     """A hand-built float model, its int8 copy made by onnxruntime's quantizer, a file that is no model and a
     folder without MNIST."""
     from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -88,12 +88,12 @@ def test_int8_guard_refuses_a_step_that_unfolds_weights(fast_run):
     assert judge.int8_unfolded(quantized, quantized) == ""
 
 
-def test_a_step_that_makes_the_model_larger_is_flagged_and_skip_if_worse_skips_it(peers_dir, tmp_path):
-    """Quantizing a ~600-parameter model adds more scales, zero points and Q/DQ nodes than int8 saves."""
+def test_a_step_that_makes_the_model_larger_is_flagged_and_skip_if_worse_skips_it(tiny_cnn, tmp_path):
+    """Quantizing a ~300-parameter model adds more scales, zero points and Q/DQ nodes than int8 saves."""
     recipe = tmp_path / "shrink-then-quantize.yaml"
     recipe.write_text("steps:\n  - pass: prune\n    method: structured\n    sparsity: 0.7\n    finetune_epochs: 0\n"
                       "  - pass: quantize\n    calibration_images: 100\n")
-    tiny = peers_dir / "torch_tiny_cnn_pad_avgpool.onnx"
+    tiny = tiny_cnn
     flagged = api.optimize(tiny, str(recipe), output=tmp_path / "flagged", max_drop=100)
     quantize = flagged.steps[1]
     assert quantize.evaluation.size.raw > flagged.steps[0].evaluation.size.raw
