@@ -80,7 +80,7 @@ def test_wheel_holds_the_recipes_and_the_page_but_no_runtime(wheel):
 
 
 @pytest.fixture(scope="module")
-def project(installed, tmp_path_factory) -> tuple[Path, dict]:
+def project(installed, tmp_path_factory, mnist_dir) -> tuple[Path, dict]:
     """train, optimize -r fast and bundle run by the installed wheel in a folder outside the checkout, with no
     clang, wasm-ld, Node or npm on PATH."""
     root = tmp_path_factory.mktemp("user")

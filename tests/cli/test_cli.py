@@ -105,7 +105,7 @@ def test_usage_error_exits_2_without_traceback(capsys):
     ("runs", ("runs/zoo8.onnx", "runs/zoo8.pt")),  # a folder gets ARCH.onnx
     ("nets/small.onnx", ("nets/small.onnx", "nets/small.pt")),  # a file name is taken as given
 ])
-def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path, output, written):
+def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path, mnist_dir, output, written):
     code = main(["train", "--arch", "zoo8", "--epochs", "1", "--max-steps", "30", "-o", str(tmp_path / output)])
     out = " ".join(capsys.readouterr().out.split())
     assert code == 0, out
@@ -113,7 +113,7 @@ def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path, outpu
     assert "/10,000 MNIST test images" in out and "mnist (metadata)" in out
 
 
-def test_train_with_a_width_multiplier(capsys, tmp_path):
+def test_train_with_a_width_multiplier(capsys, tmp_path, mnist_dir):
     from edgeshrink import model, zoo
 
     code = main(["train", "--arch", "zoo8@0.50", "--epochs", "1", "--max-steps", "10", "-o", str(tmp_path)])

@@ -64,7 +64,7 @@ def test_bad_width_multiplier_is_a_usage_error(capsys, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_widths_are_searched_and_trained_once(capsys, tmp_path):
+def test_widths_are_searched_and_trained_once(capsys, tmp_path, mnist_dir):
     from edgeshrink import model, zoo
 
     out = tmp_path / "out"
