@@ -111,6 +111,7 @@ def test_installed_wheel_builds_a_compiled_page_with_nothing_but_pip(installed, 
     assert sorted(p.name for p in work.iterdir()) == ["dist", "opt", "zoo8.onnx", "zoo8.pt"]
 
 
+@pytest.mark.browser
 def test_installed_wheel_verifies_the_page_in_chromium(installed, project):
     work, env = project
     try:
