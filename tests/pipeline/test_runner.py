@@ -89,7 +89,7 @@ def test_int8_guard_refuses_a_step_that_unfolds_weights(fast_run):
 
 
 def test_a_step_that_makes_the_model_larger_is_flagged_and_skip_if_worse_skips_it(tiny_cnn, tmp_path):
-    """Quantizing a ~300-parameter model adds more scales, zero points and Q/DQ nodes than int8 saves."""
+    """Quantizing a model of a few hundred parameters adds more scales, zero points and Q/DQ nodes than int8 saves."""
     recipe = tmp_path / "shrink-then-quantize.yaml"
     recipe.write_text("steps:\n  - pass: prune\n    method: structured\n    sparsity: 0.7\n    finetune_epochs: 0\n"
                       "  - pass: quantize\n    calibration_images: 100\n")
