@@ -18,6 +18,7 @@ from edgeshrink.errors import BundleError
 from edgeshrink.web import find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # each builds or installs the wheel, then trains, optimizes and bundles with it
 TIMEOUT = 900
 
 

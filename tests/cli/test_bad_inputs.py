@@ -259,6 +259,7 @@ def test_serve_answers_hostile_paths_and_serves_nothing_outside(bad, built_bundl
     assert "Traceback" not in stdout + stderr and "stopped" in stdout, stdout + stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_says_so_and_leaves_nothing(bad):
     out = bad / "interrupted"
     env = {**os.environ, "COLUMNS": "80"}
@@ -303,6 +304,7 @@ def read_only(tmp_path):
     subprocess.run(["umount", str(folder)], check=True)
 
 
+@pytest.mark.slow
 def test_disk_full_while_optimizing(bad, small_disk):
     (small_disk / "keep.txt").write_text("the user's")
     filler = small_disk / "filler"
@@ -359,6 +361,7 @@ def test_an_output_never_replaces_what_is_not_its_own(made, args, said):
     assert {p: p.read_bytes() for p in made.rglob("*") if p.is_file()} == before  # refused before any work
 
 
+@pytest.mark.slow
 def test_the_same_kind_of_output_is_replaced(made, tmp_path):
     for _ in range(2):
         proc = edgeshrink("compare", str(made / "good.onnx"), str(made / "run"), "--csv", str(tmp_path / "t.csv"),
@@ -446,6 +449,7 @@ def test_a_refused_search_leaves_nothing(searchable, tmp_path, args, said):
     assert not (tmp_path / "new").exists()  # not even the parent it would have made
 
 
+@pytest.mark.slow
 def test_a_refused_search_adds_nothing_to_an_earlier_one(searchable, tmp_path):
     out = tmp_path / "search"
     common = ["-o", str(out), "-p", "unit", "--space", "quantize", "--trials", "1", *SEARCH_CHEAP]
@@ -477,6 +481,7 @@ def test_a_search_option_no_process_can_use_is_a_usage_error(searchable, tmp_pat
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_failed_trial_is_one_line_and_its_traceback_is_kept(searchable, tmp_path):
     out = tmp_path / "search"  # a lone output layer cannot be pruned: every trial fails, each one line
     proc = edgeshrink("search", str(searchable / "linear.onnx"), "-o", str(out), "-p", "unit", "--space",
@@ -491,6 +496,7 @@ def test_a_failed_trial_is_one_line_and_its_traceback_is_kept(searchable, tmp_pa
         assert "Traceback (most recent call last)" in kept
 
 
+@pytest.mark.slow
 def test_search_ctrl_c_ends_every_worker_with_one_line(small_cnn, tmp_path):
     out = tmp_path / "search"
     argv = ["search", str(small_cnn), "-o", str(out), "--space", "unstructured", "--max-finetune-epochs", "0.25",
@@ -527,6 +533,7 @@ def test_search_ctrl_c_ends_every_worker_with_one_line(small_cnn, tmp_path):
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
 
 
+@pytest.mark.slow
 def test_search_on_a_full_disk_queues_the_trial_again(searchable, small_disk, tmp_path):
     from edgeshrink.search import study as studies
 
