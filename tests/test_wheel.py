@@ -18,6 +18,7 @@ from edgeshrink.errors import BundleError
 from edgeshrink.web import find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # each builds or installs the wheel, then trains, optimizes and bundles with it
 TIMEOUT = 900
 
 
@@ -80,7 +81,7 @@ def test_wheel_holds_the_recipes_and_the_page_but_no_runtime(wheel):
 
 
 @pytest.fixture(scope="module")
-def project(installed, tmp_path_factory) -> tuple[Path, dict]:
+def project(installed, tmp_path_factory, mnist_dir) -> tuple[Path, dict]:
     """train, optimize -r fast and bundle run by the installed wheel in a folder outside the checkout, with no
     clang, wasm-ld, Node or npm on PATH."""
     root = tmp_path_factory.mktemp("user")
@@ -111,6 +112,7 @@ def test_installed_wheel_builds_a_compiled_page_with_nothing_but_pip(installed, 
     assert sorted(p.name for p in work.iterdir()) == ["dist", "opt", "zoo8.onnx", "zoo8.pt"]
 
 
+@pytest.mark.browser
 def test_installed_wheel_verifies_the_page_in_chromium(installed, project):
     work, env = project
     try:

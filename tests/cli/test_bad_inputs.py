@@ -24,9 +24,6 @@ import pytest
 from edgeshrink.cli import codes
 from tests import defects
 from tests.models import linear_classifier
-from tests.peers import peer_path
-
-TINY = "torch_tiny_cnn_pad_avgpool"  # the smallest peer: evaluations take a second
 
 
 def edgeshrink(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -49,10 +46,10 @@ def assert_one_line(proc: subprocess.CompletedProcess, code: int, *fragments: st
 
 
 @pytest.fixture(scope="module")
-def bad(tmp_path_factory) -> Path:
-    """A folder of bad inputs, all made from the tiny peer's real weights."""
+def bad(tmp_path_factory, mnist_dir) -> Path:
+    """A folder of bad inputs, all made from the real weights of the small CNN the tests train (tests/nets.py)."""
     root = tmp_path_factory.mktemp("bad")
-    shutil.copy(peer_path(TINY), root / "good.onnx")
+    defects.save(defects.base(), root / "good.onnx")
     (root / "garbage.onnx").write_bytes(b"\x00\xffnot a protobuf" * 20)
     (root / "empty.onnx").write_bytes(b"")
     defects.save(defects.non_finite_weight(), root / "nan.onnx")
@@ -262,11 +259,12 @@ def test_serve_answers_hostile_paths_and_serves_nothing_outside(bad, built_bundl
     assert "Traceback" not in stdout + stderr and "stopped" in stdout, stdout + stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_says_so_and_leaves_nothing(bad):
     out = bad / "interrupted"
     env = {**os.environ, "COLUMNS": "80"}
     proc = subprocess.Popen([sys.executable, "-m", "edgeshrink", "optimize", str(bad / "good.onnx"), "-r", "fast",
-                             "-p", "symmetric", "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "-p", "mnist", "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
     deadline = time.monotonic() + 240
     while not list(bad.glob(".interrupted.*.partial")) and time.monotonic() < deadline and proc.poll() is None:
@@ -306,11 +304,12 @@ def read_only(tmp_path):
     subprocess.run(["umount", str(folder)], check=True)
 
 
+@pytest.mark.slow
 def test_disk_full_while_optimizing(bad, small_disk):
     (small_disk / "keep.txt").write_text("the user's")
     filler = small_disk / "filler"
-    filler.write_bytes(b"\0" * 580_000)  # leaves ~20 KB: the input model fits, the run does not
-    proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "symmetric",
+    filler.write_bytes(b"\0" * 560_000)  # leaves ~50 KB: the input model (24 KB) fits, the run does not
+    proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "mnist",
                       "-o", str(small_disk / "run"))
     said = assert_one_line(proc, 1, "no space left on the device", "free some disk space", str(small_disk / "run"))
     assert ".partial" not in said  # the folder asked for, not the hidden one it was written in
@@ -318,7 +317,7 @@ def test_disk_full_while_optimizing(bad, small_disk):
 
 
 def test_read_only_output(bad, read_only):
-    proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "symmetric", "-o", str(read_only / "run"))
+    proc = edgeshrink("optimize", str(bad / "good.onnx"), "-r", "fast", "-p", "mnist", "-o", str(read_only / "run"))
     assert_one_line(proc, 1, "read-only file system")
 
 
@@ -326,7 +325,7 @@ def test_read_only_output(bad, read_only):
 # a command's own input; an unwritable place refused before the work.
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory) -> Path:
+def made(tmp_path_factory, mnist_dir) -> Path:
     """A real optimize run and its bundle (of a hand-built model: no peer needed), beside the user's own files."""
     root = tmp_path_factory.mktemp("made")
     onnx.save(linear_classifier(), str(root / "good.onnx"))
@@ -362,6 +361,7 @@ def test_an_output_never_replaces_what_is_not_its_own(made, args, said):
     assert {p: p.read_bytes() for p in made.rglob("*") if p.is_file()} == before  # refused before any work
 
 
+@pytest.mark.slow
 def test_the_same_kind_of_output_is_replaced(made, tmp_path):
     for _ in range(2):
         proc = edgeshrink("compare", str(made / "good.onnx"), str(made / "run"), "--csv", str(tmp_path / "t.csv"),
@@ -408,7 +408,7 @@ SEARCH_CHEAP = ["--val-images", "200", "--references", "", "--no-remeasure", "--
 
 
 @pytest.fixture(scope="module")
-def searchable(tmp_path_factory) -> Path:
+def searchable(tmp_path_factory, mnist_dir) -> Path:
     """A hand-built float model, its int8 copy made by onnxruntime's quantizer, a file that is no model and a
     folder without MNIST."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -449,6 +449,7 @@ def test_a_refused_search_leaves_nothing(searchable, tmp_path, args, said):
     assert not (tmp_path / "new").exists()  # not even the parent it would have made
 
 
+@pytest.mark.slow
 def test_a_refused_search_adds_nothing_to_an_earlier_one(searchable, tmp_path):
     out = tmp_path / "search"
     common = ["-o", str(out), "-p", "unit", "--space", "quantize", "--trials", "1", *SEARCH_CHEAP]
@@ -480,6 +481,7 @@ def test_a_search_option_no_process_can_use_is_a_usage_error(searchable, tmp_pat
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_failed_trial_is_one_line_and_its_traceback_is_kept(searchable, tmp_path):
     out = tmp_path / "search"  # a lone output layer cannot be pruned: every trial fails, each one line
     proc = edgeshrink("search", str(searchable / "linear.onnx"), "-o", str(out), "-p", "unit", "--space",
@@ -494,6 +496,7 @@ def test_a_failed_trial_is_one_line_and_its_traceback_is_kept(searchable, tmp_pa
         assert "Traceback (most recent call last)" in kept
 
 
+@pytest.mark.slow
 def test_search_ctrl_c_ends_every_worker_with_one_line(small_cnn, tmp_path):
     out = tmp_path / "search"
     argv = ["search", str(small_cnn), "-o", str(out), "--space", "unstructured", "--max-finetune-epochs", "0.25",
@@ -530,6 +533,7 @@ def test_search_ctrl_c_ends_every_worker_with_one_line(small_cnn, tmp_path):
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
 
 
+@pytest.mark.slow
 def test_search_on_a_full_disk_queues_the_trial_again(searchable, small_disk, tmp_path):
     from edgeshrink.search import study as studies
 

@@ -3,11 +3,15 @@
 import subprocess
 import sys
 
+import numpy as np
+import onnxruntime
 import pytest
 
 from edgeshrink.cli import main
 from edgeshrink.data.idx import MNIST_FILES
+from tests import exporters, nets
 from tests.models import linear_classifier, save
+from tests.passes.prune.cases import cnn_graph
 
 
 def one_line_error(capsys, argv) -> str:
@@ -34,8 +38,9 @@ def test_seven_outputs(capsys, tmp_path):
     assert "no output holds 10 class scores" in one_line_error(capsys, ["evaluate", path])
 
 
-def test_missing_dataset(capsys, tmp_path, peers_dir):
-    msg = one_line_error(capsys, ["evaluate", str(peers_dir / "zoo_mnist8.onnx"), "--data-dir", str(tmp_path)])
+def test_missing_dataset(capsys, tmp_path):
+    path = save(linear_classifier(), tmp_path / "m.onnx")
+    msg = one_line_error(capsys, ["evaluate", path, "--data-dir", str(tmp_path)])
     assert "train-images-idx3-ubyte is missing" in msg and "edgeshrink data fetch" in msg
 
 
@@ -72,12 +77,15 @@ def test_module_entry_point_and_help():
         assert command in proc.stdout
 
 
-def test_evaluate_json(capsys, peers_dir):
+def test_evaluate_json(capsys, small_cnn, test_split):
     import json
 
-    assert main(["evaluate", str(peers_dir / "zoo_mnist8.onnx"), "--json", "--no-latency"]) == 0
+    from edgeshrink import zoo
+
+    assert main(["evaluate", str(small_cnn), "--json", "--no-latency"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["accuracy"] == pytest.approx(0.989, abs=1e-3) and out["signature"]["layout"] == "NCHW"
+    in_torch = zoo.accuracy(nets.small_cnn().module, test_split)  # the same net, measured without edgeshrink
+    assert out["accuracy"] == pytest.approx(in_torch, abs=1e-3) and out["signature"]["layout"] == "NCHW"
 
 
 def test_passes_lists_each_parameter_with_its_values_default_and_help(capsys):
@@ -97,7 +105,7 @@ def test_usage_error_exits_2_without_traceback(capsys):
     ("runs", ("runs/zoo8.onnx", "runs/zoo8.pt")),  # a folder gets ARCH.onnx
     ("nets/small.onnx", ("nets/small.onnx", "nets/small.pt")),  # a file name is taken as given
 ])
-def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path, output, written):
+def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path, mnist_dir, output, written):
     code = main(["train", "--arch", "zoo8", "--epochs", "1", "--max-steps", "30", "-o", str(tmp_path / output)])
     out = " ".join(capsys.readouterr().out.split())
     assert code == 0, out
@@ -105,7 +113,7 @@ def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path, outpu
     assert "/10,000 MNIST test images" in out and "mnist (metadata)" in out
 
 
-def test_train_with_a_width_multiplier(capsys, tmp_path):
+def test_train_with_a_width_multiplier(capsys, tmp_path, mnist_dir):
     from edgeshrink import model, zoo
 
     code = main(["train", "--arch", "zoo8@0.50", "--epochs", "1", "--max-steps", "10", "-o", str(tmp_path)])
@@ -133,17 +141,23 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"edgeshrink {version('edgeshrink')}"
 
 
-def test_compare_feeds_each_model_its_own_preprocessing(capsys, tmp_path, peers_dir):
-    raw255 = peers_dir / "keras_mlp_nhwc_raw255.onnx"  # trained on 0..255 pixels
-    unit = peers_dir / "zoo_mnist8.onnx"  # trained on 0..1 pixels
+def test_compare_feeds_each_model_its_own_preprocessing(capsys, tmp_path, test_split):
+    """One net twice, neither file saying how to feed it: on 0..1 pixels (NCHW), and behind a /255 on raw 0..255
+    pixels (NHWC, as Keras exports). Fed each its own preprocessing, both score the net's accuracy."""
+    weights = nets.pool_cnn()
+    unit = save(exporters.plain(cnn_graph(weights)), tmp_path / "unit.onnx")
+    raw255 = save(exporters.nhwc_raw255(weights), tmp_path / "raw255.onnx")
+    session = onnxruntime.InferenceSession(cnn_graph(weights).SerializeToString())
+    scores = session.run(None, {"image": test_split.images[:, None].astype(np.float32) / 255})[0]
+    expected = f"{(scores.argmax(1) == test_split.labels).mean() * 100:.2f}%"
     md, csv = tmp_path / "cmp.md", tmp_path / "cmp.csv"
-    assert main(["compare", str(unit), str(raw255), "--markdown", str(md), "--csv", str(csv)]) == 0
+    assert main(["compare", unit, raw255, "--markdown", str(md), "--csv", str(csv)]) == 0
     rows = csv.read_text().splitlines()
     assert rows[0].startswith("model,accuracy,change") and len(rows) == 3
-    assert rows[1].startswith("zoo_mnist8.onnx,98.90%,+0.00 pt")
-    assert rows[2].startswith("keras_mlp_nhwc_raw255.onnx,98.04%,-0.86 pt")
-    assert "| zoo_mnist8.onnx | 98.90% |" in md.read_text()
-    assert "keras_mlp_nhwc_raw255.onnx" in capsys.readouterr().out
+    assert rows[1].startswith(f"unit.onnx,{expected},+0.00 pt")
+    assert rows[2].startswith(f"raw255.onnx,{expected},+0.00 pt")
+    assert f"| unit.onnx | {expected} |" in md.read_text()
+    assert "raw255.onnx" in capsys.readouterr().out
 
 
 def test_progress_bars_write_nothing_to_a_pipe(capsys):

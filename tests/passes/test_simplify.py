@@ -6,11 +6,14 @@ import numpy as np
 import onnx
 import pytest
 
+from edgeshrink import detect
 from edgeshrink.errors import PassError
 from edgeshrink.model import is_quantized, op_histogram, stored_signature
 from edgeshrink.passes import simplify
 from edgeshrink.passes.base import PassContext, build_config
 from edgeshrink.passes.simplify import SimplifyConfig
+from edgeshrink.signature import PRESETS
+from tests import exporters, nets
 from tests.passes.outputs import input_dims, scores
 from tests.peers import peer_names
 
@@ -50,9 +53,10 @@ def test_simplify_every_peer(name, load_peer, train_split, test_split):
     assert stored_signature(out) == signature
 
 
-def test_simplify_shrinks_the_dynamo_export(load_peer, train_split):
+def test_simplify_shrinks_the_dynamo_export(train_split):
     """PyTorch 2.6's dynamo export wraps every Conv in Unsqueeze/Squeeze and transposes weights at run time."""
-    model, signature = load_peer("torch_dynamo_nobatch")
+    model = exporters.dynamo_nobatch(nets.pool_cnn())
+    signature = detect.structure(model).with_preprocess(PRESETS["unit"])
     out = simplify.run(model, SimplifyConfig(), PassContext(signature, train_split))
     assert len(out.graph.node) <= len(model.graph.node) - 10
     assert "Transpose" not in op_histogram(out) and "Constant" not in op_histogram(out)

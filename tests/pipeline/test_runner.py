@@ -33,6 +33,7 @@ def test_reports_agree_with_each_other(fast_run):
     assert (out / "report.csv").read_text().count("\n") == 5  # header, input, three steps
 
 
+@pytest.mark.slow
 def test_budget_breach_stops_and_keeps_last_good_model(small_cnn, tmp_path, capsys):
     recipe = tmp_path / "brutal.yaml"
     recipe.write_text("name: brutal\nsteps:\n  - pass: simplify\n  - pass: prune\n    method: unstructured\n"
@@ -55,6 +56,7 @@ def _int8_weights(proto) -> int:  # rank >= 2: kernels, not the scalar zero poin
     return _elements(proto, (onnx.TensorProto.INT8, onnx.TensorProto.UINT8), min_rank=2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", ["fast", "default"])
 def test_int8_input_runs_what_is_safe_and_never_unfolds_it(fast_run, tmp_path, recipe):
     _, out = fast_run
@@ -88,12 +90,13 @@ def test_int8_guard_refuses_a_step_that_unfolds_weights(fast_run):
     assert judge.int8_unfolded(quantized, quantized) == ""
 
 
-def test_a_step_that_makes_the_model_larger_is_flagged_and_skip_if_worse_skips_it(peers_dir, tmp_path):
-    """Quantizing a ~600-parameter model adds more scales, zero points and Q/DQ nodes than int8 saves."""
+@pytest.mark.slow
+def test_a_step_that_makes_the_model_larger_is_flagged_and_skip_if_worse_skips_it(tiny_cnn, tmp_path):
+    """Quantizing a model of a few hundred parameters adds more scales, zero points and Q/DQ nodes than int8 saves."""
     recipe = tmp_path / "shrink-then-quantize.yaml"
     recipe.write_text("steps:\n  - pass: prune\n    method: structured\n    sparsity: 0.7\n    finetune_epochs: 0\n"
                       "  - pass: quantize\n    calibration_images: 100\n")
-    tiny = peers_dir / "torch_tiny_cnn_pad_avgpool.onnx"
+    tiny = tiny_cnn
     flagged = api.optimize(tiny, str(recipe), output=tmp_path / "flagged", max_drop=100)
     quantize = flagged.steps[1]
     assert quantize.evaluation.size.raw > flagged.steps[0].evaluation.size.raw
@@ -105,6 +108,7 @@ def test_a_step_that_makes_the_model_larger_is_flagged_and_skip_if_worse_skips_i
     assert kept == (tmp_path / "skipped" / "01-prune.onnx").read_bytes()
     assert skipping.final_evaluation == skipping.steps[0].evaluation
 
+@pytest.mark.slow
 def test_rerun_into_a_run_folder_replaces_it_whole(small_cnn, tmp_path):
     simplify_only, prune_then_simplify = tmp_path / "a.yaml", tmp_path / "b.yaml"
     simplify_only.write_text("steps:\n  - pass: simplify\n")
@@ -131,6 +135,7 @@ def test_folder_with_the_users_files_is_refused_before_any_work(small_cnn, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # nothing half-written beside it
 
 
+@pytest.mark.slow
 def test_floor_stops_a_step_the_drop_budget_would_allow(small_cnn, tmp_path, capsys):
     recipe = tmp_path / "brutal.yaml"
     recipe.write_text("name: brutal\nsteps:\n  - pass: simplify\n  - pass: prune\n    method: unstructured\n"

@@ -2,12 +2,11 @@
 (bit-identical int8 scores) and a LeNet-5 with `default`. A slice here; bench/runtime_exactness.py
 runs all 10,000."""
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
 from edgeshrink import api
+from tests import nets
 from tests.peers import peer_names, peer_path
 from tests.runtime.recipes_run import apply_recipe, compiled_vs_onnxruntime
 
@@ -36,9 +35,8 @@ def test_peer_float_same_classes(name, test_split):
 def lenet5(tmp_path_factory, mnist_dir):
     from edgeshrink import zoo
 
-    cfg = replace(zoo.default_config("lenet5"), epochs=1, max_steps=200, val_size=1000)
     path = tmp_path_factory.mktemp("lenet5") / "lenet5.onnx"
-    zoo.export(zoo.train("lenet5", cfg), path)
+    zoo.export(nets.lenet5(), path)
     opened = api.open_model(path)
     return opened.model, opened.detection
 

@@ -64,7 +64,8 @@ def test_bad_width_multiplier_is_a_usage_error(capsys, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_widths_are_searched_and_trained_once(capsys, tmp_path):
+@pytest.mark.slow
+def test_widths_are_searched_and_trained_once(capsys, tmp_path, mnist_dir):
     from edgeshrink import model, zoo
 
     out = tmp_path / "out"
@@ -87,6 +88,8 @@ def test_widths_are_searched_and_trained_once(capsys, tmp_path):
         assert r["params_total"] == sizes[f"{r['arch']}-1ep.onnx"]
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")
 def test_search_continues_and_writes_the_frontier(capsys, small_cnn, tmp_path):
     out = tmp_path / "out"

@@ -14,6 +14,7 @@ from edgeshrink import model as model_io
 from edgeshrink.errors import BundleError
 from edgeshrink.signature import PRESETS, Signature
 from edgeshrink.web import Variant, bundle, find_chromium, running
+from tests import nets
 
 OPSET = 17
 
@@ -31,33 +32,6 @@ def _chromium_reason() -> str | None:
 
 
 SKIP_REASON = _chromium_reason()
-
-
-def train_cnn(train, steps: int = 900, seed: int = 0) -> dict[str, np.ndarray]:
-    """Weights of conv5x5/2(8)-conv5x5/2(16)-fc(10) after ~2 epochs: ~97% in ~10 s on one thread."""
-    import torch
-    from torch import nn
-
-    torch.manual_seed(seed)
-    torch.set_num_threads(1)  # small convolutions: more threads only contend with the other tests
-    net = nn.Sequential(
-        nn.Conv2d(1, 8, 5, stride=2), nn.ReLU(), nn.Conv2d(8, 16, 5, stride=2), nn.ReLU(),
-        nn.Flatten(), nn.Linear(256, 10),
-    )
-    images = torch.from_numpy(train.images.copy()).float().div_(255).unsqueeze(1)
-    labels = torch.from_numpy(train.labels.astype(np.int64))
-    opt = torch.optim.Adam(net.parameters(), lr=4e-3)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=4e-3, total_steps=steps)
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        idx = torch.randint(0, len(labels), (128,), generator=gen)
-        loss = nn.functional.cross_entropy(net(images[idx]), labels[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        schedule.step()
-    names = ["c1.w", "c1.b", "c2.w", "c2.b", "fc.w", "fc.b"]
-    return {n: p.detach().numpy().copy() for n, p in zip(names, net.parameters())}
 
 
 def cnn_nodes(x: str, out: str) -> list[onnx.NodeProto]:
@@ -131,8 +105,9 @@ def form_model(weights, name: str) -> tuple[onnx.ModelProto, Signature]:
 
 
 @pytest.fixture(scope="session")
-def cnn_weights(train_split) -> dict[str, np.ndarray]:
-    return train_cnn(train_split)
+def cnn_weights(mnist_dir) -> dict[str, np.ndarray]:
+    """conv5x5/2(8)-conv5x5/2(16)-fc(10) on 0..1 pixels, about 97% (tests/nets.py)."""
+    return nets.stride_cnn()
 
 
 @pytest.fixture(scope="session")

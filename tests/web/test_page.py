@@ -12,6 +12,8 @@ from edgeshrink.web import digit_strokes, running
 from edgeshrink.web.browser import Watch, open_page, settle
 from edgeshrink.web.screenshot import draw
 
+pytestmark = pytest.mark.browser  # every test here drives the page in Chromium
+
 
 def _open(browser, url, **context_options):
     context = browser.new_context(viewport={"width": 1180, "height": 900}, **context_options)

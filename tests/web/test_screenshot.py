@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 import numpy as np
+import pytest
 
 from edgeshrink.web import digit_strokes, screenshot
 
@@ -19,6 +20,7 @@ def test_strokes_trace_exactly_the_ink(test_split):
     assert np.array_equal(covered, image >= 128)
 
 
+@pytest.mark.browser
 def test_screenshot_shows_the_drawn_digit_classified(dist, browser, tmp_path):
     out = screenshot(dist, tmp_path / "page.png", browser=browser)
     data = out.read_bytes()

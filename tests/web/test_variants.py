@@ -7,6 +7,7 @@ import pytest
 from edgeshrink.cli import main
 from edgeshrink.errors import BundleError
 from edgeshrink.web.variants import from_optimize_output
+from tests import defects
 
 
 def test_baseline_and_optimized_carry_the_measured_facts(fast_run):
@@ -34,16 +35,18 @@ def test_a_folder_without_report_is_refused(tmp_path):
 
 @pytest.mark.parametrize("replacement,message", [
     ("00-input.onnx", "is not the model the report measured"),  # another edgeshrink model
-    ("peer", "was not written by 'edgeshrink optimize'"),  # someone else's model, no signature
+    ("foreign", "was not written by 'edgeshrink optimize'"),  # someone else's model, no signature
 ])
-def test_a_replaced_optimized_model_is_refused(fast_run, tmp_path, peers_dir, replacement, message):
+def test_a_replaced_optimized_model_is_refused(fast_run, tmp_path, replacement, message):
     import shutil
 
     _, out = fast_run
     copy = tmp_path / "run"
     shutil.copytree(out, copy)
-    source = peers_dir / "zoo_mnist8.onnx" if replacement == "peer" else copy / replacement
-    shutil.copy(source, copy / "model.opt.onnx")
+    if replacement == "foreign":
+        defects.save(defects.base(), copy / "model.opt.onnx")
+    else:
+        shutil.copy(copy / replacement, copy / "model.opt.onnx")
     with pytest.raises(BundleError, match=message):
         from_optimize_output(copy)
 

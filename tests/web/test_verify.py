@@ -33,6 +33,7 @@ def small_dist(web_variants, tmp_path):
 LIGHT = {"runs": 10, "contexts": 1, "profiles": ("localhost",)}  # the timing is tested once, below
 
 
+@pytest.mark.browser
 def test_every_variant_passes_and_is_recorded(dist_copy, browser, web_variants):
     result = verify(dist_copy, images=300, runs=50, contexts=1, profiles=("localhost",), browser=browser)
     assert [c.name for c in result.variants] == [v.name for v in web_variants]
@@ -52,6 +53,7 @@ def test_every_variant_passes_and_is_recorded(dist_copy, browser, web_variants):
     assert result.rows()[0]["name"] == web_variants[0].name
 
 
+@pytest.mark.browser
 def test_verify_can_leave_the_manifest_alone(small_dist, browser):
     before = [(small_dist / name).read_bytes() for name in ("manifest.json", "index.html")]
     verify(small_dist, images=10, update_manifest=False, browser=browser, **LIGHT)
@@ -75,6 +77,7 @@ def _nchwc_model(base: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
+@pytest.mark.browser
 def test_a_variant_the_browser_cannot_run_fails_naming_it(web_variants, browser, tmp_path):
     fp32 = web_variants[0]
     path = model_io.save(_nchwc_model(model_io.load(fp32.model_path)), tmp_path / "nchwc.onnx")
@@ -86,6 +89,7 @@ def test_a_variant_the_browser_cannot_run_fails_naming_it(web_variants, browser,
     assert json.loads((out.out_dir / "manifest.json").read_text())["verification"] is None
 
 
+@pytest.mark.browser
 def test_a_request_to_another_origin_fails(small_dist, browser):
     index = small_dist / "index.html"
     index.write_text(index.read_text().replace("</body>", '<img src="http://127.0.0.1:9/pixel.png" alt=""></body>'))
@@ -93,6 +97,7 @@ def test_a_request_to_another_origin_fails(small_dist, browser):
         verify(small_dist, images=10, browser=browser, **LIGHT)
 
 
+@pytest.mark.browser
 def test_browser_answers_that_differ_from_onnxruntime_are_caught(small_dist, browser, monkeypatch):
     predict = inference.predict
     monkeypatch.setattr(inference, "predict", lambda *args: (predict(*args) + 1) % 10)
@@ -101,6 +106,7 @@ def test_browser_answers_that_differ_from_onnxruntime_are_caught(small_dist, bro
         verify(small_dist, images=10, browser=browser, **LIGHT)
 
 
+@pytest.mark.browser
 def test_int8_scores_are_bit_identical_on_all_test_images_and_timings_are_recorded(fast_run, browser, tmp_path):
     from edgeshrink.web.variants import from_optimize_output
 
@@ -120,6 +126,7 @@ def test_int8_scores_are_bit_identical_on_all_test_images_and_timings_are_record
     assert doc["variants"][1]["browser"]["identical_scores"] is True
 
 
+@pytest.mark.browser
 def test_int8_scores_are_bit_identical_on_onnxruntime_web_too(fast_run, browser, tmp_path):
     from edgeshrink import engine
     from edgeshrink.web.variants import from_optimize_output
@@ -149,6 +156,7 @@ def test_nchwc_model_is_valid_for_python_onnxruntime(web_variants, test_split):
                           inference.predict(base, fp32.signature, pixels))
 
 
+@pytest.mark.browser
 def test_compiled_variants_answer_like_onnxruntime_and_load_no_onnxruntime_web(web_variants, browser, tmp_path):
     dist = bundle(web_variants[:3], tmp_path / "compiled", samples=5).out_dir  # the three forms it compiles
     result = verify(dist, images=2000, browser=browser, **LIGHT)
@@ -158,6 +166,7 @@ def test_compiled_variants_answer_like_onnxruntime_and_load_no_onnxruntime_web(w
         assert check.first_visit_bytes < 100_000  # no onnxruntime-web (2.4 MB) was requested
 
 
+@pytest.mark.browser
 def test_a_page_loads_only_the_runtime_and_model_of_the_variant_it_shows(small_dist, browser):
     """?model=NAME loads that variant's files and not the default's (a link to a small variant must not
     download the default model too), and without ?model= only the default's."""

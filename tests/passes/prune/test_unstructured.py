@@ -9,6 +9,7 @@ import pytest
 from edgeshrink.model import stored_signature
 from edgeshrink.passes.prune import PruneConfig, run
 from tests.passes.prune.cases import accuracy, context, peer, predictions, values_of
+from tests.peers import peer_names
 
 
 def test_unstructured_zeroes_the_smallest_weights_of_each_hidden_layer(cnn, train_split, test_split):
@@ -54,7 +55,7 @@ def test_fine_tuning_keeps_pruned_weights_at_zero(cnn, train_split, test_split):
 
 
 
-@pytest.mark.parametrize("name", ["zoo_mnist8", "torch_dynamo_nobatch"])
+@pytest.mark.parametrize("name", peer_names(["zoo_mnist8", "torch_dynamo_nobatch"]))
 def test_unstructured_pruning_of_peer_models(name, train_split, test_split):
     model, signature = peer(name)
     pruned = run(model, PruneConfig(method="unstructured", sparsity=0.5, finetune_epochs=0),

@@ -209,7 +209,7 @@ def test_fast_and_dynamic_recipes_on_every_peer(name, load_peer, train_split, te
     assert ctx.notes == []
 
 
-@pytest.mark.parametrize("name", ["zoo_mnist8", "torch_dynamo_nobatch", "keras_mlp_nhwc_raw255"])
+@pytest.mark.parametrize("name", peer_names(["zoo_mnist8", "torch_dynamo_nobatch", "keras_mlp_nhwc_raw255"]))
 def test_static_quantization_alone_on_awkward_peers(name, load_peer, train_split, test_split):
     """CNTK weights listed as inputs at opset 8; a dynamo export whose weights are transposed at run time
     (pre-processing folds them); a Keras MLP on 0..255 pixels whose logits tie if quantized."""
@@ -223,8 +223,9 @@ def test_static_quantization_alone_on_awkward_peers(name, load_peer, train_split
     assert len(ctx.notes) <= 1  # the dynamo export may need pre-processing without symbolic shapes
 
 
-def test_a_model_too_small_to_shrink_gets_a_note(load_peer, train_split):
-    model, signature = load_peer("torch_tiny_cnn_pad_avgpool")  # 1,674 parameters
+def test_a_model_too_small_to_shrink_gets_a_note(tiny_cnn, train_split):
+    model = onnx.load(str(tiny_cnn))  # 906 parameters
+    signature = stored_signature(model)
     ctx = PassContext(signature, train_split)
     out = quantize.run(model, QuantizeConfig(calibration_images=100), ctx)
     assert out.ByteSize() >= model.ByteSize()
