@@ -82,7 +82,7 @@ def test_overrides_by_name_and_position():
 
 
 def test_registry_refuses_duplicates_and_lists_every_pass():
-    assert REGISTRY.names() == ["prune", "simplify", "fuse", "cluster", "quantize", "strip"]
+    assert REGISTRY.names() == ["prune", "simplify", "fuse", "cluster", "quantize", "strip", "pack"]
     with pytest.raises(ValueError, match="registered twice"):
         Registry([REGISTRY.get("fuse"), REGISTRY.get("fuse")])
     assert all(isinstance(spec, PassSpec) and spec.summary for spec in REGISTRY)

@@ -102,6 +102,7 @@ def test_other_steps_read_a_packed_input_unpacked(packed, int8_shared, test_spli
     assert step.name == "strip"
     out, unsafe = apply_safely(step, packed, ctx, "packed")
     assert not unsafe and not packing.is_packed(out)
+    assert "strip reads plain weights: the packed layers were unpacked first" in ctx.notes
     pixels = test_split.images[:300]
     assert np.array_equal(_scores(out, ctx.signature, pixels), _scores(packed, ctx.signature, pixels))
 
