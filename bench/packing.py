@@ -178,7 +178,13 @@ def main() -> None:
     for r in rows:
         lines.append(f"| {Path(r['name']).name} | {100 * r['accuracy']:.2f}% | {r['packed']} | {_cell(r['onnx'][0])} "
                      f"| {_cell(r['onnx'][1])} | {'yes' if r['identical'] else 'NO'} |")
-    lines += ["", "## The page's model bytes (the compiled model.wasm)", "",
+    lines += ["", "A layer is packed only where the whole file gets smaller after gzip and after brotli; the file's "
+              "other bytes (graph, scales, int32 biases, the names `strip` left) are unchanged.",
+              "", "## The page's model bytes (the compiled model.wasm)", "",
+              "Before: the module with every weight dense, as the compiler wrote it before this change (its empty "
+              "`init` export aside); after: sparse byte weights in the layout the kernels read, stored as codes that "
+              "`init` decodes once when the loader instantiates the module. The loader (model.mjs) is the page's "
+              "runtime, not its model bytes.", "",
               "| model | before (dense): raw | gzip | brotli | after (codes): raw | gzip | brotli "
               "| scores bit-identical to onnxruntime's (wasmtime, 10,000 test images) |",
               "|---|---:|---:|---:|---:|---:|---:|---|"]
@@ -186,6 +192,8 @@ def main() -> None:
         lines.append(f"| {Path(r['name']).name} | {_cell(r['wasm'][0])} | {_cell(r['wasm'][1])} "
                      f"| {'yes' if r['compiled_identical'] else 'NO'} |")
     lines += ["", "## Byte codes against bit-packed codes (the packed layers' steps, codes and values)", "",
+              "gzip and brotli code bytes: a code split across bytes hides its statistics from them, so byte codes "
+              "come out smaller after either although their raw bytes are more.", "",
               "| model | byte codes: raw | gzip | brotli | codes in ceil(log2 k) bits: raw | gzip | brotli |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
