@@ -18,6 +18,7 @@ For each final model given (a run folder's model.opt.onnx, or an .onnx file), re
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -42,6 +43,18 @@ SUB_BYTE = {4: (TensorProto.UINT4, 21), 3: (TensorProto.UINT4, 21), 2: (TensorPr
 
 def _final(path: Path) -> Path:
     return path / "model.opt.onnx" if path.is_dir() else path
+
+
+def _about(path: Path) -> str:
+    """Where a model came from: its run folder's recipe, budget and baseline, or just the file."""
+    report = path / "report.json"
+    if not report.is_file():
+        return f"`{path.name}`: the file as given"
+    doc = json.loads(report.read_text())
+    base = doc["baseline"]
+    return (f"`{path.name}`: the final model (model.opt.onnx) of an `edgeshrink optimize` run, recipe "
+            f"`{doc['recipe']}`, `--max-drop {doc['max_drop']:g}`, from {doc['model']} at "
+            f"{100 * base['accuracy']:.2f}% ({base['size']['raw']:,} B raw)")
 
 
 def _cell(size: Size) -> str:
@@ -171,7 +184,8 @@ def main() -> None:
     names = " ".join(p.name for p in args.models)
     lines = ["# Weight codes the file really holds: `pack` and the compiled module's codes", "",
              f"Produced by `python bench/packing.py {names}{' --bits ' + ' '.join(map(str, args.bits)) if args.bits else ''}` "
-             "(the models: see below).", "", *machine.markdown(),
+             "(the models: see below).", "", *machine.markdown(), "## The models", "",
+             *(f"- {_about(path)}" for path in args.models), "",
              "## The ONNX file (`pack`, the last step of `max`)", "",
              "| model | accuracy | layers packed | before: raw | gzip | brotli | after: raw | gzip | brotli "
              "| onnxruntime scores bit-identical (10,000 test images) |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---|"]
