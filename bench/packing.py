@@ -12,7 +12,7 @@ For each final model given (a run folder's model.opt.onnx, or an .onnx file), re
   with byte codes, packed with UINT4/UINT2 codes, and dense UINT4/UINT2 codes (the sub-byte ONNX types at
   opset 21/25, run by onnxruntime to check the scores).
 
-    python bench/packing.py RUN_OR_ONNX... [--bits 4 3 2] [--out bench/packing.md]
+    python bench/packing.py RUN_OR_ONNX... [--bits 4 3 2] [--note TEXT]... [--out bench/packing.md]
 """
 
 from __future__ import annotations
@@ -178,14 +178,16 @@ def main() -> None:
     parser.add_argument("models", nargs="+", type=Path)
     parser.add_argument("--bits", nargs="*", type=int, default=[], choices=[4, 3, 2])
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("packing.md"))
+    parser.add_argument("--note", action="append", default=[], help="a line on how the models were made")
     args = parser.parse_args()
     test = data.load("test")
     rows = [model_row(path, test) for path in args.models]
     names = " ".join(p.name for p in args.models)
     lines = ["# Weight codes the file really holds: `pack` and the compiled module's codes", "",
-             f"Produced by `python bench/packing.py {names}{' --bits ' + ' '.join(map(str, args.bits)) if args.bits else ''}` "
+             f"Produced by `python bench/packing.py {names}{' --bits ' + ' '.join(map(str, args.bits)) if args.bits else ''}"
+             f"{''.join(' --note ...' for _ in args.note)}` "
              "(the models: see below).", "", *machine.markdown(), "## The models", "",
-             *(f"- {_about(path)}" for path in args.models), "",
+             *(f"- {_about(path)}" for path in args.models), *(f"- {note}" for note in args.note), "",
              "## The ONNX file (`pack`, the last step of `max`)", "",
              "| model | accuracy | layers packed | before: raw | gzip | brotli | after: raw | gzip | brotli "
              "| onnxruntime scores bit-identical (10,000 test images) |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---|"]
@@ -211,7 +213,10 @@ def main() -> None:
               "| model | byte codes: raw | gzip | brotli | codes in ceil(log2 k) bits: raw | gzip | brotli |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {Path(r['name']).name} | {_cell(r['streams'][0])} | {_cell(r['streams'][1])} |")
+        if r["streams"][0].raw:
+            lines.append(f"| {Path(r['name']).name} | {_cell(r['streams'][0])} | {_cell(r['streams'][1])} |")
+        else:
+            lines.append(f"| {Path(r['name']).name} | no layer packed | | | | | |")
     if args.bits:
         lines += ["", "## Fewer bits per weight: what the packing gains at each width", "",
                   "Each layer shared again to 2^b - 1 non-zero values by k-means on its int8 codes, without training "
