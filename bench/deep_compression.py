@@ -35,7 +35,7 @@ TABLE_1 = {
     "lenet5": ("LeNet-5", 0.80, 0.74, 1_720_000, 44_000, 39),
     "lenet300": ("LeNet-300-100", 1.64, 1.58, 1_070_000, 27_000, 40),
 }
-STAGES = {"prune": "prune", "cluster": "cluster", "quantize": "int8", "strip": "names"}
+STAGES = {"prune": "prune", "cluster": "cluster", "quantize": "int8", "strip": "names", "pack": "codes"}
 
 
 def train_baseline(arch: str, work: Path, seed: int = 0) -> tuple[Path, float]:

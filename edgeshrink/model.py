@@ -13,6 +13,7 @@ from onnx import numpy_helper
 from edgeshrink import repair
 from edgeshrink.atomic import atomic_path
 from edgeshrink.errors import ModelError
+from edgeshrink.packing import unpacked
 from edgeshrink.signature import METADATA_KEY, Signature
 
 
@@ -162,7 +163,7 @@ def _weight_initializers(model: onnx.ModelProto) -> list[onnx.TensorProto]:
 def count_params(model: onnx.ModelProto) -> tuple[int, int]:
     """(total, non-zero) initializer elements, the way the peers' manifest counts parameters."""
     total = nonzero = 0
-    for init in _weight_initializers(model):
+    for init in _weight_initializers(unpacked(model)):  # a packed layer counts its weights, not its codes
         array = numpy_helper.to_array(init)
         total += array.size
         nonzero += int((array != 0).sum())

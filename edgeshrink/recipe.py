@@ -141,8 +141,8 @@ def parse(name: str, description: str, raw_steps: list[dict[str, Any]], latency:
 
 
 def check_order(recipe: Recipe) -> None:
-    """Refuse float passes after quantization (onnxsim issue 216), quantizing twice, and passes that
-    change weights after cluster (they would undo the sharing)."""
+    """Refuse float passes after quantization (onnxsim issue 216), quantizing twice, passes that
+    change weights after cluster (they would undo the sharing), and any step after one that must be last."""
     quantized_at = shared_at = None
     for step in recipe.steps:
         if quantized_at and step.spec.quantizes:
@@ -161,6 +161,9 @@ def check_order(recipe: Recipe) -> None:
                 f"{step.name} would change the shared weights (fine-tuning, folding) and undo the sharing; "
                 "move it before cluster"
             )
+        if step.spec.last and step is not recipe.steps[-1]:
+            raise RecipeError(f"recipe {recipe.name!r}, step {step.position} ({step.name}) must be the last step: "
+                              f"the passes after it read plain weights; move it to the end")
         if step.spec.quantizes:
             quantized_at = step.position
         if step.spec.shares:

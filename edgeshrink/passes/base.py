@@ -53,6 +53,7 @@ class PassSpec:
     # float_only, but worth trying on an int8 input: the pipeline keeps its model only if no int8 weight
     # came out as float again (graph clean-ups that may also fold a DequantizeLinear)
     tried_on_int8: bool = False
+    last: bool = False  # stores the weights in a form other passes cannot read: the recipe's last step
 
 
 def param(default: Any, help: str) -> Any:

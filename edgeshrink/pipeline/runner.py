@@ -8,7 +8,7 @@ from pathlib import Path
 import onnx
 
 from edgeshrink import data as mnist
-from edgeshrink import engine, judge
+from edgeshrink import engine, judge, packing
 from edgeshrink import model as models
 from edgeshrink.budget import Budget
 from edgeshrink.errors import ModelError, PassError, RecipeError
@@ -92,6 +92,9 @@ def _verdict(step, within: bool, previous: Evaluation, result: Evaluation, uncha
 
 def apply_safely(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> tuple[onnx.ModelProto, str]:
     """The step's model, or the input and a reason when the step is not safe on int8 weights."""
+    if not step.spec.last and packing.is_packed(current):  # a packed input: passes read plain weights
+        current = packing.unpacked(current)
+        ctx.notes.append(f"{step.name} reads plain weights: the packed layers were unpacked first")
     if step.spec.float_only and not step.spec.tried_on_int8 and models.is_quantized(current):
         return current, f"{step.name} needs float weights and the model is already int8"
     candidate = apply_step(step, current, ctx, name)

@@ -1,5 +1,6 @@
-"""Assemble the C translation unit: the runtime header, weights as one aligned blob, activation buffers,
-one function per node, and the three exports the loader calls (input, output, run)."""
+"""Assemble the C translation unit: the runtime header, weights as one aligned blob (sparse byte weights as
+codes, sparse.py), activation buffers, one function per node, and the four exports the loader calls
+(init once, then input, output, run)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from importlib import resources
 
 import numpy as np
 
+from edgeshrink.runtime import sparse
 from edgeshrink.runtime.program import Program, Tensor
 
 _PRINTABLE = {c for c in range(0x20, 0x7F)} - {ord("\\"), ord('"'), ord("?")}
@@ -18,7 +20,9 @@ def c_source(prog: Program, bodies: list[tuple[str, str]], input_name: str, outp
     code = "\n".join(body for _, body in bodies) + prog.ptr(input_name) + prog.ptr(output_name)
     # only the constants some kernel reads (a transposed copy replaces its original)
     consts = [t for t in prog.tensors.values() if t.const is not None and t.size and t.sym in code]
-    parts = [header, _blob(consts)]
+    coded = sparse.choose(consts)
+    blob, decoding = _blob([t for t in consts if t.sym not in coded], list(coded.values()))
+    parts = [header, blob, *(sparse.declare(s) for s in coded.values())]
     parts += [f"static {t.ctype} {t.sym}[{max(t.size, 1)}] __attribute__((aligned(16)));" for t in prog.buffers()]
     calls = []
     for i, (label, body) in enumerate(bodies):
@@ -28,21 +32,33 @@ def c_source(prog: Program, bodies: list[tuple[str, str]], input_name: str, outp
     parts.append(f'__attribute__((export_name("input"))) void *rt_input(void) {{ return (void *){prog.ptr(input_name)}; }}')
     parts.append(f'__attribute__((export_name("output"))) void *rt_output(void) {{ return (void *){prog.ptr(output_name)}; }}')
     parts.append(f'__attribute__((export_name("run"))) void rt_run(void) {{ {" ".join(calls)} }}')
+    parts.append(f'__attribute__((export_name("init"))) void rt_init(void) {{ {" ".join(decoding)} }}')
     return "\n".join(parts) + "\n"
 
 
-def _blob(consts: list[Tensor]) -> str:
-    """Every constant in one byte string (fast to compile, exact), each a macro casting its offset."""
+def _blob(consts: list[Tensor], coded: list[sparse.Sparse]) -> tuple[str, list[str]]:
+    """Every constant in one byte string (fast to compile, exact), each a macro casting its offset; then the
+    steps, codes and books of the `coded` constants, each kind together, and the calls that decode them."""
     chunks, macros, offset = [], [], 0
-    for t in consts:
-        raw = np.ascontiguousarray(t.const).astype(t.dtype, copy=False).tobytes()
-        macros.append(f"#define {t.sym} ((const {t.ctype} *)(rt_blob + {offset}))")
-        pad = (-len(raw)) % 16
+
+    def add(raw: bytes, align: int = 16) -> int:
+        nonlocal offset
+        start = offset
+        pad = (-len(raw)) % align
         chunks.append(raw + b"\0" * pad)
         offset += len(raw) + pad
+        return start
+
+    for t in consts:
+        start = add(np.ascontiguousarray(t.const).astype(t.dtype, copy=False).tobytes())
+        macros.append(f"#define {t.sym} ((const {t.ctype} *)(rt_blob + {start}))")
+    steps = [add(s.codes.steps.tobytes(), 1) for s in coded]
+    codes = [add(s.codes.codes.tobytes(), 1) for s in coded]
+    books = [add(s.codes.book.tobytes(), 1) for s in coded]
+    decoding = [sparse.decode_call(s, *at) for s, *at in zip(coded, steps, codes, books)]
     data = b"".join(chunks) or b"\0"
     return (f"static const unsigned char rt_blob[{len(data) + 1}] __attribute__((aligned(16))) = \"{_escape(data)}\";\n"
-            + "\n".join(macros))
+            + "\n".join(macros)), decoding
 
 
 def _escape(data: bytes) -> str:

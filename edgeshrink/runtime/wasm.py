@@ -30,6 +30,7 @@ class Instance:
             exports = wasmtime.Instance(self._store, module, []).exports(self._store)
         except wasmtime.WasmtimeError as exc:
             raise UnsupportedModel(f"wasmtime cannot load the compiled model: {str(exc).splitlines()[0]}") from exc
+        exports["init"](self._store)  # once: decodes the weights stored as codes (sparse.py)
         shape = compiled.shape
         self._run = exports["run"]
         memory = exports["memory"]

@@ -168,3 +168,13 @@ static inline void rt_gemv_i8(const int16_t *a, const int8_t *bp, int32_t *acc, 
 #endif
   }
 }
+
+/* A constant stored as codes (runtime/sparse.py): out[steps[0] + ... + steps[i]] = book[codes[i]], into zeroed
+ * memory, once, from the exported init. */
+static void rt_unpack(uint8_t *out, const uint8_t *steps, const uint8_t *codes, const uint8_t *book, int n) {
+  uint32_t p = 0;
+  for (int i = 0; i < n; i++) {
+    p += steps[i];
+    out[p] = book[codes[i]];
+  }
+}

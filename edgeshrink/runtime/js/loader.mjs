@@ -33,7 +33,8 @@ export async function load(source = new URL("./__WASM__", import.meta.url)) {
   const instance = source instanceof WebAssembly.Module
     ? await instantiated(source)
     : (await WebAssembly.instantiate(await bytesOf(source), {})).instance;
-  const { memory, input, output, run } = instance.exports;
+  const { memory, input, output, run, init } = instance.exports;
+  init(); // once: decodes the weights stored as codes (runtime/sparse.py)
   const In = ARRAYS[SHAPE.input.type];
   const Out = ARRAYS[SHAPE.output.type];
   return {
