@@ -1,4 +1,4 @@
-"""The pack pass on a small CNN trained on real MNIST, pruned, clustered, quantized and stripped as `max` does:
+"""The pack pass on a LeNet-5 trained briefly on real MNIST, pruned, clustered, quantized and stripped as `max` does:
 a smaller file after gzip and brotli, onnxruntime's scores bit for bit (its int8 kernels unchanged), the same
 scores from the compiled module, whose wasm holds the weights as codes; a recipe keeps pack last."""
 
@@ -19,17 +19,21 @@ from edgeshrink.pipeline.runner import apply_safely
 from edgeshrink.runtime import compile_model, sparse
 from edgeshrink.runtime.wasm import feed_images, run_images
 from edgeshrink.size import measure
+from edgeshrink.zoo.export import to_onnx
+from tests import nets
 from tests.passes.prune.cases import context
-from tests.passes.prune.conftest import cnn, one_torch_thread, trained  # noqa: F401  (shared fixtures)
+from tests.passes.prune.conftest import one_torch_thread  # noqa: F401  (shared fixture)
 
 DIGITS = 2000
 
 
 @pytest.fixture(scope="module")
-def int8_shared(cnn, train_split):
-    """The CNN 90% pruned, 32 shared values per layer, static full-range int8, short names (no fine-tuning)."""
-    ctx = context(cnn, train_split, images=512)
-    model = prune(cnn, PruneConfig(method="unstructured", sparsity=0.9, scope="global", finetune_epochs=0), ctx)
+def int8_shared(mnist_dir, train_split):
+    """LeNet-5 (tests/nets.py) 90% pruned, 32 shared values per layer, static full-range int8, short names (no
+    fine-tuning): layers large enough that packing gains more than its decoding nodes cost, as in `max`."""
+    lenet5 = to_onnx(nets.lenet5().module, "lenet5")
+    ctx = context(lenet5, train_split, images=512)
+    model = prune(lenet5, PruneConfig(method="unstructured", sparsity=0.9, scope="global", finetune_epochs=0), ctx)
     model = cluster.run(model, cluster.ClusterConfig(bits=5, finetune_epochs=0), ctx)
     model = quantize.run(model, quantize.QuantizeConfig(calibration_images=64, reduce_range=False), ctx)
     return strip.run(model, strip.StripConfig(), ctx), ctx
