@@ -131,7 +131,7 @@ def run(model: onnx.ModelProto, cfg: ClusterConfig, ctx: PassContext) -> onnx.Mo
         if init.name in books:
             init.CopyFrom(numpy_helper.from_array(books[init.name].weights(), init.name))
     if cfg.finetune_epochs > 0:
-        from edgeshrink.passes.prune import finetune
+        from edgeshrink.finetune import train as finetune
 
         tied = {name: book.index for name, book in books.items()}
         work = finetune.finetune(work, cfg, ctx, "fine-tune shared values", tied=tied,

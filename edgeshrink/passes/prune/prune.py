@@ -71,7 +71,7 @@ def run(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> onnx.Mode
     """A pruned (and fine-tuned) copy of `model` with the same inputs, outputs and metadata."""
     if is_quantized(model):
         raise PassError("cannot prune a quantized model; put prune before quantize")
-    from edgeshrink.passes.prune import finetune
+    from edgeshrink.finetune import train as finetune
 
     if not ctx.signature.output_name:  # the class output named by position only
         named = replace(ctx.signature, output_name=model.graph.output[ctx.signature.output_index].name)
@@ -92,7 +92,8 @@ def run(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> onnx.Mode
 def _auto(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, prune_round: Round,
           teacher: onnx.ModelProto | None) -> onnx.ModelProto:
     """The largest sparsity within budget (see auto.py); fine-tuning trains on images the search never judges on."""
-    from edgeshrink.passes.prune import auto, finetune
+    from edgeshrink.finetune import train as finetune
+    from edgeshrink.passes.prune import auto
 
     fit, validation = auto.validation_split(ctx)
     train_ctx = replace(ctx, train=fit)

@@ -10,7 +10,7 @@ import numpy as np
 from edgeshrink import inference
 from edgeshrink.model import count_params, stored_signature
 from edgeshrink.passes.prune import PruneConfig, run
-from edgeshrink.passes.prune.finetune import score_tensor
+from edgeshrink.finetune.train import score_tensor
 from tests.passes.prune.cases import accuracy, cnn_graph, context
 
 

@@ -32,7 +32,7 @@ from edgeshrink.errors import ModelError, PassError
 from edgeshrink.graph import FINAL_OPS, Graph
 from edgeshrink.passes.base import PassContext
 from edgeshrink.passes.prune.config import PruneConfig
-from edgeshrink.passes.prune.torchgraph import GraphModule, to_torch, write_back
+from edgeshrink.finetune.torchgraph import GraphModule, to_torch, write_back
 from edgeshrink.signature import Signature
 
 _FIX = "set finetune_epochs: 0, or use a recipe without prune such as 'fast'"

@@ -15,7 +15,7 @@ from onnx import numpy_helper
 from edgeshrink.errors import ModelError
 from edgeshrink.graph import attributes, constant_value
 from edgeshrink.model import clone, opset
-from edgeshrink.passes.prune.torchgraph_ops import OPS
+from edgeshrink.finetune.torchgraph_ops import OPS
 
 
 def unsupported(model: onnx.ModelProto) -> list[str]:
