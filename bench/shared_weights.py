@@ -26,7 +26,7 @@ import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import api, atomic, data, inference
 from edgeshrink.model import clone
 from edgeshrink.passes.base import PassContext
-from edgeshrink.passes.cluster.sharing import weight_axes
+from edgeshrink.passes.int8grid import weight_axes
 from edgeshrink.passes.quantize import QuantizeConfig, run as quantize
 from edgeshrink.passes.quantize.weights import quantize as weights_only
 from edgeshrink.size import measure

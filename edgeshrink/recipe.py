@@ -12,7 +12,7 @@ import yaml
 
 from edgeshrink.errors import RecipeError
 from edgeshrink.passes import REGISTRY
-from edgeshrink.passes.base import PassSpec, build_config
+from edgeshrink.passes.base import PassSpec, build_config, recipe_params
 
 # Package data: the recipes ship inside the package, so a wheel install finds them like a checkout does.
 RECIPES_DIR = Path(str(resources.files("edgeshrink") / "recipes"))
@@ -37,7 +37,7 @@ class Step:
         return self.spec.name
 
     def params(self) -> dict[str, Any]:
-        return dataclasses.asdict(self.config)
+        return recipe_params(self.config)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Fine-tune a pruned ONNX model on MNIST training images through the ONNX->torch interpreter.
+"""Fine-tune a pruned or clustered ONNX model on MNIST training images through the ONNX->torch interpreter.
 
 Images go through `signature.feed`, so every layout and normalization trains as it runs. The loss
 is cross-entropy on the class scores *before* a final Softmax, LogSoftmax, Sigmoid or ArgMax, with
@@ -31,7 +31,7 @@ from edgeshrink.data.augment import random_affine_pixels
 from edgeshrink.errors import ModelError, PassError
 from edgeshrink.graph import FINAL_OPS, Graph
 from edgeshrink.passes.base import PassContext
-from edgeshrink.passes.prune.config import PruneConfig
+from edgeshrink.finetune.config import FineTune
 from edgeshrink.finetune.torchgraph import GraphModule, to_torch, write_back
 from edgeshrink.signature import Signature
 
@@ -130,7 +130,7 @@ def _trainable(module: GraphModule, model: onnx.ModelProto) -> list[torch.nn.Par
     return chosen
 
 
-def _loss(student: torch.Tensor, labels: torch.Tensor, teacher: torch.Tensor | None, cfg: PruneConfig):
+def _loss(student: torch.Tensor, labels: torch.Tensor, teacher: torch.Tensor | None, cfg: FineTune):
     loss = F.cross_entropy(student, labels)
     if teacher is None:
         return loss
@@ -150,17 +150,17 @@ def _threads(count: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def finetune(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, label: str = "fine-tune",
+def finetune(model: onnx.ModelProto, cfg: FineTune, ctx: PassContext, label: str = "fine-tune",
              keep: dict[str, np.ndarray] | None = None, teacher: onnx.ModelProto | None = None,
              tied: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
-    """A copy of `model` trained for cfg.finetune_epochs on ctx.train; `keep` masks stay applied.
+    """A copy of `model` trained for cfg.epochs on ctx.train; `keep` masks stay applied.
 
     `tied` maps a weight to a cluster index per element (-1: stays zero): the gradients of a cluster's
     members are summed, so members that start equal move together (Adam's state is per element, and
     equal gradients keep it equal) and the layer keeps its shared values.
     """
-    train: Split = ctx.train.take(cfg.finetune_images) if cfg.finetune_images else ctx.train
-    steps = math.ceil(cfg.finetune_epochs * len(train) / cfg.batch_size)
+    train: Split = ctx.train.take(cfg.images) if cfg.images else ctx.train
+    steps = math.ceil(cfg.epochs * len(train) / cfg.batch_size)
     if steps == 0 or len(train) == 0:
         return model
     with _threads(cfg.threads):
@@ -177,7 +177,7 @@ def _tie(grad: torch.Tensor, index: torch.Tensor, members: torch.Tensor, cluster
     return out.reshape(grad.shape)
 
 
-def _train(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, train: Split, steps: int, label: str,
+def _train(model: onnx.ModelProto, cfg: FineTune, ctx: PassContext, train: Split, steps: int, label: str,
            keep: dict[str, np.ndarray] | None, teacher: onnx.ModelProto | None,
            tied: dict[str, np.ndarray]) -> onnx.ModelProto:
     probe = train.images[:3]

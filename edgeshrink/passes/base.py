@@ -55,9 +55,11 @@ class PassSpec:
     tried_on_int8: bool = False
 
 
-def param(default: Any, help: str) -> Any:
-    """A config field with its help text, which `edgeshrink passes` shows."""
-    return field(default=default, metadata={"help": help})
+def param(default: Any, help: str, key: str | None = None, search: tuple | dict | None = None) -> Any:
+    """A config field with its help text, which `edgeshrink passes` shows; `key`: its recipe name where that is
+    not the field's (a field of a nested config, such as FineTune's `epochs`, is `finetune_epochs` in a recipe);
+    `search`: the values `edgeshrink search` tries (a dict: by the value of the setting they depend on)."""
+    return field(default=default, metadata={"help": help, "key": key, "search": search})
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,55 @@ class Parameter:
     help: str
 
 
+@dataclass(frozen=True)
+class _Key:
+    """One recipe parameter of a config: its field, and the nested config field holding it (or None)."""
+
+    name: str
+    field: dataclasses.Field
+    hint: Any
+    nested: dataclasses.Field | None = None
+
+
+def _keys(config_type: type) -> list[_Key]:
+    """A config's recipe parameters in order; a nested config's (a field whose default is a dataclass, such as
+    FineTune) are listed in its place, under their own recipe names: recipes stay flat."""
+    hints, out = typing.get_type_hints(config_type), []
+    for f in dataclasses.fields(config_type):
+        if dataclasses.is_dataclass(f.default):
+            inner = typing.get_type_hints(type(f.default))
+            out += [_Key(g.metadata.get("key") or g.name, g, inner[g.name], f) for g in dataclasses.fields(f.default)]
+        else:
+            out.append(_Key(f.metadata.get("key") or f.name, f, hints[f.name]))
+    return out
+
+
+def _default(key: _Key) -> Any:
+    return getattr(key.nested.default, key.field.name) if key.nested else key.field.default
+
+
 def parameters(config_type: type) -> list[Parameter]:
-    """The parameters of a pass's config dataclass, with the values each takes and its help."""
-    hints = typing.get_type_hints(config_type)
-    return [Parameter(f.name, _values(hints[f.name]), f.default, f.metadata.get("help", ""))
-            for f in dataclasses.fields(config_type)]
+    """The parameters of a pass's config dataclass as a recipe names them, with the values each takes, its
+    default and its help."""
+    return [Parameter(k.name, _values(k.hint), _default(k), k.field.metadata.get("help", ""))
+            for k in _keys(config_type)]
+
+
+def search_choices(config_type: type, name: str) -> tuple | dict:
+    """The values `edgeshrink search` tries for the recipe parameter `name`, as its field declares them."""
+    found = next(k for k in _keys(config_type) if k.name == name).field.metadata.get("search")
+    if found is None:
+        raise ValueError(f"{config_type.__name__}.{name} declares no search values")
+    return found
+
+
+def recipe_params(config: Any) -> dict[str, Any]:
+    """A config as a recipe step's parameters (nested configs flattened), as reports record them."""
+    out = {}
+    for k in _keys(type(config)):
+        owner = getattr(config, k.nested.name) if k.nested else config
+        out[k.name] = dataclasses.asdict(owner)[k.field.name]
+    return out
 
 
 def _values(hint: Any) -> str:
@@ -100,14 +146,19 @@ def build_config(config_type: type, params: dict[str, Any]) -> Any:
 
     Raises ValueError with a readable reason; the recipe adds the step's position.
     """
-    fields = {f.name: f for f in dataclasses.fields(config_type)}
-    unknown = sorted(set(params) - set(fields))
+    keys = {k.name: k for k in _keys(config_type)}
+    unknown = sorted(set(params) - set(keys))
     if unknown:
-        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(fields) or 'none'}")
-    hints = typing.get_type_hints(config_type)
-    values = {}
+        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(keys) or 'none'}")
+    values, nested = {}, {}
     for name, value in params.items():
-        values[name] = _coerce(name, value, hints[name])
+        k = keys[name]
+        if k.nested:
+            nested.setdefault(k.nested, {})[k.field.name] = _coerce(name, value, k.hint)
+        else:
+            values[k.field.name] = _coerce(name, value, k.hint)
+    for f, given in nested.items():
+        values[f.name] = dataclasses.replace(f.default, **given)  # the pass's own defaults for the rest
     return config_type(**values)  # __post_init__ checks ranges and raises ValueError
 
 

@@ -13,7 +13,9 @@ from typing import Any, Callable
 import yaml
 
 from edgeshrink.errors import SearchError
+from edgeshrink.finetune.config import FineTune
 from edgeshrink.passes import REGISTRY
+from edgeshrink.passes.base import search_choices
 from edgeshrink.recipe import Recipe, parse
 
 INPUT_ARCH = "input"  # the arch choice that means "the model given on the command line"
@@ -36,15 +38,24 @@ class Space:
         return {**out, "int8_archs": list(self.int8_archs)} if self.int8_archs else out
 
 
+def _choices(config: str | type, param: str, *, off=None, within: str | None = None) -> list:
+    """A parameter's search values as its config (a pass's, by name) declares them (`within`: those for that value
+    of the setting they depend on), after `off`, the group's choice of no step at all."""
+    found = search_choices(REGISTRY.get(config).config if isinstance(config, str) else config, param)
+    found = found[within] if within else found
+    return ([] if off is None else [off]) + list(found)
+
+
 def _structured(trial, space: Space) -> list[dict]:
-    sparsity = trial.suggest_categorical("structured_sparsity", [0.0, 0.25, 0.4, 0.55, 0.7, 0.8])
+    sparsity = trial.suggest_categorical("structured_sparsity", _choices("prune", "sparsity", within="structured"))
     if not sparsity:
         return []
     return [{"pass": "prune", "method": "structured", "sparsity": sparsity, **_finetune(trial, space)}]
 
 
 def _unstructured(trial, space: Space) -> list[dict]:
-    sparsity = trial.suggest_categorical("unstructured_sparsity", [0.0, 0.5, 0.7, 0.8, 0.9, 0.95])
+    sparsity = trial.suggest_categorical("unstructured_sparsity",
+                                         _choices("prune", "sparsity", within="unstructured"))
     if not sparsity:
         return []
     return [{"pass": "prune", "method": "unstructured", "sparsity": sparsity, "scope": "global",
@@ -53,26 +64,28 @@ def _unstructured(trial, space: Space) -> list[dict]:
 
 def _finetune(trial, space: Space) -> dict:
     """Shared by the prune and cluster steps: one choice of fine-tuning effort per trial."""
-    epochs = [e for e in (0.25, 0.5, 1.0, 2.0, 3.0) if e <= space.max_finetune_epochs] or [space.max_finetune_epochs]
+    epochs = ([e for e in _choices(FineTune, "finetune_epochs") if e <= space.max_finetune_epochs]
+              or [space.max_finetune_epochs])
     return {"finetune_epochs": trial.suggest_categorical("finetune_epochs", epochs),
-            "distill": trial.suggest_categorical("distill", [False, True]),
+            "distill": trial.suggest_categorical("distill", _choices(FineTune, "distill")),
             "finetune_images": space.train_images}
 
 
 def _cluster(trial, space: Space) -> list[dict]:
-    bits = trial.suggest_categorical("cluster_bits", [0, 2, 3, 4, 5, 6])
+    bits = trial.suggest_categorical("cluster_bits", _choices("cluster", "bits", off=0))
     return [{"pass": "cluster", "bits": bits, **_finetune(trial, space)}] if bits else []
 
 
 def _quantize(trial, space: Space) -> list[dict]:
-    mode = trial.suggest_categorical("quantize", ["none", "dynamic", "static"])
+    mode = trial.suggest_categorical("quantize", _choices("quantize", "mode", off="none"))
     if mode == "none":
         return []
-    step = {"pass": "quantize", "mode": mode, "per_channel": trial.suggest_categorical("per_channel", [True, False])}
+    step = {"pass": "quantize", "mode": mode,
+            "per_channel": trial.suggest_categorical("per_channel", _choices("quantize", "per_channel"))}
     if mode == "static":
-        step["format"] = trial.suggest_categorical("format", ["QDQ", "QOperator"])
-        step["calibration"] = trial.suggest_categorical("calibration", ["MinMax", "Entropy", "Percentile"])
-        images = trial.suggest_categorical("calibration_images", [100, 500, 2000])
+        step["format"] = trial.suggest_categorical("format", _choices("quantize", "format"))
+        step["calibration"] = trial.suggest_categorical("calibration", _choices("quantize", "calibration"))
+        images = trial.suggest_categorical("calibration_images", _choices("quantize", "calibration_images"))
         step["calibration_images"] = min(images, space.train_images)
     return [step]
 

@@ -96,7 +96,7 @@ def shared_grid_overrides(model: onnx.ModelProto, reduce_range: bool = False) ->
     With `reduce_range` that one range spans codes -64..64 (max|w| / 64 a step): each shared value
     still gets a single code, rounded to the coarser grid, and values closer than a step may share one.
     """
-    from edgeshrink.passes.cluster.sharing import on_int8_grid, weight_axes
+    from edgeshrink.passes.int8grid import on_int8_grid, weight_axes
 
     inits = {init.name: init for init in model.graph.initializer}
     found = {}
