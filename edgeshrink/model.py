@@ -77,13 +77,28 @@ def _load_external_data(model: onnx.ModelProto, path: Path) -> None:
 
 
 def _runs_anyway(model: onnx.ModelProto, path: Path, reason: str) -> None:
-    """Accept what onnx.checker rejects only if onnxruntime can run it."""
-    from edgeshrink import inference
+    """Accept what onnx.checker rejects only if onnxruntime can run it (opened here, not through `inference`,
+    which stands above this module)."""
+    from edgeshrink import engine
 
     try:
-        inference.session(model)
-    except ModelError as exc:
-        raise ModelError(f"{path} is not a valid ONNX model ({reason}) and {exc}; re-export it") from exc
+        engine.open_session(model, exact=is_quantized(model))
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/NotImplemented types
+        first = str(exc).strip().splitlines()[0]
+        raise ModelError(f"{path} is not a valid ONNX model ({reason}) and onnxruntime cannot load the model: "
+                         f"{first}; re-export it") from exc
+
+
+def load_own(path: str | os.PathLike) -> onnx.ModelProto:
+    """Read a model file edgeshrink wrote itself (a run's steps, a trial, a trained architecture): it was
+    repaired and checked before it was saved, so neither is done again."""
+    try:
+        return onnx.load(str(path))
+    except FileNotFoundError as exc:
+        raise ModelError(f"model file {path} does not exist; run the command that writes it again") from exc
+    except Exception as exc:  # protobuf raises several unrelated types for a damaged file
+        raise ModelError(f"{path} is not the ONNX model edgeshrink wrote ({type(exc).__name__}); "
+                         "run the command that writes it again") from exc
 
 
 def save(model: onnx.ModelProto, path: str | os.PathLike) -> Path:

@@ -131,8 +131,11 @@ class Signature:
     def with_preprocess(self, preprocess: Preprocess) -> "Signature":
         return replace(self, preprocess=preprocess)
 
+    def to_dict(self) -> dict:
+        return asdict(self)
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "Signature":

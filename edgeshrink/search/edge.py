@@ -11,7 +11,7 @@ import json
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,13 +39,21 @@ class EdgeMeasurement:
     load_ms: float  # creating the session / instantiating the module in Node
     note: str = ""  # why the compiled runtime was not used, when it was not
     compiled_disagrees: bool = False  # it compiled, but does not reproduce onnxruntime (so it is not used)
+    # the module measured, when the compiled runtime runs the model: the bundle ships it rather than compile again
+    compiled: object = field(default=None, repr=False, compare=False)
 
     @property
     def transfer_brotli(self) -> int:
         return self.runtime_brotli + self.model_brotli
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "transfer_brotli": self.transfer_brotli}
+        """The measurements (not the module), as trial.json and the study record them."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "compiled"}
+        return {**out, "transfer_brotli": self.transfer_brotli}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "EdgeMeasurement":
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 def measure_edge(proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) -> EdgeMeasurement:
@@ -73,7 +81,7 @@ def _compiled(proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) 
     except UnsupportedModel as exc:
         return f"not compiled: {' '.join(str(exc).split())}"
     runtime_brotli = sum(measure(data).brotli for data in compiled.files.values())
-    return EdgeMeasurement("compiled", runtime_brotli, 0, float(np.median(times)), 0.0)
+    return EdgeMeasurement("compiled", runtime_brotli, 0, float(np.median(times)), 0.0, compiled=compiled)
 
 
 def _disagreement(compiled, proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import onnx
+
 from edgeshrink import data as mnist
-from edgeshrink import model as models
 from edgeshrink.evaluate import evaluate
 from edgeshrink.search.edge import measure_edge
 from edgeshrink.signature import Signature
@@ -21,12 +22,14 @@ NETWORKS = ("localhost", "4g", "slow-4g")  # profiles of edgeshrink.web.timing
 
 @dataclass(frozen=True)
 class Candidate:
-    """A model to re-measure: a Pareto trial, a shipped recipe's result, or the input model."""
+    """A model to re-measure: a Pareto trial, a shipped recipe's result, or the input model, read once (`proto`)
+    and carried through evaluation, the edge measurement and the bundle."""
 
     name: str  # the bundle variant name
     kind: str  # "pareto", "recipe" or "input"
     arch: str
     path: Path
+    proto: onnx.ModelProto = field(repr=False, compare=False)
     signature: Signature
     recipe_file: str = ""
     search: dict = field(default_factory=dict)  # the trial's search-time measurements, for comparison
@@ -61,32 +64,33 @@ class Point:
 def test_evaluations(candidates: list[Candidate], data_dir=None) -> dict:
     """name -> Evaluation on all 10,000 test images (no latency: that is measured in the browser)."""
     test = mnist.load("test", data_dir)
-    return {c.name: evaluate(models.load(c.path), c.signature, c.name, test=test, latency=False) for c in candidates}
+    return {c.name: evaluate(c.proto, c.signature, c.name, test=test, latency=False) for c in candidates}
 
 
 def edges(candidates: list[Candidate], data_dir=None) -> dict:
-    """name -> EdgeMeasurement in Node (which runtime the model gets, and the search's latency, again)."""
+    """name -> EdgeMeasurement in Node (which runtime the model gets, and the search's latency, again), with the
+    compiled module the bundle then ships."""
     digits = mnist.load("train", data_dir).images[-50:]
-    return {c.name: measure_edge(models.load(c.path), c.signature, digits) for c in candidates}
+    return {c.name: measure_edge(c.proto, c.signature, digits) for c in candidates}
 
 
-def measure_points(candidates: list[Candidate], evaluations: dict, node: dict, dists: list[Path],
+def measure_points(candidates: list[Candidate], evaluations: dict, node: dict, bundles: list,
                    networks: tuple[str, ...] = NETWORKS, executable: str | None = None, images: int = 300,
                    contexts: int = 1) -> list[Point]:
-    """Re-measure every candidate in the bundles `dists` (a variant each, on the runtime its bundle gave it):
-    `edgeshrink verify` in Chromium for answers, latency and time to first prediction per network, the
-    manifests for the first visit's bytes."""
-    from edgeshrink.web import manifest
+    """Re-measure every candidate in `bundles` (web.BundleResult: a variant each, on the runtime its bundle gave
+    it): `edgeshrink verify` in Chromium for answers, latency and time to first prediction per network, the
+    bundles' own record of the first visit's bytes."""
     from edgeshrink.web.verify import verify
 
-    checks, entries = {}, {}
-    for dist in dists:
-        result = verify(dist, images=images, profiles=tuple(networks), contexts=contexts, executable=executable)
+    checks, visits = {}, {}
+    for built in bundles:
+        result = verify(built.out_dir, images=images, profiles=tuple(networks), contexts=contexts,
+                        executable=executable)
         checks.update({c.name: c for c in result.variants})
-        entries.update({e["name"]: e for e in manifest.read(dist)["variants"]})
+        visits.update(built.first_visits)
     points = []
     for cand in candidates:
-        ev, check, visit = evaluations[cand.name], checks[cand.name], entries[cand.name]["first_visit"]
+        ev, check, visit = evaluations[cand.name], checks[cand.name], visits[cand.name]
         runtime, model = visit["runtime"]["brotli"], visit["models"]["brotli"]
         points.append(Point(cand.name, cand.kind, cand.arch, ev.accuracy, ev.params_total, ev.params_nonzero, model,
                             check.runtime, runtime, runtime + model, round(node[cand.name].latency_ms, 4),

@@ -11,7 +11,9 @@ from edgeshrink import model as models
 from edgeshrink.errors import SearchError
 from edgeshrink.search.frontier import Candidate, Point, answer, edges, measure_points, test_evaluations
 from edgeshrink.search.space import INPUT_ARCH, Space
-from edgeshrink.search.trial import MODEL_FILE, RECIPE_FILE
+from edgeshrink.search.objectives import OBJECTIVES
+from edgeshrink.search.study import RECORD
+from edgeshrink.search.trial import MODEL_FILE, RECIPE_FILE, TrialRecord
 
 BASES = "bases"
 FRONTIER = "frontier"
@@ -55,8 +57,7 @@ def _trained(arch: str, folder: Path, train_images: int, epochs: int | None, dat
     if not path.is_file():
         split = mnist.load("train", data_dir).take(train_images)  # the validation slice stays unseen
         zoo.export(zoo.train(arch, cfg, track=track, split=split), path)
-    proto = models.load(path)
-    return str(path), models.stored_signature(proto)
+    return str(path), models.stored_signature(models.load_own(path))
 
 
 def frontier(study, output: Path, opts, bases: dict, data_dir, track) -> Frontier:
@@ -70,17 +71,17 @@ def frontier(study, output: Path, opts, bases: dict, data_dir, track) -> Frontie
         raise SearchError("no trial completed, so there is no frontier; see the failed trials' reasons above")
     if INPUT_ARCH in bases:
         path, sig = bases[INPUT_ARCH]
-        candidates.append(Candidate("input", "input", INPUT_ARCH, Path(path), sig))
+        candidates.append(Candidate("input", "input", INPUT_ARCH, Path(path), models.load_own(path), sig))
         candidates += _references(opts.references, path, sig, output / "references", data_dir, track)
     evaluations = test_evaluations(candidates, data_dir)
     node = edges(candidates, data_dir)
     # The compiled runtime where it reproduces onnxruntime; where it compiles but does not, onnxruntime-web.
     refused = [c for c in candidates if node[c.name].compiled_disagrees]
-    dists = [_bundle([c for c in candidates if c not in refused], evaluations, folder / "bundle", "compiled")]
+    bundles = [_bundle([c for c in candidates if c not in refused], evaluations, node, folder / "bundle", "compiled")]
     if refused:
-        dists.append(_bundle(refused, evaluations, folder / "bundle-ort", "ort"))
+        bundles.append(_bundle(refused, evaluations, node, folder / "bundle-ort", "ort"))
         notes += [f"{c.name}: {node[c.name].note}" for c in refused]
-    points = measure_points(candidates, evaluations, node, dists, opts.networks, contexts=opts.contexts)
+    points = measure_points(candidates, evaluations, node, bundles, opts.networks, contexts=opts.contexts)
     text = answer_text(points, opts.budget_ms, opts.network)
     files = write_all(points, folder, opts.networks, text)
     return Frontier(folder, points, text, files, notes)
@@ -93,21 +94,21 @@ def _pareto(study, folder: Path) -> tuple[list[Candidate], list[str]]:
     recipes, notes, out = folder / "recipes", [], []
     recipes.mkdir(parents=True, exist_ok=True)
     for t in study.best_trials:
-        record = t.user_attrs.get("edgeshrink.record")
-        if t.state != TrialState.COMPLETE or not record:
+        stored = t.user_attrs.get(RECORD)
+        if t.state != TrialState.COMPLETE or not stored:
             continue
-        trial_dir = Path(record["folder"])
+        record = TrialRecord.from_dict(stored)
+        trial_dir = Path(record.folder)
         if not (trial_dir / MODEL_FILE).is_file():
             notes.append(f"trial {t.number} ran on {t.user_attrs.get('edgeshrink.worker', '?')}; "
                          f"its model is not in {trial_dir}, so it is not re-measured here")
             continue
         name = f"t{t.number:04d}"
         shutil.copyfile(trial_dir / RECIPE_FILE, recipes / f"{name}.yaml")
-        sig = models.stored_signature(models.load(trial_dir / MODEL_FILE))
-        search = {"val_accuracy": record["val_accuracy"], "transfer_brotli": record["edge"]["transfer_brotli"],
-                  "node_latency_ms": record["edge"]["latency_ms"], "base_model": record["base_model"]}
-        out.append(Candidate(name, "pareto", record["arch"], trial_dir / MODEL_FILE, sig,
-                             str(recipes / f"{name}.yaml"), search))
+        proto = models.load_own(trial_dir / MODEL_FILE)
+        search = {**{o.column: o.read(record) for o in OBJECTIVES}, "base_model": record.base_model}
+        out.append(Candidate(name, "pareto", record.arch, trial_dir / MODEL_FILE, proto,
+                             models.stored_signature(proto), str(recipes / f"{name}.yaml"), search))
     return out, notes
 
 
@@ -123,12 +124,15 @@ def _references(names, input_path: str, signature, folder: Path, data_dir, track
             with written.staged(target, "output") as tmp:  # Ctrl-C leaves no half run behind
                 pipeline.run(models.load(input_path), signature, recipes.load(name), tmp, name=Path(input_path).name,
                              max_drop=100.0, data_dir=data_dir, track=track)
-        out.append(Candidate(f"recipe-{name}", "recipe", INPUT_ARCH, target / pipeline.FINAL_FILE, signature,
+        final = target / pipeline.FINAL_FILE
+        out.append(Candidate(f"recipe-{name}", "recipe", INPUT_ARCH, final, models.load_own(final), signature,
                              str(recipes.recipe_path(name))))
     return out
 
 
-def _bundle(candidates: list[Candidate], evaluations: dict, dist: Path, runtime: str) -> Path:
+def _bundle(candidates: list[Candidate], evaluations: dict, node: dict, dist: Path, runtime: str):
+    """The candidates bundled as variants, each with the proto read once and the module its edge measurement
+    compiled; the BundleResult."""
     from edgeshrink.web import Variant, bundle
 
     variants = []
@@ -137,9 +141,8 @@ def _bundle(candidates: list[Candidate], evaluations: dict, dist: Path, runtime:
         what = {"pareto": f"Pareto trial {c.name} ({c.arch})", "recipe": f"shipped recipe {c.name[7:]}",
                 "input": "the input model"}[c.kind]
         variants.append(Variant(c.name, c.path, c.signature, ev.accuracy, ev.params_total, ev.params_nonzero,
-                                None, what))
-    bundle(variants, dist, runtime=runtime)
-    return dist
+                                None, what, proto=c.proto, compiled=node[c.name].compiled))
+    return bundle(variants, dist, runtime=runtime)
 
 
 def answer_text(points: list[Point], budget_ms: float | None, network: str) -> str:

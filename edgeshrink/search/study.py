@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgeshrink.errors import SearchError
-
-DIRECTIONS = ("maximize", "minimize", "minimize")  # validation accuracy, first-visit bytes, latency
-OBJECTIVES = ("val_accuracy", "transfer_brotli", "latency_ms")
+from edgeshrink.search.objectives import OBJECTIVES
 BINDING = "edgeshrink.binding"  # study user attribute: which model and space the study belongs to
+RECORD = "edgeshrink.record"  # trial user attribute: its TrialRecord, as `to_dict` wrote it
 RUN = "edgeshrink.run"  # trial user attribute: the command invocation that claimed it
 FAILURE = "edgeshrink.failure"  # trial user attribute: why the recipe failed (a recorded, counted failure)
 REQUEUED = "edgeshrink.requeued"  # trial user attribute: why the machine ended it (queued again, not counted)
@@ -125,7 +124,7 @@ def open_study(spec: StudySpec, binding: dict, seed: int = 0, worker: int = 0):
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial is one line of ours, not Optuna's traceback
     sampler = optuna.samplers.TPESampler(seed=seed + worker, n_startup_trials=8, constant_liar=True)
     try:
-        study = optuna.create_study(storage=storage(spec), study_name=spec.name, directions=list(DIRECTIONS),
+        study = optuna.create_study(storage=storage(spec), study_name=spec.name, directions=[o.direction for o in OBJECTIVES],
                                     sampler=sampler, load_if_exists=True)
     except SearchError:
         raise
@@ -136,7 +135,7 @@ def open_study(spec: StudySpec, binding: dict, seed: int = 0, worker: int = 0):
 
 
 def _check_binding(study, name: str, binding: dict) -> None:
-    if list(study.directions) != [_direction(d) for d in DIRECTIONS]:
+    if list(study.directions) != [o.direction_value() for o in OBJECTIVES]:
         raise SearchError(f"study {name!r} was not made by edgeshrink search (other objectives); "
                           "choose another --study name")
     found = study.user_attrs.get(BINDING)
@@ -159,12 +158,6 @@ def _space_text(space: dict | None) -> str:
     if not space:
         return "unknown"
     return f"space {','.join(space.get('groups', []))}, archs {','.join(space.get('archs', []))}"
-
-
-def _direction(name: str):
-    from optuna.study import StudyDirection
-
-    return StudyDirection.MAXIMIZE if name == "maximize" else StudyDirection.MINIMIZE
 
 
 def counted(trial) -> bool:

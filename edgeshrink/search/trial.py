@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import onnx
@@ -25,6 +25,7 @@ from edgeshrink.passes.base import PassContext
 from edgeshrink.pipeline import apply_safely
 from edgeshrink.search import space as spaces
 from edgeshrink.search.edge import EdgeMeasurement, measure_edge
+from edgeshrink.search.objectives import OBJECTIVES
 from edgeshrink.signature import Signature
 
 MODEL_FILE = "model.onnx"
@@ -71,14 +72,19 @@ class TrialRecord:
     folder: str
     notes: list[str] = field(default_factory=list)
 
-    def objectives(self) -> tuple[float, int, float]:
-        """Maximize accuracy, minimize first-visit bytes, minimize per-digit latency."""
-        return self.val_accuracy, self.edge.transfer_brotli, self.edge.latency_ms
+    def objectives(self) -> tuple[float, ...]:
+        """The study's values for this trial, in the order of `OBJECTIVES`."""
+        return tuple(o.read(self) for o in OBJECTIVES)
 
     def to_dict(self) -> dict:
-        out = asdict(self)
-        out["edge"] = self.edge.to_dict()
-        return out
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {**out, "edge": self.edge.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrialRecord":
+        """The record `to_dict` wrote (trial.json, the study's user attribute); unknown entries are ignored."""
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        return cls(**{**values, "edge": EdgeMeasurement.from_dict(data["edge"])})
 
 
 def workspace(bases: dict[str, Base], train_images: int, trials_dir: Path, data_dir=None,

@@ -139,7 +139,7 @@ def _objective(trial, job: Job, ws, claim: _Claim, stops: list):
         record = run_trial(ws, trial.number, arch, steps)
     except (Exception, KeyboardInterrupt) as exc:
         _settle(trial, ws, exc, stops)
-    trial.set_user_attr("edgeshrink.record", record.to_dict())
+    trial.set_user_attr(studies.RECORD, record.to_dict())
     return record.objectives()
 
 

@@ -7,12 +7,13 @@ import base64
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+import onnx
 
 from edgeshrink import model as model_io
 from edgeshrink import outputs
@@ -44,6 +45,8 @@ class BundleResult:
     runtimes: dict[str, tuple[str, str | None]]  # variant name -> (runtime, why not the compiled one)
     first_visit: dict  # what the page loads on a first visit of its default variant (transfer.first_visit)
     checked: object = None  # what `check` returned, if the bundle was checked before it was moved in
+    # variant name -> its first visit's bytes by part, as its manifest entry records them (without the file list)
+    first_visits: dict[str, dict] = field(default_factory=dict)
 
     @property
     def total(self) -> Size:
@@ -72,7 +75,7 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
     """
     out_dir = Path(out_dir)
     app_dir = Path(app_dir) if app_dir else default_app_dir()
-    _check_variants(variants)
+    protos = _check_variants(variants)
     default = default or variants[0].name
     if default not in {v.name for v in variants}:
         raise BundleError(f"the default variant {default!r} is not among {', '.join(v.name for v in variants)}")
@@ -80,7 +83,7 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
     inputs = [*inputs, *(v.model_path for v in variants)]
     outputs.check_target(out_dir, "bundle", force, legacy, inputs)
     app_files, app_texts = _app(app_dir)
-    placements = [place(v, runtime) for v in variants]
+    placements = [place(v, protos[v.name], runtime) for v in variants]
     carried = _carry_model(app_texts, next(p for p in placements if p.variant.name == default))
     ort = ensure_runtime(app_dir, ort_dir) if any(p.runtime == "ort" for p in placements) else None
     gallery = _gallery(samples)
@@ -92,7 +95,8 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
         checked = _checked(check, tmp, out_dir) if check else None
     return BundleResult(out_dir, ort.version if ort else None, transfer.by_part(files),
                         {p.variant.name: files[_onnx(p)] for p in placements},
-                        {p.variant.name: (p.runtime, p.reason) for p in placements}, doc["first_visit"], checked)
+                        {p.variant.name: (p.runtime, p.reason) for p in placements}, doc["first_visit"], checked,
+                        {e["name"]: e["first_visit"] for e in doc["variants"]})
 
 
 def _checked(check: Callable[[Path], object], tmp: Path, out_dir: Path) -> object:
@@ -127,22 +131,23 @@ def _write_files(tmp: Path, writer: Compressor, app_dir: Path, app_files: list[P
     return files
 
 
-def _check_variants(variants: list[Variant]) -> None:
+def _check_variants(variants: list[Variant]) -> dict[str, onnx.ModelProto]:
+    """Each variant's model by name, read once (or as the variant carries it) and checked against its signature."""
     if not variants:
         raise BundleError("no model variants to bundle; pass at least one model")
-    seen = set()
+    protos = {}
     for v in variants:
         if not _NAME.fullmatch(v.name):
             raise BundleError(f"variant name {v.name!r} cannot be a file name; use letters, digits, '.', '_', '-'")
-        if v.name in seen:
+        if v.name in protos:
             raise BundleError(f"two variants are named {v.name!r}; give each a different name")
-        seen.add(v.name)
-        _check_model(v)
+        protos[v.name] = _check_model(v)
+    return protos
 
 
-def _check_model(v: Variant) -> None:
+def _check_model(v: Variant) -> onnx.ModelProto:
     try:
-        model = model_io.load(v.model_path)
+        model = v.proto if v.proto is not None else model_io.load(v.model_path)
     except ModelError as exc:
         raise BundleError(f"variant {v.name}: {exc}") from exc
     inputs = [i.name for i in model_io.graph_inputs(model)]
@@ -152,6 +157,7 @@ def _check_model(v: Variant) -> None:
     if v.signature.output_index >= len(model.graph.output):
         raise BundleError(f"variant {v.name}: the model has no output number {v.signature.output_index}; "
                           "fix the variant's signature")
+    return model
 
 
 def _legacy_names(out_dir: Path, app_dir: Path) -> set[str]:
@@ -245,14 +251,13 @@ def _manifest(placements: list[Placement], files: dict[str, Size], ort: Runtime 
 
 
 def _variant_entry(p: Placement, files: dict[str, Size], carried: bool) -> dict:
-    entry = manifest.variant_entry(p.variant, files[_onnx(p)])
-    entry.update(runtime=p.runtime, runtime_reason=p.reason, quantized=p.quantized, compiled=None)
+    compiled = None
     if p.runtime == "compiled":
         folder = f"models/{p.variant.name}"
         wasm = next(name for name in p.files if name.endswith(".wasm"))
         # inline: index.html carries them too (the files stay, for tools and for a page showing another variant)
-        entry["compiled"] = {"entry": f"{folder}/{p.entry}", "wasm": f"{folder}/{wasm}", "inline": carried}
-    return entry
+        compiled = {"entry": f"{folder}/{p.entry}", "wasm": f"{folder}/{wasm}", "inline": carried}
+    return manifest.VariantEntry.of(p.variant, files[_onnx(p)], p.runtime, p.reason, p.quantized, compiled).to_dict()
 
 
 def _package_version() -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import onnx
 
 from edgeshrink.atomic import write_bytes
 from edgeshrink.errors import BundleError
-from edgeshrink.signature import Preprocess, Signature
+from edgeshrink.signature import Signature
 from edgeshrink.size import Size
 from edgeshrink.web import inline, transfer
 from edgeshrink.web.compress import ENCODINGS, compress
@@ -34,48 +35,60 @@ class Variant:
     params_nonzero: int
     latency_ms: float | None  # onnxruntime (Python, CPU) median per image, batch 1
     description: str = ""
+    # what the caller loaded and compiled already (the search's frontier): the bundle neither reads the file nor
+    # compiles the model again (`compiled`: the runtime.Compiled of model_path, fed as `signature`)
+    proto: onnx.ModelProto | None = field(default=None, repr=False, compare=False)
+    compiled: object = field(default=None, repr=False, compare=False)
 
 
-def variant_entry(variant: Variant, size: Size) -> dict:
-    """The manifest's record of one variant: its file, sizes, facts and the signature, flattened."""
-    sig = variant.signature
-    shape = sig.input_shape(sig.batch or 1)
-    return {
-        "name": variant.name,
-        "description": variant.description,
-        "file": f"models/{variant.name}.onnx",
-        "bytes": size.raw,
-        "gzip_bytes": size.gzip,
-        "brotli_bytes": size.brotli,
-        "accuracy": variant.accuracy,
-        "params": variant.params_total,
-        "nonzero_params": variant.params_nonzero,
-        "latency_ms": variant.latency_ms,
-        "input_name": sig.input_name,
-        "input_shape": [None, *shape[1:]] if sig.batch is None else list(shape),
-        "layout": sig.layout,
-        "batch": sig.batch,
-        "dtype": sig.dtype,
-        "preprocess": {"scale": sig.preprocess.scale, "mean": sig.preprocess.mean, "std": sig.preprocess.std},
-        "output_index": sig.output_index,
-        "output_kind": sig.output_kind,
-        "output_name": sig.output_name,
-        "browser": None,  # filled in by verify
-    }
+@dataclass(frozen=True)
+class VariantEntry:
+    """One variant as manifest.json records it: its file and sizes, the facts the picker shows, the signature the
+    page feeds it with (flat in the JSON, where the page reads it), and the runtime that runs it."""
 
+    name: str
+    description: str
+    file: str  # models/<name>.onnx
+    size: Size  # of that file
+    accuracy: float
+    params: int
+    nonzero_params: int
+    latency_ms: float | None
+    signature: Signature
+    runtime: str  # "compiled" or "ort"
+    runtime_reason: str | None = None  # why onnxruntime-web runs a variant the compiled runtime was asked for
+    quantized: bool = False  # int8 arithmetic where it runs: its scores must be bit-identical to exact arithmetic
+    compiled: dict | None = None  # {"entry", "wasm", "inline"}: the compiled runtime's files
+    browser: dict | None = None  # what verify measured in Chromium
+    first_visit: dict | None = None  # its first visit's bytes by part, filled in when the sizes are known
 
-def entry_signature(entry: dict) -> Signature:
-    """The Signature a manifest entry was written from (the one the page feeds the model with)."""
-    return Signature(
-        input_name=entry["input_name"],
-        layout=entry["layout"],
-        batch=entry["batch"],
-        dtype=entry["dtype"],
-        preprocess=Preprocess(**entry["preprocess"]),
-        output_index=entry["output_index"],
-        output_kind=entry["output_kind"],
-        output_name=entry.get("output_name", ""),
-    )
+    @classmethod
+    def of(cls, variant: Variant, size: Size, runtime: str, reason: str | None = None, quantized: bool = False,
+           compiled: dict | None = None) -> "VariantEntry":
+        return cls(variant.name, variant.description, f"models/{variant.name}.onnx", size, variant.accuracy,
+                   variant.params_total, variant.params_nonzero, variant.latency_ms, variant.signature, runtime,
+                   reason, quantized, compiled)
+
+    def to_dict(self) -> dict:
+        sig = self.signature.to_dict()
+        shape = self.signature.input_shape(self.signature.batch or 1)
+        out = {"name": self.name, "description": self.description, "file": self.file, "bytes": self.size.raw,
+               "gzip_bytes": self.size.gzip, "brotli_bytes": self.size.brotli, "accuracy": self.accuracy,
+               "params": self.params, "nonzero_params": self.nonzero_params, "latency_ms": self.latency_ms,
+               "input_name": sig.pop("input_name"),
+               "input_shape": [None, *shape[1:]] if self.signature.batch is None else list(shape),
+               **sig, "browser": self.browser, "runtime": self.runtime, "runtime_reason": self.runtime_reason,
+               "quantized": self.quantized, "compiled": self.compiled}
+        return out if self.first_visit is None else {**out, "first_visit": self.first_visit}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "VariantEntry":
+        """The entry `to_dict` wrote (a manifest of this FORMAT)."""
+        signature = Signature.from_dict({f.name: data[f.name] for f in fields(Signature)})
+        return cls(data["name"], data["description"], data["file"],
+                   Size(data["bytes"], data["gzip_bytes"], data["brotli_bytes"]), data["accuracy"], data["params"],
+                   data["nonzero_params"], data["latency_ms"], signature, data["runtime"], data.get("runtime_reason"),
+                   data.get("quantized", False), data.get("compiled"), data.get("browser"), data.get("first_visit"))
 
 
 def samples_entry(count: int, source: str) -> dict:

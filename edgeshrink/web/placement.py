@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import onnx
+
 from edgeshrink import engine
 from edgeshrink import model as model_io
 from edgeshrink.errors import BundleError
@@ -25,17 +27,17 @@ class Placement:
     quantized: bool = False  # int8 arithmetic where it runs: its scores must be bit-identical to exact arithmetic
 
 
-def place(variant: Variant, wanted: str) -> Placement:
-    """Compile `variant` when `wanted` is 'compiled'; onnxruntime-web with the compiler's reason when it cannot."""
+def place(variant: Variant, proto: onnx.ModelProto, wanted: str) -> Placement:
+    """Compile `variant` (its model read as `proto`) when `wanted` is 'compiled', unless the variant carries its
+    compiled module already; onnxruntime-web with the compiler's reason when it cannot."""
     if wanted not in RUNTIMES:
         raise BundleError(f"unknown runtime {wanted!r}; choose one of {', '.join(RUNTIMES)}")
-    proto = model_io.load(variant.model_path)
     if wanted == "ort":
         return Placement(variant, "ort", quantized=_integer(proto))
     from edgeshrink.runtime import UnsupportedModel, compile_model
 
     try:
-        compiled = compile_model(proto, variant.signature)
+        compiled = variant.compiled or compile_model(proto, variant.signature)
     except UnsupportedModel as exc:
         return Placement(variant, "ort", reason=str(exc), quantized=_integer(proto))
     return Placement(variant, "compiled", None, dict(compiled.files), compiled.entry, compiled.exact)

@@ -74,7 +74,8 @@ def verify(dist: str | os.PathLike, images: int = 10_000, update_manifest: bool 
     test = data.load("test").take(images)
     with running(dist) as url, using(browser, executable) as chromium:
         watch = Watch(url)
-        checks = [_check(chromium, url, watch, dist, entry, test, runs, contexts, chosen) for entry in doc["variants"]]
+        entries = [manifest.VariantEntry.from_dict(e) for e in doc["variants"]]
+        checks = [_check(chromium, url, watch, dist, entry, test, runs, contexts, chosen) for entry in entries]
         watch.check()
         version = f"Chromium {chromium.version}"
     result = VerifyResult(dist, version, _runtimes(doc), contexts, checks, engine.current())
@@ -90,11 +91,11 @@ def _runtimes(doc: dict) -> dict[str, str]:
     return {r: names[r] for r in sorted(used)}
 
 
-def _check(browser, url: str, watch: Watch, dist: Path, entry: dict, test, runs: int, contexts: int,
+def _check(browser, url: str, watch: Watch, dist: Path, entry: manifest.VariantEntry, test, runs: int, contexts: int,
            chosen: list[timing.Profile]) -> VariantCheck:
     from playwright.sync_api import Error as PlaywrightError
 
-    name = entry["name"]
+    name = entry.name
     try:
         first_load, (answer, latency) = timing.load_once(
             browser, url, name, timing.PROFILES["localhost"], watch, then=lambda page: _classify(page, name, test, runs))
@@ -107,10 +108,10 @@ def _check(browser, url: str, watch: Watch, dist: Path, entry: dict, test, runs:
                                      then=lambda page: timing.benchmark(page, name, runs))[1]
     except PlaywrightError as exc:  # a timeout or a crashed page
         raise BundleError(f"variant {name}: the page stopped answering: {' '.join(exc.message.split())}") from exc
-    identical, score_diff = _compare(name, dist / entry["file"], entry, test.images, answer)
+    identical, score_diff = _compare(name, dist / entry.file, entry, test.images, answer)
     predictions = np.asarray(answer["predictions"])
     return VariantCheck(
-        name, entry["runtime"], len(test), 1.0, identical, score_diff, float((predictions == test.labels).mean()),
+        name, entry.runtime, len(test), 1.0, identical, score_diff, float((predictions == test.labels).mean()),
         latency, medians.get("localhost", first_load.first_prediction_ms), first_load.transferred_bytes,
         medians, cpu4x, shown)
 
@@ -123,32 +124,33 @@ def _classify(page, name: str, test, runs: int) -> tuple[dict, float]:
     return answer, timing.benchmark(page, name, runs)
 
 
-def _compare(name: str, path: Path, entry: dict, pixels: np.ndarray, answer: dict) -> tuple[bool | None, float | None]:
+def _compare(name: str, path: Path, entry: manifest.VariantEntry, pixels: np.ndarray,
+             answer: dict) -> tuple[bool | None, float | None]:
     """The browser's answer against exact arithmetic in Python (onnxruntime, or the compiled runtime where this
     CPU's onnxruntime is not exact) on the same pixels and signature: identical classes always, and bit-identical
     scores for int8 models on either runtime. (identical scores, largest difference)."""
-    signature = manifest.entry_signature(entry)
+    signature = entry.signature
     try:
         session = inference.session(model_io.load(path), threads=1, signature=signature)
         expected = inference.predict(session, signature, pixels)
     except ModelError as exc:
         raise BundleError(f"variant {name} runs in the browser but not in Python to compare: {exc}") from exc
     got = np.asarray(answer["predictions"], dtype=np.int64)
-    where = f"variant {name} ({entry['runtime']})"
+    where = f"variant {name} ({entry.runtime})"
     differ = np.flatnonzero(got != expected)
     if len(differ):
         i = differ[0]
         raise BundleError(f"{where}: the browser's digit differs from onnxruntime's on {len(differ)} of {len(pixels)} "
                           f"test images (image {i}: browser {got[i]}, python {expected[i]}, computed with "
                           f"{inference.engine_of(session)}); the page would answer wrongly")
-    if entry["output_kind"] == "class_index":
+    if signature.output_kind == "class_index":
         return None, None
     scores = inference.scores(session, signature, pixels).astype(np.float32)
     browser_scores = np.asarray(answer["scores"], dtype=np.float64).astype(np.float32)
     identical = bool(np.array_equal(browser_scores, scores))
     score_diff = float(np.abs(browser_scores.astype(np.float64) - scores.astype(np.float64)).max())
     # Integer arithmetic has one right answer: both runtimes must reproduce it bit for bit.
-    if entry.get("quantized") and not identical:
+    if entry.quantized and not identical:
         rows = int((browser_scores != scores).any(axis=1).sum())
         raise BundleError(f"{where}: int8 scores differ from exact int8 arithmetic ({inference.engine_of(session)}) "
                           f"on {rows} of {len(pixels)} test images (by up to {score_diff:.3g}); the runtime does not "

@@ -15,7 +15,7 @@ import pytest
 from edgeshrink import outputs
 from edgeshrink.errors import BundleError, OutputError
 from edgeshrink.web import bundle, manifest
-from edgeshrink.web.manifest import entry_signature
+from edgeshrink.web.manifest import VariantEntry
 from edgeshrink.web.runtime import ENV_VAR, cache_root, default_app_dir, ensure_runtime
 
 
@@ -69,7 +69,7 @@ def test_manifest_describes_every_variant(dist, web_variants):
         assert 0 < entry["brotli_bytes"] <= entry["gzip_bytes"] < entry["bytes"]
         assert (entry["accuracy"], entry["params"], entry["nonzero_params"]) == (
             v.accuracy, v.params_total, v.params_nonzero)
-        assert entry_signature(entry) == v.signature  # the page feeds the model exactly as Python does
+        assert VariantEntry.from_dict(entry).signature == v.signature  # the page feeds the model exactly as Python does
     nhwc = next(e for e in doc["variants"] if e["name"] == "nhwc-raw-b4")
     assert nhwc["input_shape"] == [4, 28, 28, 1] and doc["variants"][0]["input_shape"] == [None, 1, 28, 28]
 
