@@ -24,7 +24,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import api, atomic, data, inference
-from edgeshrink.model import clone
+from edgeshrink.core.model import clone
 from edgeshrink.passes.base import PassContext
 from edgeshrink.passes.int8grid import weight_axes
 from edgeshrink.passes.quantize import QuantizeConfig, run as quantize

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import data as mnist  # noqa: E402
-from edgeshrink import model as models  # noqa: E402
+from edgeshrink.core import model as models  # noqa: E402
 from edgeshrink.runtime import compile_model, node, pack, toolchain, wasm  # noqa: E402
 from edgeshrink.runtime.compiler import WASM_FILE  # noqa: E402
 from edgeshrink.size import measure  # noqa: E402

@@ -9,11 +9,12 @@ from pathlib import Path
 import onnx
 
 from edgeshrink import data as mnist
-from edgeshrink import detect, model
+from edgeshrink import detect
+from edgeshrink.core import model
 from edgeshrink.budget import Budget
 from edgeshrink.evaluate import Evaluation, evaluate
 from edgeshrink.progress import Track, no_progress
-from edgeshrink.signature import Preprocess
+from edgeshrink.core.signature import Preprocess
 
 PathLike = str | os.PathLike
 

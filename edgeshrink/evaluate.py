@@ -11,9 +11,9 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import inference
-from edgeshrink.model import count_params, is_quantized, op_histogram, opset
+from edgeshrink.core.model import count_params, is_quantized, op_histogram, opset
 from edgeshrink.progress import Track, no_progress
-from edgeshrink.signature import Signature
+from edgeshrink.core.signature import Signature
 from edgeshrink.size import Size, measure
 
 THROUGHPUT_BATCH = 256

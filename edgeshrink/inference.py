@@ -12,8 +12,8 @@ import onnx
 
 from edgeshrink import engine
 from edgeshrink.errors import ModelError
-from edgeshrink.model import is_quantized, stored_signature
-from edgeshrink.signature import Signature
+from edgeshrink.core.model import is_quantized, stored_signature
+from edgeshrink.core.signature import Signature
 
 
 def session(model: onnx.ModelProto, threads: int = 0, signature: Signature | None = None, native: bool = False):

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from edgeshrink import api, detect, model
+from edgeshrink import api, detect
+from edgeshrink.core import model
 from edgeshrink.errors import ModelError
-from edgeshrink.signature import LAYOUTS, PRESETS, Preprocess, Signature
+from edgeshrink.core.signature import LAYOUTS, PRESETS, Preprocess, Signature
 from tests.peers import peer_names, peer_path, peer_row, peer_rows
 from tests.models import linear_classifier, save
 

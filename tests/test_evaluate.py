@@ -11,7 +11,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink.evaluate import THROUGHPUT_BATCH, evaluate, measure_compiled, measure_latency
-from edgeshrink.signature import PRESETS, Signature
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.size import measure
 
 

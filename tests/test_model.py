@@ -4,9 +4,10 @@ import numpy as np
 import onnx
 import pytest
 
-from edgeshrink import api, inference, model
+from edgeshrink import api, inference
+from edgeshrink.core import model
 from edgeshrink.errors import ModelError
-from edgeshrink.signature import Preprocess
+from edgeshrink.core.signature import Preprocess
 from tests import defects
 
 

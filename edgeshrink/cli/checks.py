@@ -114,7 +114,7 @@ def overrides(values: list[str] | None) -> list[str] | None:
 
 
 def preprocess(value: str | None) -> str | None:
-    from edgeshrink.signature import Preprocess
+    from edgeshrink.core.signature import Preprocess
 
     if value is not None:
         _library(Preprocess.parse, value)

@@ -13,8 +13,8 @@ import torch
 from onnx import numpy_helper
 
 from edgeshrink.errors import ModelError
-from edgeshrink.graph import attributes, constant_value
-from edgeshrink.model import clone, opset
+from edgeshrink.core.graph import attributes, constant_value
+from edgeshrink.core.model import clone, opset
 from edgeshrink.finetune.torchgraph_ops import OPS
 
 

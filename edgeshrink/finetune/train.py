@@ -29,11 +29,11 @@ from edgeshrink import inference
 from edgeshrink.data import Split
 from edgeshrink.data.augment import random_affine_pixels
 from edgeshrink.errors import ModelError, PassError
-from edgeshrink.graph import FINAL_OPS, Graph
+from edgeshrink.core.graph import FINAL_OPS, Graph
 from edgeshrink.passes.base import PassContext
 from edgeshrink.finetune.config import FineTune
 from edgeshrink.finetune.torchgraph import GraphModule, to_torch, write_back
-from edgeshrink.signature import Signature
+from edgeshrink.core.signature import Signature
 
 _FIX = "set finetune_epochs: 0, or use a recipe without prune such as 'fast'"
 

@@ -13,9 +13,9 @@ import onnx
 
 from edgeshrink.data import Split
 from edgeshrink.errors import PassError
-from edgeshrink.model import graph_inputs
+from edgeshrink.core.model import graph_inputs
 from edgeshrink.progress import Track, no_progress
-from edgeshrink.signature import Signature
+from edgeshrink.core.signature import Signature
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from edgeshrink.graph import Graph, attributes
+from edgeshrink.core.graph import Graph, attributes
 
 INT8_LEVELS = 127  # symmetric int8: codes -127..127
 _OUTPUT_AXIS = {"Conv": 0, "Gemm": None, "MatMul": 1}  # the output-channel axis of the weight (Gemm: transB)

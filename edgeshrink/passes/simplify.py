@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import onnx
 
 from edgeshrink.errors import PassError
-from edgeshrink.model import clone, describe
+from edgeshrink.core.model import clone, describe
 from edgeshrink.passes.base import PassContext, PassSpec, param, restore_interface
 
 MAX_CHECKS = 100

@@ -15,9 +15,9 @@ from typing import Iterator
 
 import onnx
 
-from edgeshrink.model import clone, graph_inputs
+from edgeshrink.core.model import clone, graph_inputs
 from edgeshrink.passes.base import PassContext, PassSpec, param
-from edgeshrink.signature import METADATA_KEY
+from edgeshrink.core.signature import METADATA_KEY
 
 
 @dataclass(frozen=True)

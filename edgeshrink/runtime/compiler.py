@@ -12,7 +12,7 @@ from edgeshrink.errors import UnsupportedModel
 from edgeshrink.runtime import emit, kernels, toolchain
 from edgeshrink.runtime.prepare import Prepared, optimize, prepare
 from edgeshrink.runtime.program import Program
-from edgeshrink.signature import Signature
+from edgeshrink.core.signature import Signature
 
 WASM_FILE = "model.wasm"
 ENTRY_FILE = "model.mjs"

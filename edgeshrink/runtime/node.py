@@ -15,7 +15,7 @@ import numpy as np
 from edgeshrink.errors import UnsupportedModel, check_exit
 from edgeshrink.runtime import wasm
 from edgeshrink.runtime.compiler import Compiled
-from edgeshrink.signature import Signature
+from edgeshrink.core.signature import Signature
 
 
 def available() -> bool:

@@ -17,9 +17,9 @@ import onnx
 
 from edgeshrink.engine import NUMPY_TYPES
 from edgeshrink.errors import UnsupportedModel
-from edgeshrink.graph import without_initializer_inputs
-from edgeshrink.model import clone
-from edgeshrink.signature import Signature
+from edgeshrink.core.graph import without_initializer_inputs
+from edgeshrink.core.model import clone
+from edgeshrink.core.signature import Signature
 
 
 @dataclass(frozen=True)

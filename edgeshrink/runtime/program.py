@@ -10,7 +10,7 @@ import onnx
 from onnx import numpy_helper
 
 from edgeshrink.errors import UnsupportedModel
-from edgeshrink.graph import constant_value
+from edgeshrink.core.graph import constant_value
 
 _INT8_OPS = {"QuantizeLinear", "QLinearConv", "QLinearMatMul", "QGemm", "DynamicQuantizeLinear",
              "DynamicQuantizeMatMul", "ConvInteger", "MatMulInteger", "MatMulIntegerToFloat"}

@@ -13,7 +13,7 @@ import numpy as np
 
 from edgeshrink.errors import UnsupportedModel
 from edgeshrink.runtime.compiler import WASM_FILE, Compiled
-from edgeshrink.signature import Signature
+from edgeshrink.core.signature import Signature
 
 ENGINE = "wasmtime"
 

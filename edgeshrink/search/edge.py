@@ -18,7 +18,7 @@ import numpy as np
 import onnx
 
 from edgeshrink.errors import SearchError, check_exit
-from edgeshrink.signature import Signature
+from edgeshrink.core.signature import Signature
 from edgeshrink.size import measure
 
 HARNESS = Path(__file__).with_name("ort_latency.mjs")
@@ -89,7 +89,7 @@ def _disagreement(compiled, proto: onnx.ModelProto, signature: Signature, digits
 
     int8 models must give onnxruntime's scores bit for bit, float models its digits."""
     from edgeshrink import inference
-    from edgeshrink.model import is_quantized
+    from edgeshrink.core.model import is_quantized
     from edgeshrink.runtime.wasm import feed_images, run_images
 
     got = run_images(compiled, feed_images(signature, digits))

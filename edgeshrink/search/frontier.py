@@ -15,7 +15,7 @@ import onnx
 from edgeshrink import data as mnist
 from edgeshrink.evaluate import evaluate
 from edgeshrink.search.edge import measure_edge
-from edgeshrink.signature import Signature
+from edgeshrink.core.signature import Signature
 
 NETWORKS = ("localhost", "4g", "slow-4g")  # profiles of edgeshrink.web.timing
 

@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edgeshrink import model as models
+from edgeshrink.core import model as models
 from edgeshrink.errors import SearchError
 from edgeshrink.search.frontier import Candidate, Point, answer, edges, measure_points, test_evaluations
 from edgeshrink.search.space import INPUT_ARCH, Space

@@ -67,7 +67,7 @@ def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Opt
     folder.check(output)
     from edgeshrink import api
     from edgeshrink import data as mnist
-    from edgeshrink import model as models
+    from edgeshrink.core import model as models
     from edgeshrink.search.outputs import prepare_bases
 
     mnist.load("train", data_dir)  # every trial needs it: missing MNIST is refused before the folder is touched

@@ -23,7 +23,7 @@ from edgeshrink.search import study as studies
 from edgeshrink.search.failures import MachineFailure
 from edgeshrink.search.space import Space, suggest
 from edgeshrink.search.trial import Base, discard, record_failure, run_trial, workspace
-from edgeshrink.signature import Signature
+from edgeshrink.core.signature import Signature
 
 POLL_S = 1.0
 
@@ -55,7 +55,7 @@ class Requeued(Exception):
 
 def work(job: Job, index: int, lock, stopping: Callable[[], bool] = lambda: False) -> None:
     """One worker: claim a trial under the lock, run it, until the run's trials are finished (or `stopping()`)."""
-    from edgeshrink import model as models
+    from edgeshrink.core import model as models
 
     study = studies.open_study(job.spec, job.binding, job.seed, worker=index)
     bases = {arch: Base(arch, Path(path), models.load(path), sig) for arch, (path, sig) in job.bases.items()}

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 import onnx
 
-from edgeshrink import model as model_io
+from edgeshrink.core import model as model_io
 from edgeshrink import outputs
 from edgeshrink.data import Split
 from edgeshrink.errors import BundleError, ModelError

@@ -12,7 +12,7 @@ import onnx
 
 from edgeshrink.atomic import write_bytes
 from edgeshrink.errors import BundleError
-from edgeshrink.signature import Signature
+from edgeshrink.core.signature import Signature
 from edgeshrink.size import Size
 from edgeshrink.web import inline, transfer
 from edgeshrink.web.compress import ENCODINGS, compress

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import onnx
 
 from edgeshrink import engine
-from edgeshrink import model as model_io
+from edgeshrink.core import model as model_io
 from edgeshrink.errors import BundleError
 from edgeshrink.web.manifest import Variant
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from edgeshrink import model
+from edgeshrink.core import model
 from edgeshrink.errors import BundleError, ReportError
 from edgeshrink.evaluate import Evaluation
 from edgeshrink.pipeline import FINAL_FILE, INPUT_FILE, PipelineReport

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeshrink import engine, inference
-from edgeshrink import model as model_io
+from edgeshrink.core import model as model_io
 from edgeshrink.engine import Engine
 from edgeshrink.errors import BundleError, ModelError
 from edgeshrink.web import manifest, timing

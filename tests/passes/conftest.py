@@ -11,9 +11,9 @@ import onnx
 import pytest
 
 from edgeshrink import detect
-from edgeshrink.model import with_signature
+from edgeshrink.core.model import with_signature
 from edgeshrink.passes.base import PassContext
-from edgeshrink.signature import PRESETS, Preprocess, Signature, eval_fraction
+from edgeshrink.core.signature import PRESETS, Preprocess, Signature, eval_fraction
 from tests.peers import peer_path, peer_rows
 
 TRAIN_STEPS = 150  # about 94% on the test set: good enough to tell a broken pass from a working one

@@ -10,7 +10,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import inference
 from edgeshrink.errors import PassError
-from edgeshrink.model import is_quantized, op_histogram, stored_signature
+from edgeshrink.core.model import is_quantized, op_histogram, stored_signature
 from edgeshrink.passes import fuse
 from edgeshrink.passes.base import PassContext, build_config
 from edgeshrink.passes.fuse import FuseConfig

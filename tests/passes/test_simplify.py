@@ -7,7 +7,7 @@ import onnx
 import pytest
 
 from edgeshrink.errors import PassError
-from edgeshrink.model import is_quantized, op_histogram, stored_signature
+from edgeshrink.core.model import is_quantized, op_histogram, stored_signature
 from edgeshrink.passes import simplify
 from edgeshrink.passes.base import PassContext, build_config
 from edgeshrink.passes.simplify import SimplifyConfig

@@ -7,7 +7,7 @@ import onnx
 
 from edgeshrink.passes import quantize, strip
 from edgeshrink.passes.base import PassContext
-from edgeshrink.signature import METADATA_KEY
+from edgeshrink.core.signature import METADATA_KEY
 from tests.passes.outputs import scores
 
 

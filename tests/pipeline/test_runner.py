@@ -4,7 +4,8 @@ import numpy as np
 import onnx
 import pytest
 
-from edgeshrink import api, model, outputs
+from edgeshrink import api, outputs
+from edgeshrink.core import model
 from edgeshrink.cli import main
 from edgeshrink.errors import OutputError, RecipeError
 from edgeshrink.pipeline import PipelineReport

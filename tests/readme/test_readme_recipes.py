@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from edgeshrink import model as model_io
+from edgeshrink.core import model as model_io
 from edgeshrink import recipe
 from tests.readme.cli import edgeshrink
 

@@ -11,7 +11,7 @@ from edgeshrink.evaluate import EdgeLatency, Evaluation, Latency
 from edgeshrink.pipeline import PipelineReport, StepResult
 from edgeshrink.report import Table, compare_table, csv_text, evaluation_table, markdown, outcome, steps_table
 from edgeshrink.report.table import STEP_COLUMNS, kib, pct, ratio
-from edgeshrink.signature import PRESETS, Signature
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.size import Size
 
 SIG = Signature("input", "NCHW", None, "float32", PRESETS["mnist"], 0, "logits", "logits")

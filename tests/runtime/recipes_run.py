@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 
 from edgeshrink import inference, recipe as recipes
-from edgeshrink.model import with_signature
+from edgeshrink.core.model import with_signature
 from edgeshrink.passes.base import PassContext
 from edgeshrink.runtime import compile_model
 from edgeshrink.runtime.wasm import feed_images, run_images

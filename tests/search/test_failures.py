@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import optuna
 
-from edgeshrink import model as models
+from edgeshrink.core import model as models
 from edgeshrink.atomic import atomic_path
 from edgeshrink.errors import EdgeshrinkError, Killed, check_exit
 from edgeshrink.search import failures

@@ -10,9 +10,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import inference
-from edgeshrink import model as model_io
+from edgeshrink.core import model as model_io
 from edgeshrink.errors import BundleError
-from edgeshrink.signature import PRESETS, Signature
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.web import Variant, bundle, find_chromium, running
 
 OPSET = 17

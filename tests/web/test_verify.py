@@ -12,7 +12,7 @@ import pytest
 from onnx import helper
 
 from edgeshrink import inference
-from edgeshrink import model as model_io
+from edgeshrink.core import model as model_io
 from edgeshrink.errors import BundleError
 from edgeshrink.web import Variant, bundle, verify
 

@@ -7,7 +7,8 @@ import onnx
 import pytest
 import torch
 
-from edgeshrink import inference, model, zoo
+from edgeshrink import inference, zoo
+from edgeshrink.core import model
 from edgeshrink.errors import EdgeshrinkError, ModelError
 from edgeshrink.zoo.train import normalize, to_unit
 

@@ -22,7 +22,7 @@ from onnx import numpy_helper
 
 from edgeshrink.errors import PassError
 from edgeshrink.finetune.config import FineTune
-from edgeshrink.model import clone, is_quantized
+from edgeshrink.core.model import clone, is_quantized
 from edgeshrink.passes.base import PassContext, PassSpec, param
 from edgeshrink.passes.cluster import kmeans
 from edgeshrink.passes.int8grid import to_grid, weight_axes

@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 
 from edgeshrink.errors import PassError
-from edgeshrink.model import clone, describe, is_quantized
+from edgeshrink.core.model import clone, describe, is_quantized
 from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.passes.prune.config import PruneConfig, kept_share
 

@@ -22,7 +22,7 @@ from typing import Iterator, Literal
 import onnx
 
 from edgeshrink.errors import PassError, reason
-from edgeshrink.model import clone, describe, is_quantized
+from edgeshrink.core.model import clone, describe, is_quantized
 from edgeshrink.passes.base import PassContext, PassSpec, check_choices, param, restore_interface
 from edgeshrink.passes.quantize import surgery
 from edgeshrink.passes.quantize.surgery import QUANTIZED_OPS

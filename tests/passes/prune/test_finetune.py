@@ -9,7 +9,7 @@ import numpy as np
 
 from edgeshrink.finetune.config import FineTune
 from edgeshrink import inference
-from edgeshrink.model import count_params, stored_signature
+from edgeshrink.core.model import count_params, stored_signature
 from edgeshrink.passes.prune import PruneConfig, run
 from edgeshrink.finetune.train import score_tensor
 from tests.passes.prune.cases import accuracy, cnn_graph, context

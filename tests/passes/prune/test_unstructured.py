@@ -7,7 +7,7 @@ import onnx
 import pytest
 
 from edgeshrink.finetune.config import FineTune
-from edgeshrink.model import stored_signature
+from edgeshrink.core.model import stored_signature
 from edgeshrink.passes.prune import PruneConfig, run
 from tests.passes.prune.cases import accuracy, context, peer, predictions, values_of
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from edgeshrink.passes.quantize.calibration import DYNAMIC_CHUNK, MnistCalibrationReader
-from edgeshrink.signature import PRESETS, Signature
+from edgeshrink.core.signature import PRESETS, Signature
 
 
 @pytest.mark.parametrize("batch, count, runs, shape", [

@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from edgeshrink.model import clone, graph_inputs
+from edgeshrink.core.model import clone, graph_inputs
 
 WEIGHT_OPS = ("Conv", "Gemm", "MatMul")  # their input 1 holds the weight
 # Operators that keep a tensor's values and only change its shape or type.

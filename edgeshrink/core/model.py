@@ -10,10 +10,10 @@ from pathlib import Path
 import onnx
 from onnx import numpy_helper
 
-from edgeshrink import repair
+from edgeshrink.core import repair
 from edgeshrink.atomic import atomic_path
 from edgeshrink.errors import ModelError
-from edgeshrink.signature import METADATA_KEY, Signature
+from edgeshrink.core.signature import METADATA_KEY, Signature
 
 
 @dataclass(frozen=True)
