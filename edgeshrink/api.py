@@ -10,7 +10,7 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import detect
-from edgeshrink.core import model
+from edgeshrink.core import model as model_io
 from edgeshrink.budget import Budget
 from edgeshrink.evaluate import Evaluation, evaluate
 from edgeshrink.progress import Track, no_progress
@@ -36,7 +36,7 @@ class Opened:
 def open_model(path: PathLike, preprocess: str | None = None, data_dir: PathLike | None = None) -> Opened:
     """Load a model and work out how to feed it (explicit preprocess, metadata, or a trial on training images)."""
     explicit = Preprocess.parse(preprocess) if preprocess else None  # a bad value fails before any loading
-    loaded = model.read(path)
+    loaded = model_io.read(path)
     found = detect.detect(loaded.model, explicit, lambda: mnist.load("train", data_dir))
     return Opened(loaded.model, found, loaded.repairs)
 

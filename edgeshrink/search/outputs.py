@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edgeshrink.core import model as models
+from edgeshrink.core import model as model_io
 from edgeshrink.errors import SearchError
 from edgeshrink.search.frontier import Candidate, Point, answer, edges, measure_points, test_evaluations
 from edgeshrink.search.space import INPUT_ARCH, Space
@@ -35,9 +35,9 @@ def prepare_bases(opened, space: Space, output: Path, opts, data_dir, track) -> 
     folder = output / BASES
     if opened:
         signature = opened.detection.signature
-        proto, path = models.with_signature(opened.model, signature), folder / "input.onnx"
+        proto, path = model_io.with_signature(opened.model, signature), folder / "input.onnx"
         if not path.is_file() or path.read_bytes() != proto.SerializeToString():  # kept when it is the same
-            models.save(proto, path)
+            model_io.save(proto, path)
         bases[INPUT_ARCH] = (str(path), signature)
     for arch in space.archs:
         if arch != INPUT_ARCH:
@@ -57,7 +57,7 @@ def _trained(arch: str, folder: Path, train_images: int, epochs: int | None, dat
     if not path.is_file():
         split = mnist.load("train", data_dir).take(train_images)  # the validation slice stays unseen
         zoo.export(zoo.train(arch, cfg, track=track, split=split), path)
-    return str(path), models.stored_signature(models.load_own(path))
+    return str(path), model_io.stored_signature(model_io.load_own(path))
 
 
 def frontier(study, output: Path, opts, bases: dict, data_dir, track) -> Frontier:
@@ -71,7 +71,7 @@ def frontier(study, output: Path, opts, bases: dict, data_dir, track) -> Frontie
         raise SearchError("no trial completed, so there is no frontier; see the failed trials' reasons above")
     if INPUT_ARCH in bases:
         path, sig = bases[INPUT_ARCH]
-        candidates.append(Candidate("input", "input", INPUT_ARCH, Path(path), models.load_own(path), sig))
+        candidates.append(Candidate("input", "input", INPUT_ARCH, Path(path), model_io.load_own(path), sig))
         candidates += _references(opts.references, path, sig, output / "references", data_dir, track)
     evaluations = test_evaluations(candidates, data_dir)
     node = edges(candidates, data_dir)
@@ -105,10 +105,10 @@ def _pareto(study, folder: Path) -> tuple[list[Candidate], list[str]]:
             continue
         name = f"t{t.number:04d}"
         shutil.copyfile(trial_dir / RECIPE_FILE, recipes / f"{name}.yaml")
-        proto = models.load_own(trial_dir / MODEL_FILE)
+        proto = model_io.load_own(trial_dir / MODEL_FILE)
         search = {**{o.column: o.read(record) for o in OBJECTIVES}, "base_model": record.base_model}
         out.append(Candidate(name, "pareto", record.arch, trial_dir / MODEL_FILE, proto,
-                             models.stored_signature(proto), str(recipes / f"{name}.yaml"), search))
+                             model_io.stored_signature(proto), str(recipes / f"{name}.yaml"), search))
     return out, notes
 
 
@@ -122,10 +122,10 @@ def _references(names, input_path: str, signature, folder: Path, data_dir, track
         target = folder / name
         if not (target / pipeline.FINAL_FILE).is_file():
             with written.staged(target, "output") as tmp:  # Ctrl-C leaves no half run behind
-                pipeline.run(models.load(input_path), signature, recipes.load(name), tmp, name=Path(input_path).name,
+                pipeline.run(model_io.load(input_path), signature, recipes.load(name), tmp, name=Path(input_path).name,
                              max_drop=100.0, data_dir=data_dir, track=track)
         final = target / pipeline.FINAL_FILE
-        out.append(Candidate(f"recipe-{name}", "recipe", INPUT_ARCH, final, models.load_own(final), signature,
+        out.append(Candidate(f"recipe-{name}", "recipe", INPUT_ARCH, final, model_io.load_own(final), signature,
                              str(recipes.recipe_path(name))))
     return out
 

@@ -67,12 +67,12 @@ def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Opt
     folder.check(output)
     from edgeshrink import api
     from edgeshrink import data as mnist
-    from edgeshrink.core import model as models
+    from edgeshrink.core import model as model_io
     from edgeshrink.search.outputs import prepare_bases
 
     mnist.load("train", data_dir)  # every trial needs it: missing MNIST is refused before the folder is touched
     opened = api.open_model(model, opts.preprocess, data_dir) if model else None
-    int8 = (spaces.INPUT_ARCH,) if opened and models.is_quantized(opened.model) else ()
+    int8 = (spaces.INPUT_ARCH,) if opened and model_io.is_quantized(opened.model) else ()
     archs = ([spaces.INPUT_ARCH] if model else []) + _canonical(opts.archs)
     space, notes = spaces.make_space(list(opts.space), archs, train_images=60000 - opts.val_images,
                                      max_finetune_epochs=opts.max_finetune_epochs, int8_archs=int8)

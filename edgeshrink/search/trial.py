@@ -17,7 +17,7 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import inference
-from edgeshrink.core import model as models
+from edgeshrink.core import model as model_io
 from edgeshrink.atomic import write_text
 from edgeshrink.data import Split
 from edgeshrink.core.model import count_params
@@ -114,12 +114,12 @@ def run_trial(ws: Workspace, number: int, arch: str, steps: list[dict]) -> Trial
     plan = spaces.build(name, steps)
     start = time.perf_counter()
     ctx = PassContext(base.signature, ws.fit, seed=spaces.SEED)
-    current = models.with_signature(base.proto, base.signature)
+    current = model_io.with_signature(base.proto, base.signature)
     for step in plan.steps:
         current, skipped = apply_safely(step, current, ctx, base.path.name)
         if skipped:  # as optimize does on an int8 model: the step's input goes on
             ctx.notes.append(f"step {step.position} ({step.name}) skipped: {skipped}")
-    models.save(current, work / MODEL_FILE)
+    model_io.save(current, work / MODEL_FILE)
     session = inference.session(current, threads=1, signature=base.signature)
     accuracy = inference.accuracy(session, base.signature, ws.val.images, ws.val.labels)
     edge = measure_edge(current, base.signature, ws.val.images)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from edgeshrink.core import model
+from edgeshrink.core import model as model_io
 from edgeshrink.errors import BundleError, ReportError
 from edgeshrink.evaluate import Evaluation
 from edgeshrink.pipeline import FINAL_FILE, INPUT_FILE, PipelineReport
@@ -27,7 +27,7 @@ def from_optimize_output(folder: str | os.PathLike, baseline: bool = True) -> li
 
 
 def _variant(name: str, path: Path, evaluation: Evaluation, description: str) -> Variant:
-    signature = model.stored_signature(model.load(path))
+    signature = model_io.stored_signature(model_io.load(path))
     if signature is None:  # edgeshrink records it in every model it writes: this file was replaced
         raise BundleError(f"{path} was not written by 'edgeshrink optimize' (it records no signature); "
                           "run 'edgeshrink optimize' again into that folder")

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import optuna
 
-from edgeshrink.core import model as models
+from edgeshrink.core import model as model_io
 from edgeshrink.atomic import atomic_path
 from edgeshrink.errors import EdgeshrinkError, Killed, check_exit
 from edgeshrink.search import failures
@@ -19,7 +19,7 @@ from edgeshrink.search.workers import Job, work
 
 
 def test_failed_trials_are_recorded_and_the_study_goes_on(small_cnn, tmp_path):
-    signature = models.stored_signature(models.load(small_cnn))
+    signature = model_io.stored_signature(model_io.load(small_cnn))
     broken = replace(signature, input_name="no_such_input")  # every trial's model then fails to run
     space, _ = spaces.make_space(["quantize"], ["input"], train_images=59800)
     spec = studies.StudySpec(studies.default_storage(tmp_path), "failing", heartbeat_s=2)

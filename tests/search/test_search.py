@@ -65,7 +65,7 @@ def test_bad_width_multiplier_is_a_usage_error(capsys, tmp_path):
 
 
 def test_widths_are_searched_and_trained_once(capsys, tmp_path):
-    from edgeshrink.core import model
+    from edgeshrink.core import model as model_io
     from edgeshrink import zoo
 
     out = tmp_path / "out"
@@ -74,9 +74,9 @@ def test_widths_are_searched_and_trained_once(capsys, tmp_path):
     assert main([*argv, "--trials", "2"]) == 0, capsys.readouterr().err
     bases = {p.name: p.stat().st_mtime_ns for p in (out / "bases").glob("*.onnx")}
     assert sorted(bases) == ["zoo8@0.25-1ep.onnx", "zoo8@0.5-1ep.onnx"]
-    sizes = {name: model.count_params(model.load(out / "bases" / name))[0] for name in bases}
+    sizes = {name: model_io.count_params(model_io.load(out / "bases" / name))[0] for name in bases}
     assert sizes == {"zoo8@0.25-1ep.onnx": 906, "zoo8@0.5-1ep.onnx": 2_202}
-    assert {p.key: p.value for p in model.load(out / "bases" / "zoo8@0.5-1ep.onnx").metadata_props}[
+    assert {p.key: p.value for p in model_io.load(out / "bases" / "zoo8@0.5-1ep.onnx").metadata_props}[
         zoo.ARCH_KEY] == "zoo8@0.5"
 
     assert main([*argv, "--trials", "4"]) == 0  # continued: the trained widths are reused, not retrained
