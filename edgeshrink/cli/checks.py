@@ -36,19 +36,19 @@ def _one_of(value: str, choices: Iterable[str]) -> str:
 
 
 def runtime(value: str) -> str:
-    from edgeshrink.web.placement import RUNTIMES
+    from edgeshrink.web.build.placement import RUNTIMES
 
     return _one_of(value, RUNTIMES)
 
 
 def profile(value: str) -> str:
-    from edgeshrink.web.timing import PROFILES
+    from edgeshrink.web.check.timing import PROFILES
 
     return _one_of(value, PROFILES)
 
 
 def profiles(value: str) -> str:
-    from edgeshrink.web.timing import PROFILES
+    from edgeshrink.web.check.timing import PROFILES
 
     for name in names(value):
         _one_of(name, PROFILES)

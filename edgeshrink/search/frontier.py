@@ -80,7 +80,7 @@ def measure_points(candidates: list[Candidate], evaluations: dict, node: dict, b
     """Re-measure every candidate in `bundles` (web.BundleResult: a variant each, on the runtime its bundle gave
     it): `edgeshrink verify` in Chromium for answers, latency and time to first prediction per network, the
     bundles' own record of the first visit's bytes."""
-    from edgeshrink.web.verify import verify
+    from edgeshrink.web.check.verify import verify
 
     checks, visits = {}, {}
     for built in bundles:

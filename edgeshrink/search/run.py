@@ -119,7 +119,7 @@ def _check_options(opts: Options, model) -> None:
     """Every option, before any work: what the CLI's callbacks check, for callers of the library too."""
     from edgeshrink import recipe as recipes
     from edgeshrink import zoo
-    from edgeshrink.web import timing
+    from edgeshrink.web.check import timing
 
     for name, value, low in (("--trials", opts.trials, 1), ("--workers", opts.workers, 1),
                              ("--heartbeat", opts.heartbeat_s, 1), ("--contexts", opts.contexts, 1),
@@ -149,7 +149,7 @@ def _check_options(opts: Options, model) -> None:
     for name in opts.references if model and opts.remeasure else ():
         recipes.load(name)  # a missing or malformed recipe file, before the trials rather than after
     if opts.remeasure:
-        from edgeshrink.web import browser
+        from edgeshrink.web.check import browser
 
         browser.locate()  # the frontier is timed in Chromium
 

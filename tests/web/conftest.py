@@ -168,7 +168,7 @@ def browser():
     """Headless Chromium for one test module (closed after it, so other modules may launch their own)."""
     if SKIP_REASON:
         pytest.skip(f"browser tests need Chromium: {SKIP_REASON}")
-    from edgeshrink.web.browser import chromium
+    from edgeshrink.web.check.browser import chromium
 
     with chromium() as launched:
         yield launched

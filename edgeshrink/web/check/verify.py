@@ -16,9 +16,10 @@ from edgeshrink import engine, inference
 from edgeshrink.core import model as model_io
 from edgeshrink.engine import Engine
 from edgeshrink.errors import BundleError, ModelError
-from edgeshrink.web import manifest, timing
-from edgeshrink.web.browser import Watch, using
-from edgeshrink.web.serve import running
+from edgeshrink.web.build import manifest
+from edgeshrink.web.check import timing
+from edgeshrink.web.check.browser import Watch, using
+from edgeshrink.web.check.serve import running
 
 ALL_PROFILES = tuple(timing.PROFILES)
 

@@ -9,8 +9,8 @@ import numpy as np
 
 from edgeshrink.atomic import atomic_path
 from edgeshrink.errors import BundleError
-from edgeshrink.web.browser import Watch, open_page, settle, using
-from edgeshrink.web.serve import running
+from edgeshrink.web.check.browser import Watch, open_page, settle, using
+from edgeshrink.web.check.serve import running
 
 PAD = 280  # the drawing canvas's own resolution (the page scales it on screen)
 

@@ -20,11 +20,11 @@ from edgeshrink import outputs
 from edgeshrink.data import Split
 from edgeshrink.errors import BundleError, ModelError
 from edgeshrink.size import Size
-from edgeshrink.web import inline, join, manifest, minify, transfer
-from edgeshrink.web.compress import Compressor
-from edgeshrink.web.manifest import Variant
-from edgeshrink.web.placement import Placement, place
-from edgeshrink.web.runtime import ENTRY, PACKAGE, Runtime, cache_root, default_app_dir, ensure_runtime
+from edgeshrink.web.build import inline, join, manifest, minify, transfer
+from edgeshrink.web.build.compress import Compressor
+from edgeshrink.web.build.manifest import Variant
+from edgeshrink.web.build.placement import Placement, place
+from edgeshrink.web.build.ortweb import ENTRY, PACKAGE, Runtime, cache_root, default_app_dir, ensure_runtime
 
 __all__ = ["BundleResult", "Variant", "bundle"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from edgeshrink.errors import BundleError
-from edgeshrink.web.browser import TIMEOUT_MS, Watch, settle
+from edgeshrink.web.check.browser import TIMEOUT_MS, Watch, settle
 
 
 @dataclass(frozen=True)
