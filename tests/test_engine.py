@@ -14,7 +14,8 @@ from onnx import TensorProto, helper, numpy_helper
 from edgeshrink import engine, inference
 from edgeshrink.evaluate import evaluate
 from edgeshrink.core.model import with_signature
-from edgeshrink.passes.base import PassContext, build_config
+from edgeshrink.passes.base import PassContext
+from edgeshrink.params import build_config
 from edgeshrink.report import evaluation_table
 from edgeshrink.passes.quantize import QuantizeConfig
 from edgeshrink.passes.quantize import quantize as quantize_pass

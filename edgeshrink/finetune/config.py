@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edgeshrink.passes.base import param
+from edgeshrink.params import param
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import replace
-from typing import Iterator
+from typing import Iterator, Protocol
 
 import numpy as np
 import onnx
@@ -30,12 +30,21 @@ from edgeshrink.data import Split
 from edgeshrink.data.augment import random_affine_pixels
 from edgeshrink.errors import ModelError, PassError
 from edgeshrink.core.graph import FINAL_OPS, Graph
-from edgeshrink.passes.base import PassContext
+from edgeshrink.progress import Track
 from edgeshrink.finetune.config import FineTune
 from edgeshrink.finetune.torchgraph import GraphModule, to_torch, write_back
 from edgeshrink.core.signature import Signature
 
 _FIX = "set finetune_epochs: 0, or use a recipe without prune such as 'fast'"
+
+
+class Context(Protocol):
+    """What fine-tuning reads of the pass's context (a passes.PassContext, which stands above this package)."""
+
+    signature: Signature
+    train: Split
+    seed: int
+    track: Track
 
 
 def score_tensor(model: onnx.ModelProto, signature: Signature) -> str:
@@ -150,7 +159,7 @@ def _threads(count: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def finetune(model: onnx.ModelProto, cfg: FineTune, ctx: PassContext, label: str = "fine-tune",
+def finetune(model: onnx.ModelProto, cfg: FineTune, ctx: Context, label: str = "fine-tune",
              keep: dict[str, np.ndarray] | None = None, teacher: onnx.ModelProto | None = None,
              tied: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
     """A copy of `model` trained for cfg.epochs on ctx.train; `keep` masks stay applied.
@@ -177,7 +186,7 @@ def _tie(grad: torch.Tensor, index: torch.Tensor, members: torch.Tensor, cluster
     return out.reshape(grad.shape)
 
 
-def _train(model: onnx.ModelProto, cfg: FineTune, ctx: PassContext, train: Split, steps: int, label: str,
+def _train(model: onnx.ModelProto, cfg: FineTune, ctx: Context, train: Split, steps: int, label: str,
            keep: dict[str, np.ndarray] | None, teacher: onnx.ModelProto | None,
            tied: dict[str, np.ndarray]) -> onnx.ModelProto:
     probe = train.images[:3]

@@ -18,7 +18,8 @@ from onnx import helper, numpy_helper
 from edgeshrink.errors import PassError, reason
 from edgeshrink.core.graph import Graph, attributes, without_initializer_inputs
 from edgeshrink.core.model import describe
-from edgeshrink.passes.base import PassContext, PassSpec, param, restore_interface
+from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
+from edgeshrink.params import param
 
 # onnxoptimizer 0.4.2 passes, in order: drop no-ops first so the fusions see adjacent pairs.
 # BatchNormalization is folded by this module instead (see _fold_one_batchnorm).

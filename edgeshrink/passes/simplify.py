@@ -10,7 +10,8 @@ import onnx
 
 from edgeshrink.errors import PassError
 from edgeshrink.core.model import clone, describe
-from edgeshrink.passes.base import PassContext, PassSpec, param, restore_interface
+from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
+from edgeshrink.params import param
 
 MAX_CHECKS = 100
 

@@ -16,7 +16,8 @@ from typing import Iterator
 import onnx
 
 from edgeshrink.core.model import clone, graph_inputs
-from edgeshrink.passes.base import PassContext, PassSpec, param
+from edgeshrink.passes.base import PassContext, PassSpec
+from edgeshrink.params import param
 from edgeshrink.core.signature import METADATA_KEY
 
 

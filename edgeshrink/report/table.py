@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edgeshrink.evaluate import FLOAT, Evaluation
-from edgeshrink.passes.base import PassSpec, parameters
+from edgeshrink.passes.base import PassSpec
+from edgeshrink.params import parameters
 
 
 @dataclass(frozen=True)

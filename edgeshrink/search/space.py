@@ -15,7 +15,7 @@ import yaml
 from edgeshrink.errors import SearchError
 from edgeshrink.finetune.config import FineTune
 from edgeshrink.passes import REGISTRY
-from edgeshrink.passes.base import search_choices
+from edgeshrink.params import search_choices
 from edgeshrink.recipe import Recipe, parse
 
 INPUT_ARCH = "input"  # the arch choice that means "the model given on the command line"

@@ -8,7 +8,7 @@ import typing
 import pytest
 
 from edgeshrink.passes import REGISTRY
-from edgeshrink.passes.base import build_config, parameters, recipe_params
+from edgeshrink.params import build_config, parameters, recipe_params
 from edgeshrink.passes.quantize import QuantizeConfig
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from edgeshrink.finetune.config import FineTune
-from edgeshrink.passes.base import check_choices, param
+from edgeshrink.params import check_choices, param
 
 MAX_SPARSITY = 0.99
 

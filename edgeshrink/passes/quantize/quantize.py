@@ -23,7 +23,8 @@ import onnx
 
 from edgeshrink.errors import PassError, reason
 from edgeshrink.core.model import clone, describe, is_quantized
-from edgeshrink.passes.base import PassContext, PassSpec, check_choices, param, restore_interface
+from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
+from edgeshrink.params import check_choices, param
 from edgeshrink.passes.quantize import surgery
 from edgeshrink.passes.quantize.surgery import QUANTIZED_OPS
 

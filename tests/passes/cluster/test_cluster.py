@@ -11,7 +11,7 @@ from onnx import numpy_helper
 from edgeshrink.finetune.config import FineTune
 from edgeshrink.errors import PassError
 from edgeshrink.passes import quantize
-from edgeshrink.passes.base import build_config
+from edgeshrink.params import build_config
 from edgeshrink.passes.cluster import ClusterConfig, run
 from edgeshrink.passes.int8grid import on_int8_grid, weight_axes
 from edgeshrink.passes.prune import PruneConfig

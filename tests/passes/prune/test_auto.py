@@ -9,7 +9,7 @@ import pytest
 from onnx import numpy_helper
 
 from edgeshrink.finetune.config import FineTune
-from edgeshrink.passes.base import build_config
+from edgeshrink.params import build_config
 from edgeshrink.passes.prune import PruneConfig, auto, run
 from tests.passes.prune.cases import context
 

@@ -9,7 +9,7 @@ from onnx import TensorProto, helper, numpy_helper
 from edgeshrink.finetune.config import FineTune
 from edgeshrink import detect
 from edgeshrink.errors import PassError
-from edgeshrink.passes.base import build_config
+from edgeshrink.params import build_config
 from edgeshrink.passes.prune import PruneConfig, kept_share, run
 from tests.models import linear_classifier
 from tests.passes.prune.cases import context, values_of

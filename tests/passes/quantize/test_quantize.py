@@ -13,7 +13,8 @@ from edgeshrink import inference
 from edgeshrink.errors import PassError
 from edgeshrink.core.model import graph_inputs, is_quantized, op_histogram, stored_signature
 from edgeshrink.passes import fuse, quantize, simplify
-from edgeshrink.passes.base import PassContext, build_config
+from edgeshrink.passes.base import PassContext
+from edgeshrink.params import build_config
 from edgeshrink.passes.quantize import QuantizeConfig, surgery
 from edgeshrink.passes.quantize.calibration import DYNAMIC_CHUNK
 from edgeshrink.core.signature import PRESETS, Signature
