@@ -56,7 +56,7 @@ def profiles(value: str) -> str:
 
 
 def dimensions(value: str) -> str:
-    from edgeshrink.search.space import SEARCHABLE
+    from edgeshrink.search.study.space import SEARCHABLE
 
     for name in names(value):
         _one_of(name, SEARCHABLE)
@@ -65,7 +65,7 @@ def dimensions(value: str) -> str:
 
 def storage(value: str | None) -> str | None:
     """A database URL more than one process can share (reaching it is checked later, as exit code 1)."""
-    from edgeshrink.search.study import check_storage
+    from edgeshrink.search.study.storage import check_storage
 
     if value is not None:
         _library(check_storage, value)

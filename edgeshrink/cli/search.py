@@ -91,7 +91,7 @@ def search(
                   f"{len(result.failed)} failed, {result.dead} retried after a worker died{retried}", highlight=False)
     if result.frontier is None:
         return
-    from edgeshrink.search.render import frontier_table
+    from edgeshrink.search.frontier.plots import frontier_table
 
     show(frontier_table(result.frontier.points, opts.networks))
     for note in result.frontier.notes:

@@ -11,10 +11,10 @@ from pathlib import Path
 from edgeshrink.errors import EdgeshrinkError, SearchError
 from edgeshrink.progress import Track, no_progress
 from edgeshrink.search import folder
-from edgeshrink.search import space as spaces
-from edgeshrink.search import study as studies
-from edgeshrink.search.pool import run_workers
-from edgeshrink.search.workers import Job
+from edgeshrink.search.study import space as spaces
+from edgeshrink.search.study import storage as studies
+from edgeshrink.search.study.pool import run_workers
+from edgeshrink.search.study.workers import Job
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Opt
     from edgeshrink import api
     from edgeshrink import data as mnist
     from edgeshrink.core import model as model_io
-    from edgeshrink.search.outputs import prepare_bases
+    from edgeshrink.search.frontier.write import prepare_bases
 
     mnist.load("train", data_dir)  # every trial needs it: missing MNIST is refused before the folder is touched
     opened = api.open_model(model, opts.preprocess, data_dir) if model else None
@@ -91,7 +91,7 @@ def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Opt
     result = SearchResult(output, spec.name, studies.redact(spec.storage), notes=notes)
     _tally(study, result)
     if opts.remeasure:
-        from edgeshrink.search.outputs import frontier
+        from edgeshrink.search.frontier.write import frontier
 
         result.frontier = frontier(study, output, opts, bases, data_dir, track)
     return result

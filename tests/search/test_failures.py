@@ -12,10 +12,10 @@ import optuna
 from edgeshrink.core import model as model_io
 from edgeshrink.atomic import atomic_path
 from edgeshrink.errors import EdgeshrinkError, Killed, check_exit
-from edgeshrink.search import failures
-from edgeshrink.search import space as spaces
-from edgeshrink.search import study as studies
-from edgeshrink.search.workers import Job, work
+from edgeshrink.search.study import failures
+from edgeshrink.search.study import space as spaces
+from edgeshrink.search.study import storage as studies
+from edgeshrink.search.study.workers import Job, work
 
 
 def test_failed_trials_are_recorded_and_the_study_goes_on(small_cnn, tmp_path):

@@ -12,7 +12,7 @@ import pytest
 
 from edgeshrink import api
 from edgeshrink.cli import main
-from edgeshrink.search import study as studies
+from edgeshrink.search.study import storage as studies
 from tests.search.conftest import CHEAP
 from tests.web.conftest import SKIP_REASON
 

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edgeshrink.errors import EdgeshrinkError, SearchError
-from edgeshrink.search import failures
-from edgeshrink.search.failures import MachineFailure
-from edgeshrink.search.trial import sweep
-from edgeshrink.search.workers import POLL_S, Job, work
+from edgeshrink.search.study import failures
+from edgeshrink.search.study.failures import MachineFailure
+from edgeshrink.search.study.trial import sweep
+from edgeshrink.search.study.workers import POLL_S, Job, work
 
 STOP_S = 30.0  # seconds the workers get to put their trials back after Ctrl-C, before they are killed
 INTERRUPTED = 130  # a worker's exit code after Ctrl-C, as shells report it

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from edgeshrink.atomic import write_text
 from edgeshrink.report import Table, csv_text, markdown
-from edgeshrink.search.frontier import Point
+from edgeshrink.search.frontier.measure import Point
 
 KIND_STYLE = {"pareto": ("o", "#1f77b4"), "recipe": ("s", "#d62728"), "input": ("*", "#2ca02c")}
 
@@ -37,7 +37,7 @@ def plots(points: list[Point], network: str = "4g") -> dict[str, "object"]:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    from edgeshrink.search.labels import place
+    from edgeshrink.search.frontier.labels import place
 
     figures = {}
     for key, label, value in (

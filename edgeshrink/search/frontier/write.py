@@ -9,11 +9,11 @@ from pathlib import Path
 
 from edgeshrink.core import model as model_io
 from edgeshrink.errors import SearchError
-from edgeshrink.search.frontier import Candidate, Point, answer, edges, measure_points, test_evaluations
-from edgeshrink.search.space import INPUT_ARCH, Space
-from edgeshrink.search.objectives import OBJECTIVES
-from edgeshrink.search.study import RECORD
-from edgeshrink.search.trial import MODEL_FILE, RECIPE_FILE, TrialRecord
+from edgeshrink.search.frontier.measure import Candidate, Point, answer, edges, measure_points, test_evaluations
+from edgeshrink.search.study.space import INPUT_ARCH, Space
+from edgeshrink.search.study.objectives import OBJECTIVES
+from edgeshrink.search.study.storage import RECORD
+from edgeshrink.search.study.trial import MODEL_FILE, RECIPE_FILE, TrialRecord
 
 BASES = "bases"
 FRONTIER = "frontier"
@@ -62,7 +62,7 @@ def _trained(arch: str, folder: Path, train_images: int, epochs: int | None, dat
 
 def frontier(study, output: Path, opts, bases: dict, data_dir, track) -> Frontier:
     """Re-measure the Pareto trials (and the input model and shipped recipes, as landmarks); write it all."""
-    from edgeshrink.search.render import write_all
+    from edgeshrink.search.frontier.plots import write_all
 
     folder = output / FRONTIER
     folder.mkdir(parents=True, exist_ok=True)

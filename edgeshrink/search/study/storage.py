@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgeshrink.errors import SearchError
-from edgeshrink.search.objectives import OBJECTIVES
+from edgeshrink.search.study.objectives import OBJECTIVES
 BINDING = "edgeshrink.binding"  # study user attribute: which model and space the study belongs to
 RECORD = "edgeshrink.record"  # trial user attribute: its TrialRecord, as `to_dict` wrote it
 RUN = "edgeshrink.run"  # trial user attribute: the command invocation that claimed it

@@ -23,9 +23,9 @@ from edgeshrink.data import Split
 from edgeshrink.core.model import count_params
 from edgeshrink.passes.base import PassContext
 from edgeshrink.pipeline import apply_safely
-from edgeshrink.search import space as spaces
+from edgeshrink.search.study import space as spaces
 from edgeshrink.search.edge import EdgeMeasurement, measure_edge
-from edgeshrink.search.objectives import OBJECTIVES
+from edgeshrink.search.study.objectives import OBJECTIVES
 from edgeshrink.core.signature import Signature
 
 MODEL_FILE = "model.onnx"
