@@ -16,7 +16,7 @@ from edgeshrink.evaluate import evaluate
 from edgeshrink.core.model import with_signature
 from edgeshrink.passes.base import PassContext
 from edgeshrink.params import build_config
-from edgeshrink.report import evaluation_table
+from edgeshrink.tables import evaluation_table
 from edgeshrink.passes.quantize import QuantizeConfig
 from edgeshrink.passes.quantize import quantize as quantize_pass
 from edgeshrink.core.signature import PRESETS, Signature

@@ -6,7 +6,7 @@ from onnx import helper
 
 from edgeshrink import data as mnist
 from edgeshrink.evaluate import evaluate
-from edgeshrink.report import compare_table, evaluation_table
+from edgeshrink.tables import compare_table, evaluation_table
 from edgeshrink.core.signature import PRESETS, Signature
 from tests.runtime.kernel_check import graph, rand
 

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from edgeshrink.atomic import write_text
-from edgeshrink.report import Table, csv_text, markdown
+from edgeshrink.tables import Table, csv_text, markdown
 from edgeshrink.search.frontier.measure import Point
 
 KIND_STYLE = {"pareto": ("o", "#1f77b4"), "recipe": ("s", "#d62728"), "input": ("*", "#2ca02c")}

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from edgeshrink.report.table import Table
+from edgeshrink.tables.table import Table
 
 
 def markdown(table: Table) -> str:
