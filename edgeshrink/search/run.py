@@ -1,5 +1,8 @@
-"""`edgeshrink search` end to end: prepare the starting models, run the study's workers, then re-measure
-and render the frontier (outputs.py)."""
+"""`edgeshrink search` end to end, in order:
+1. the starting models: the input model and each architecture trained once (study/bases.py);
+2. the study's workers run trials until --trials have finished (study/pool.py, study/workers.py, study/trial.py),
+   each measured at the edge (edge.py);
+3. the Pareto front re-measured, bundled, plotted and answered (frontier/write.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ class Options:
     val_images: int = 5000
     max_finetune_epochs: float = 2.0
     references: tuple[str, ...] = ("fast", "default", "max")
-    networks: tuple[str, ...] = ("localhost", "4g", "slow-4g")  # edgeshrink.web.timing profiles
+    networks: tuple[str, ...] = ("localhost", "4g", "slow-4g")  # edgeshrink.web.check.timing profiles
     contexts: int = 1  # fresh page loads per network whose median is the time to first prediction
     budget_ms: float | None = None
     network: str = "4g"
@@ -68,7 +71,7 @@ def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Opt
     from edgeshrink import api
     from edgeshrink import data as mnist
     from edgeshrink.core import model as model_io
-    from edgeshrink.search.frontier.write import prepare_bases
+    from edgeshrink.search.study.bases import prepare_bases
 
     mnist.load("train", data_dir)  # every trial needs it: missing MNIST is refused before the folder is touched
     opened = api.open_model(model, opts.preprocess, data_dir) if model else None

@@ -17,7 +17,7 @@ from edgeshrink.evaluate import evaluate
 from edgeshrink.search.edge import measure_edge
 from edgeshrink.core.signature import Signature
 
-NETWORKS = ("localhost", "4g", "slow-4g")  # profiles of edgeshrink.web.timing
+NETWORKS = ("localhost", "4g", "slow-4g")  # profiles of edgeshrink.web.check.timing
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""What a search starts from (the input model, trained architectures) and what it leaves: the re-measured
-frontier with its table, plots, recipes and one bundle, and the answer to a latency budget."""
+"""What a search leaves: the re-measured frontier with its table, plots, recipes and bundles, and the answer to a
+latency budget."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from pathlib import Path
 from edgeshrink.core import model as model_io
 from edgeshrink.errors import SearchError
 from edgeshrink.search.frontier.measure import Candidate, Point, answer, edges, measure_points, test_evaluations
-from edgeshrink.search.study.space import INPUT_ARCH, Space
+from edgeshrink.search.study.space import INPUT_ARCH
 from edgeshrink.search.study.objectives import OBJECTIVES
 from edgeshrink.search.study.storage import RECORD
 from edgeshrink.search.study.trial import MODEL_FILE, RECIPE_FILE, TrialRecord
 
-BASES = "bases"
 FRONTIER = "frontier"
 
 
@@ -26,38 +25,6 @@ class Frontier:
     answer: str
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def prepare_bases(opened, space: Space, output: Path, opts, data_dir, track) -> dict:
-    """arch -> (model path, signature) for every starting model: the input model as `api.open_model` opened it
-    (None without one), and each architecture trained once."""
-    bases = {}
-    folder = output / BASES
-    if opened:
-        signature = opened.detection.signature
-        proto, path = model_io.with_signature(opened.model, signature), folder / "input.onnx"
-        if not path.is_file() or path.read_bytes() != proto.SerializeToString():  # kept when it is the same
-            model_io.save(proto, path)
-        bases[INPUT_ARCH] = (str(path), signature)
-    for arch in space.archs:
-        if arch != INPUT_ARCH:
-            bases[arch] = _trained(arch, folder, space.train_images, opts.arch_epochs, data_dir, track)
-    return bases
-
-
-def _trained(arch: str, folder: Path, train_images: int, epochs: int | None, data_dir, track):
-    """The architecture trained once (its defaults, or `epochs`) on the search's training images only (cached)."""
-    from dataclasses import replace
-
-    from edgeshrink import data as mnist
-    from edgeshrink import zoo
-
-    cfg = zoo.default_config(arch) if epochs is None else replace(zoo.default_config(arch), epochs=epochs)
-    path = folder / f"{arch}-{cfg.epochs}ep.onnx"  # arch is NAME or NAME@W: one cached model per width
-    if not path.is_file():
-        split = mnist.load("train", data_dir).take(train_images)  # the validation slice stays unseen
-        zoo.export(zoo.train(arch, cfg, track=track, split=split), path)
-    return str(path), model_io.stored_signature(model_io.load_own(path))
 
 
 def frontier(study, output: Path, opts, bases: dict, data_dir, track) -> Frontier:
