@@ -27,7 +27,7 @@ from edgeshrink.web import bundle, screenshot, verify
 from edgeshrink.web.check import timing
 from edgeshrink.web.check.browser import Watch, chromium
 from edgeshrink.web.check.serve import running
-from edgeshrink.web.build.variants import from_optimize_output
+from edgeshrink.web.assemble.variants import from_optimize_output
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS_DIR = ROOT.parent / "shared" / "peers"

@@ -25,7 +25,7 @@ import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import api, data as mnist  # noqa: E402
 from edgeshrink.runtime import compile_model  # noqa: E402
 from edgeshrink.runtime.wasm import feed_images  # noqa: E402
-from edgeshrink.web.build.ortweb import ensure_runtime  # noqa: E402
+from edgeshrink.web.assemble.ortweb import ensure_runtime  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from runtime_exactness import PEERS, apply_recipe  # noqa: E402

@@ -36,7 +36,7 @@ def _one_of(value: str, choices: Iterable[str]) -> str:
 
 
 def runtime(value: str) -> str:
-    from edgeshrink.web.build.placement import RUNTIMES
+    from edgeshrink.web.assemble.placement import RUNTIMES
 
     return _one_of(value, RUNTIMES)
 

@@ -59,7 +59,7 @@ def bundle(
 def bundle_report(optimized: Path, output: Path, checks: "VerifyOptions | None", baseline: bool = True,
                   ort_dir: Path | None = None, runtime: str = "compiled", force: bool = False) -> None:
     from edgeshrink import web
-    from edgeshrink.web.build.variants import from_optimize_output
+    from edgeshrink.web.assemble.variants import from_optimize_output
 
     with console.status(f"bundling {optimized} into {output}") as status:
         def verify(folder: Path):

@@ -148,7 +148,7 @@ def _node(args: list[str]) -> dict:
 
 def ort_web_files() -> tuple[str, tuple[Path, ...]]:
     """The pinned onnxruntime-web's version and the files a bundle ships (entry module first)."""
-    from edgeshrink.web.build.ortweb import ensure_runtime
+    from edgeshrink.web.assemble.ortweb import ensure_runtime
 
     runtime = ensure_runtime()
     return runtime.version, tuple(runtime.files)
@@ -160,8 +160,8 @@ _SIZES: dict[Path, int] = {}
 def _file_brotli(path: Path) -> int:
     """Brotli bytes of a runtime file, through the bundle's compression cache (the wasm takes ~45 s)."""
     if path not in _SIZES:
-        from edgeshrink.web.build.compress import Compressor
-        from edgeshrink.web.build.ortweb import cache_root
+        from edgeshrink.web.assemble.compress import Compressor
+        from edgeshrink.web.assemble.ortweb import cache_root
 
         _SIZES[path] = Compressor(cache_root() / "compressed").size(path.read_bytes()).brotli
     return _SIZES[path]

@@ -1,7 +1,7 @@
 """The browser side: bundle models with the web app, serve the bundle, verify it in headless Chromium."""
 
 from edgeshrink.web.check.browser import find_chromium
-from edgeshrink.web.build.bundle import BundleResult, Variant, bundle
+from edgeshrink.web.assemble.bundle import BundleResult, Variant, bundle
 from edgeshrink.web.check.screenshot import digit_strokes, screenshot
 from edgeshrink.web.check.serve import make_server, running, serve
 from edgeshrink.size import Size

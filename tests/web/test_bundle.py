@@ -15,9 +15,9 @@ import pytest
 from edgeshrink import outputs
 from edgeshrink.errors import BundleError, OutputError
 from edgeshrink.web import bundle
-from edgeshrink.web.build import manifest
-from edgeshrink.web.build.manifest import VariantEntry
-from edgeshrink.web.build.ortweb import ENV_VAR, cache_root, default_app_dir, ensure_runtime
+from edgeshrink.web.assemble import manifest
+from edgeshrink.web.assemble.manifest import VariantEntry
+from edgeshrink.web.assemble.ortweb import ENV_VAR, cache_root, default_app_dir, ensure_runtime
 
 
 def _files(folder) -> set[str]:
@@ -220,7 +220,7 @@ def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path)
 
 
 def test_a_larger_model_is_a_file_of_its_own_that_the_page_fetches(web_variants, tmp_path, monkeypatch):
-    from edgeshrink.web.build import inline
+    from edgeshrink.web.assemble import inline
 
     monkeypatch.setattr(inline, "MODEL_MAX", 100)  # below this model's size
     result = bundle(web_variants[:1], tmp_path / "fetched", samples=5)

@@ -6,7 +6,7 @@ import pytest
 
 from edgeshrink.cli import main
 from edgeshrink.errors import BundleError
-from edgeshrink.web.build.variants import from_optimize_output
+from edgeshrink.web.assemble.variants import from_optimize_output
 
 
 def test_baseline_and_optimized_carry_the_measured_facts(fast_run):

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from edgeshrink.errors import BundleError
 from edgeshrink.web.check import confine
-from edgeshrink.web.build.compress import ENCODINGS, FreshCopies
+from edgeshrink.web.assemble.compress import ENCODINGS, FreshCopies
 
 MIME_TYPES = {
     ".wasm": "application/wasm",  # required for WebAssembly.instantiateStreaming

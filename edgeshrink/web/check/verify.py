@@ -16,7 +16,7 @@ from edgeshrink import engine, inference
 from edgeshrink.core import model as model_io
 from edgeshrink.engine import Engine
 from edgeshrink.errors import BundleError, ModelError
-from edgeshrink.web.build import manifest
+from edgeshrink.web.assemble import manifest
 from edgeshrink.web.check import timing
 from edgeshrink.web.check.browser import Watch, using
 from edgeshrink.web.check.serve import running

@@ -14,8 +14,8 @@ import json
 import re
 
 from edgeshrink.errors import BundleError
-from edgeshrink.web.build import minify
-from edgeshrink.web.build.compress import compress
+from edgeshrink.web.assemble import minify
+from edgeshrink.web.assemble.compress import compress
 
 STYLE = '<link rel="stylesheet" href="style.css">'
 SCRIPT = '<script type="module" src="js/app.js"></script>'

@@ -20,11 +20,11 @@ from edgeshrink import outputs
 from edgeshrink.data import Split
 from edgeshrink.errors import BundleError, ModelError
 from edgeshrink.size import Size
-from edgeshrink.web.build import inline, join, manifest, minify, transfer
-from edgeshrink.web.build.compress import Compressor
-from edgeshrink.web.build.manifest import Variant
-from edgeshrink.web.build.placement import Placement, place
-from edgeshrink.web.build.ortweb import ENTRY, PACKAGE, Runtime, cache_root, default_app_dir, ensure_runtime
+from edgeshrink.web.assemble import inline, join, manifest, minify, transfer
+from edgeshrink.web.assemble.compress import Compressor
+from edgeshrink.web.assemble.manifest import Variant
+from edgeshrink.web.assemble.placement import Placement, place
+from edgeshrink.web.assemble.ortweb import ENTRY, PACKAGE, Runtime, cache_root, default_app_dir, ensure_runtime
 
 __all__ = ["BundleResult", "Variant", "bundle"]
 

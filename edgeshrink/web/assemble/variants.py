@@ -9,7 +9,7 @@ from edgeshrink.core import model as model_io
 from edgeshrink.errors import BundleError, ReportError
 from edgeshrink.evaluate import Evaluation
 from edgeshrink.pipeline import FINAL_FILE, INPUT_FILE, PipelineReport
-from edgeshrink.web.build.manifest import Variant
+from edgeshrink.web.assemble.manifest import Variant
 
 
 def from_optimize_output(folder: str | os.PathLike, baseline: bool = True) -> list[Variant]:

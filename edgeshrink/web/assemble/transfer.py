@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgeshrink.size import Size
-from edgeshrink.web.build.compress import ENCODINGS
+from edgeshrink.web.assemble.compress import ENCODINGS
 
 PARTS = ("runtime", "models", "app")
 BACKENDS_DIR = "js/backends/"

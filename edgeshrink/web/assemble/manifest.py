@@ -14,8 +14,8 @@ from edgeshrink.atomic import write_bytes
 from edgeshrink.errors import BundleError
 from edgeshrink.core.signature import Signature
 from edgeshrink.size import Size
-from edgeshrink.web.build import inline, transfer
-from edgeshrink.web.build.compress import ENCODINGS, compress
+from edgeshrink.web.assemble import inline, transfer
+from edgeshrink.web.assemble.compress import ENCODINGS, compress
 
 FORMAT = 3  # 2: a runtime per variant, .br/.gz beside each file, first-visit sizes; 3: a copy inside index.html
 NAME = transfer.MANIFEST

@@ -10,7 +10,7 @@ import onnx
 from edgeshrink import engine
 from edgeshrink.core import model as model_io
 from edgeshrink.errors import BundleError
-from edgeshrink.web.build.manifest import Variant
+from edgeshrink.web.assemble.manifest import Variant
 
 RUNTIMES = ("compiled", "ort")
 
