@@ -27,7 +27,8 @@ def from_optimize_output(folder: str | os.PathLike, baseline: bool = True) -> li
 
 
 def _variant(name: str, path: Path, evaluation: Evaluation, description: str) -> Variant:
-    signature = model_io.stored_signature(model_io.load(path))
+    proto = model_io.load_own(path)  # what optimize wrote: the bundle reads it no more
+    signature = model_io.stored_signature(proto)
     if signature is None:  # edgeshrink records it in every model it writes: this file was replaced
         raise BundleError(f"{path} was not written by 'edgeshrink optimize' (it records no signature); "
                           "run 'edgeshrink optimize' again into that folder")
@@ -36,4 +37,4 @@ def _variant(name: str, path: Path, evaluation: Evaluation, description: str) ->
                           f"{evaluation.size.raw:,}); run 'edgeshrink optimize' again into that folder")
     latency = evaluation.latency.median_ms if evaluation.latency else None
     return Variant(name, path, signature, evaluation.accuracy, evaluation.params_total,
-                   evaluation.params_nonzero, latency, description)
+                   evaluation.params_nonzero, latency, description, proto=proto)
