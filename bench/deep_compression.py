@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import machine  # noqa: E402  (bench/machine.py)
+
 from edgeshrink import api, atomic, data, zoo
 
 # Deep Compression, Table 1: (reference error, compressed error, reference bytes, compressed bytes, ratio)

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import machine  # noqa: E402  (bench/machine.py)
+
 from edgeshrink import atomic, zoo
 from edgeshrink.search import Options, search
 from edgeshrink.search.frontier.measure import Point, largest_within

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import machine  # noqa: E402  (bench/machine.py)
+
 from edgeshrink import data as mnist  # noqa: E402
 from edgeshrink.core import model as model_io  # noqa: E402
 from edgeshrink.runtime import compile_model, node, pack, toolchain, wasm  # noqa: E402

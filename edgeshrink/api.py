@@ -10,11 +10,11 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import detect
-from edgeshrink.core import model as model_io
 from edgeshrink.budget import Budget
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import Preprocess
 from edgeshrink.evaluate import Evaluation, evaluate
 from edgeshrink.progress import Track, no_progress
-from edgeshrink.core.signature import Preprocess
 
 PathLike = str | os.PathLike
 
@@ -112,7 +112,8 @@ def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (),
     holding files edgeshrink did not write is refused unless `force` (which keeps those files).
     Returns the PipelineReport; `report.completed` is False when a step broke the accuracy budget.
     """
-    from edgeshrink import outputs, pipeline, recipe as recipes
+    from edgeshrink import outputs, pipeline
+    from edgeshrink import recipe as recipes
 
     plan = recipes.load(recipe, list(overrides))  # validated before any work starts
     Budget(max_drop, min_accuracy)  # checked before any work starts too

@@ -12,8 +12,8 @@ import onnx
 from edgeshrink import data as mnist
 from edgeshrink import inference
 from edgeshrink.core.model import count_params, is_quantized, op_histogram, opset
-from edgeshrink.progress import Track, no_progress
 from edgeshrink.core.signature import Signature
+from edgeshrink.progress import Track, no_progress
 from edgeshrink.size import Size, measure
 
 THROUGHPUT_BATCH = 256

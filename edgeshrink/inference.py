@@ -11,9 +11,9 @@ import numpy as np
 import onnx
 
 from edgeshrink import engine
-from edgeshrink.errors import ModelError
 from edgeshrink.core.model import is_quantized, stored_signature
 from edgeshrink.core.signature import Signature
+from edgeshrink.errors import ModelError
 
 
 def session(model: onnx.ModelProto, threads: int = 0, signature: Signature | None = None, native: bool = False):

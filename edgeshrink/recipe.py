@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 
 from edgeshrink.errors import RecipeError
+from edgeshrink.params import build_config, recipe_params
 from edgeshrink.passes import REGISTRY
 from edgeshrink.passes.base import PassSpec
-from edgeshrink.params import build_config, recipe_params
 
 # Package data: the recipes ship inside the package, so a wheel install finds them like a checkout does.
 RECIPES_DIR = Path(str(resources.files("edgeshrink") / "recipes"))

@@ -3,10 +3,10 @@ import pytest
 
 from edgeshrink import api, detect
 from edgeshrink.core import model as model_io
-from edgeshrink.errors import ModelError
 from edgeshrink.core.signature import LAYOUTS, PRESETS, Preprocess, Signature
-from tests.peers import peer_names, peer_path, peer_row, peer_rows
+from edgeshrink.errors import ModelError
 from tests.models import linear_classifier, save
+from tests.peers import peer_names, peer_path, peer_row, peer_rows
 
 
 @pytest.mark.parametrize("name", peer_names())

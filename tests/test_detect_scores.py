@@ -11,8 +11,8 @@ from onnx import helper, numpy_helper
 
 from edgeshrink import detect, inference
 from edgeshrink.core import model as model_io
-from edgeshrink.errors import ModelError
 from edgeshrink.core.signature import PRESETS
+from edgeshrink.errors import ModelError
 from tests.test_evaluate import SIG, centroid_model
 
 T = detect.Trial

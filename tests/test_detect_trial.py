@@ -9,8 +9,8 @@ from onnx import helper, numpy_helper
 
 from edgeshrink import detect, inference
 from edgeshrink.core import model as model_io
-from edgeshrink.data import Split
 from edgeshrink.core.signature import PRESETS
+from edgeshrink.data import Split
 from tests.test_evaluate import centroid_model
 
 

@@ -10,8 +10,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeshrink.evaluate import THROUGHPUT_BATCH, evaluate, measure_compiled, measure_latency
 from edgeshrink.core.signature import PRESETS, Signature
+from edgeshrink.evaluate import THROUGHPUT_BATCH, evaluate, measure_compiled, measure_latency
 from edgeshrink.size import measure
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from edgeshrink import api, inference
 from edgeshrink.core import model as model_io
-from edgeshrink.errors import ModelError
 from edgeshrink.core.signature import Preprocess
+from edgeshrink.errors import ModelError
 from tests import defects
 
 

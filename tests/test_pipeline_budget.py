@@ -11,8 +11,8 @@ import pytest
 
 from edgeshrink import api
 from edgeshrink.core import model as model_io
-from edgeshrink.pipeline import runner
 from edgeshrink.core.signature import Signature
+from edgeshrink.pipeline import runner
 from tests.models import save
 
 RECIPE = """name: two-cuts

@@ -10,10 +10,10 @@ from pathlib import Path
 import onnx
 from onnx import numpy_helper
 
-from edgeshrink.core import repair
 from edgeshrink.atomic import atomic_path
-from edgeshrink.errors import ModelError
+from edgeshrink.core import repair
 from edgeshrink.core.signature import METADATA_KEY, Signature
+from edgeshrink.errors import ModelError
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from edgeshrink.errors import ModelError
 from edgeshrink.core.graph import attributes, constant_value
 from edgeshrink.core.model import clone, opset
+from edgeshrink.errors import ModelError
 from edgeshrink.finetune.torchgraph_ops import OPS
 
 

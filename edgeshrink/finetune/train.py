@@ -26,14 +26,14 @@ import torch
 import torch.nn.functional as F
 
 from edgeshrink import inference
+from edgeshrink.core.graph import FINAL_OPS, Graph
+from edgeshrink.core.signature import Signature
 from edgeshrink.data import Split
 from edgeshrink.data.augment import random_affine_pixels
 from edgeshrink.errors import ModelError, PassError
-from edgeshrink.core.graph import FINAL_OPS, Graph
-from edgeshrink.progress import Track
 from edgeshrink.finetune.config import FineTune
 from edgeshrink.finetune.torchgraph import GraphModule, to_torch, write_back
-from edgeshrink.core.signature import Signature
+from edgeshrink.progress import Track
 
 _FIX = "set finetune_epochs: 0, or use a recipe without prune such as 'fast'"
 

@@ -8,11 +8,11 @@ from typing import Any, Callable
 
 import onnx
 
+from edgeshrink.core.model import graph_inputs
+from edgeshrink.core.signature import Signature
 from edgeshrink.data import Split
 from edgeshrink.errors import PassError
-from edgeshrink.core.model import graph_inputs
 from edgeshrink.progress import Track, no_progress
-from edgeshrink.core.signature import Signature
 
 
 @dataclass

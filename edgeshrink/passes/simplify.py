@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import onnx
 
-from edgeshrink.errors import PassError
 from edgeshrink.core.model import clone, describe
-from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
+from edgeshrink.errors import PassError
 from edgeshrink.params import param
+from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
 
 MAX_CHECKS = 100
 

@@ -16,9 +16,9 @@ from typing import Iterator
 import onnx
 
 from edgeshrink.core.model import clone, graph_inputs
-from edgeshrink.passes.base import PassContext, PassSpec
-from edgeshrink.params import param
 from edgeshrink.core.signature import METADATA_KEY
+from edgeshrink.params import param
+from edgeshrink.passes.base import PassContext, PassSpec
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,15 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import engine, judge
-from edgeshrink.core import model as model_io
 from edgeshrink.budget import Budget
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import Signature
 from edgeshrink.errors import ModelError, PassError, RecipeError
 from edgeshrink.evaluate import Evaluation, evaluate
 from edgeshrink.passes.base import PassContext
 from edgeshrink.pipeline.report import FINAL_FILE, INPUT_FILE, PipelineReport, StepResult
 from edgeshrink.progress import Track, no_progress
 from edgeshrink.recipe import Recipe
-from edgeshrink.core.signature import Signature
 
 VALIDATION_IMAGES = 5000  # the last training images: held out of fine-tuning, for passes' own checks
 

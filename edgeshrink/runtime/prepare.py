@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from edgeshrink.engine import NUMPY_TYPES
-from edgeshrink.errors import UnsupportedModel
 from edgeshrink.core.graph import without_initializer_inputs
 from edgeshrink.core.model import clone, is_quantized
 from edgeshrink.core.signature import Signature
+from edgeshrink.engine import NUMPY_TYPES
+from edgeshrink.errors import UnsupportedModel
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from edgeshrink.errors import SearchError, check_exit
 from edgeshrink.core.signature import Signature
+from edgeshrink.errors import SearchError, check_exit
 from edgeshrink.size import measure
 
 HARNESS = Path(__file__).with_name("ort_latency.mjs")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edgeshrink.evaluate import FLOAT, Evaluation
-from edgeshrink.passes.base import PassSpec
 from edgeshrink.params import parameters
+from edgeshrink.passes.base import PassSpec
 
 
 @dataclass(frozen=True)

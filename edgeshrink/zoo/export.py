@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import onnx
 
-from edgeshrink.core import model as model_io
 from edgeshrink.atomic import atomic_path
-from edgeshrink.errors import EdgeshrinkError, ModelError
+from edgeshrink.core import model as model_io
 from edgeshrink.core.signature import PRESETS, Signature
+from edgeshrink.errors import EdgeshrinkError, ModelError
 from edgeshrink.zoo import registry
 from edgeshrink.zoo.config import TrainConfig
 from edgeshrink.zoo.train import TrainResult

@@ -106,8 +106,8 @@ def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path, outpu
 
 
 def test_train_with_a_width_multiplier(capsys, tmp_path):
-    from edgeshrink.core import model as model_io
     from edgeshrink import zoo
+    from edgeshrink.core import model as model_io
 
     code = main(["train", "--arch", "zoo8@0.50", "--epochs", "1", "--max-steps", "10", "-o", str(tmp_path)])
     assert code == 0, capsys.readouterr().out

@@ -12,8 +12,8 @@ import pytest
 
 from edgeshrink import detect
 from edgeshrink.core.model import with_signature
-from edgeshrink.passes.base import PassContext
 from edgeshrink.core.signature import PRESETS, Preprocess, Signature, eval_fraction
+from edgeshrink.passes.base import PassContext
 from tests.peers import peer_path, peer_rows
 
 TRAIN_STEPS = 150  # about 94% on the test set: good enough to tell a broken pass from a working one

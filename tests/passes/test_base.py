@@ -6,8 +6,8 @@ import typing
 
 import pytest
 
-from edgeshrink.passes import REGISTRY
 from edgeshrink.params import build_config, parameters, recipe_params
+from edgeshrink.passes import REGISTRY
 from edgeshrink.passes.quantize import QuantizeConfig
 
 

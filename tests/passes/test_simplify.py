@@ -6,11 +6,11 @@ import numpy as np
 import onnx
 import pytest
 
-from edgeshrink.errors import PassError
 from edgeshrink.core.model import is_quantized, op_histogram, stored_signature
+from edgeshrink.errors import PassError
+from edgeshrink.params import build_config
 from edgeshrink.passes import simplify
 from edgeshrink.passes.base import PassContext
-from edgeshrink.params import build_config
 from edgeshrink.passes.simplify import SimplifyConfig
 from tests.passes.outputs import input_dims, scores
 from tests.peers import peer_names

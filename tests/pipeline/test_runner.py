@@ -5,8 +5,8 @@ import onnx
 import pytest
 
 from edgeshrink import api, outputs
-from edgeshrink.core import model as model_io
 from edgeshrink.cli import main
+from edgeshrink.core import model as model_io
 from edgeshrink.errors import OutputError, RecipeError
 from edgeshrink.pipeline import PipelineReport
 
@@ -76,8 +76,9 @@ def test_int8_input_runs_what_is_safe_and_never_unfolds_it(fast_run, tmp_path, r
 
 
 def test_int8_guard_refuses_a_step_that_unfolds_weights(fast_run):
-    from edgeshrink import judge
     from onnx import numpy_helper
+
+    from edgeshrink import judge
 
     _, out = fast_run
     quantized = model_io.load(out / "model.opt.onnx")

@@ -10,8 +10,8 @@ import shutil
 
 import pytest
 
-from edgeshrink.core import model as model_io
 from edgeshrink import recipe
+from edgeshrink.core import model as model_io
 from tests.readme.cli import edgeshrink
 
 SHORT = {"finetune_images": 256, "trials": 2, "calibration_images": 64}  # CI-sized training, same steps

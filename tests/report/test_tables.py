@@ -7,12 +7,12 @@ import json
 
 import pytest
 
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.evaluate import EdgeLatency, Evaluation, Latency
 from edgeshrink.pipeline import PipelineReport, StepResult
+from edgeshrink.size import Size
 from edgeshrink.tables import Table, compare_table, csv_text, evaluation_table, markdown, outcome, steps_table
 from edgeshrink.tables.table import STEP_COLUMNS, kib, pct, ratio
-from edgeshrink.core.signature import PRESETS, Signature
-from edgeshrink.size import Size
 
 SIG = Signature("input", "NCHW", None, "float32", PRESETS["mnist"], 0, "logits", "logits")
 

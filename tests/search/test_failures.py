@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import optuna
 
-from edgeshrink.core import model as model_io
 from edgeshrink.atomic import atomic_path
+from edgeshrink.core import model as model_io
 from edgeshrink.errors import EdgeshrinkError, Killed, check_exit
 from edgeshrink.search.study import failures
 from edgeshrink.search.study import space as spaces

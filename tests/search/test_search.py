@@ -65,8 +65,8 @@ def test_bad_width_multiplier_is_a_usage_error(capsys, tmp_path):
 
 
 def test_widths_are_searched_and_trained_once(capsys, tmp_path):
-    from edgeshrink.core import model as model_io
     from edgeshrink import zoo
+    from edgeshrink.core import model as model_io
 
     out = tmp_path / "out"
     argv = ["search", "-o", str(out), "--arch", "zoo8@0.25,zoo8@0.50", "--arch-epochs", "1", "--space", "",

@@ -11,8 +11,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import inference
 from edgeshrink.core import model as model_io
-from edgeshrink.errors import BundleError
 from edgeshrink.core.signature import PRESETS, Signature
+from edgeshrink.errors import BundleError
 from edgeshrink.web import Variant, bundle, find_chromium, running
 
 OPSET = 17

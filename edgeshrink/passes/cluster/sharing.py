@@ -20,11 +20,11 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from edgeshrink.core.model import clone, is_quantized
 from edgeshrink.errors import PassError
 from edgeshrink.finetune.config import FineTune
-from edgeshrink.core.model import clone, is_quantized
-from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.params import param
+from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.passes.cluster import kmeans
 from edgeshrink.passes.int8grid import to_grid, weight_axes
 

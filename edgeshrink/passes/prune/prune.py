@@ -14,8 +14,8 @@ from typing import Callable
 import numpy as np
 import onnx
 
-from edgeshrink.errors import PassError
 from edgeshrink.core.model import clone, describe, is_quantized
+from edgeshrink.errors import PassError
 from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.passes.prune.config import PruneConfig, kept_share
 

@@ -21,10 +21,10 @@ from typing import Iterator, Literal
 
 import onnx
 
-from edgeshrink.errors import PassError, reason
 from edgeshrink.core.model import clone, describe, is_quantized
-from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
+from edgeshrink.errors import PassError, reason
 from edgeshrink.params import check_choices, param
+from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
 from edgeshrink.passes.quantize import surgery
 from edgeshrink.passes.quantize.surgery import QUANTIZED_OPS
 

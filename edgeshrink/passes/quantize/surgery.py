@@ -6,10 +6,10 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from edgeshrink.errors import PassError, reason
 from edgeshrink.core.graph import Graph, without_initializer_inputs
 from edgeshrink.core.model import clone, describe, opset
 from edgeshrink.core.signature import Signature
+from edgeshrink.errors import PassError, reason
 
 QUANTIZED_OPS = ("Conv", "MatMul", "Gemm")  # the layers that hold the weights; the rest stays float
 MIN_OPSET = 13  # per-channel QuantizeLinear/DequantizeLinear (their axis attribute) need opset 13

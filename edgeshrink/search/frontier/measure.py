@@ -13,9 +13,9 @@ from pathlib import Path
 import onnx
 
 from edgeshrink import data as mnist
+from edgeshrink.core.signature import Signature
 from edgeshrink.evaluate import evaluate
 from edgeshrink.search.edge import measure_edge
-from edgeshrink.core.signature import Signature
 
 NETWORKS = ("localhost", "4g", "slow-4g")  # profiles of edgeshrink.web.check.timing
 

@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 from edgeshrink.atomic import write_text
-from edgeshrink.tables import Table, csv_text, markdown
 from edgeshrink.search.frontier.measure import Point
+from edgeshrink.tables import Table, csv_text, markdown
 
 KIND_STYLE = {"pareto": ("o", "#1f77b4"), "recipe": ("s", "#d62728"), "input": ("*", "#2ca02c")}
 

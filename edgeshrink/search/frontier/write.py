@@ -10,8 +10,8 @@ from pathlib import Path
 from edgeshrink.core import model as model_io
 from edgeshrink.errors import SearchError
 from edgeshrink.search.frontier.measure import Candidate, Point, answer, edges, measure_points, test_evaluations
-from edgeshrink.search.study.space import INPUT_ARCH
 from edgeshrink.search.study.objectives import OBJECTIVES
+from edgeshrink.search.study.space import INPUT_ARCH
 from edgeshrink.search.study.storage import RECORD
 from edgeshrink.search.study.trial import MODEL_FILE, RECIPE_FILE, TrialRecord
 
@@ -82,7 +82,8 @@ def _pareto(study, folder: Path) -> tuple[list[Candidate], list[str]]:
 def _references(names, input_path: str, signature, folder: Path, data_dir, track) -> list[Candidate]:
     """The shipped recipes run on the input model, as `edgeshrink optimize` would (run once, then reused)."""
     from edgeshrink import outputs as written
-    from edgeshrink import pipeline, recipe as recipes
+    from edgeshrink import pipeline
+    from edgeshrink import recipe as recipes
 
     out = []
     for name in names:

@@ -14,8 +14,8 @@ import yaml
 
 from edgeshrink.errors import SearchError
 from edgeshrink.finetune.config import FineTune
-from edgeshrink.passes import REGISTRY
 from edgeshrink.params import search_choices
+from edgeshrink.passes import REGISTRY
 from edgeshrink.recipe import Recipe, parse
 
 INPUT_ARCH = "input"  # the arch choice that means "the model given on the command line"

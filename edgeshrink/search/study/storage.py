@@ -12,6 +12,7 @@ from pathlib import Path
 
 from edgeshrink.errors import SearchError
 from edgeshrink.search.study.objectives import OBJECTIVES
+
 BINDING = "edgeshrink.binding"  # study user attribute: which model and space the study belongs to
 RECORD = "edgeshrink.record"  # trial user attribute: its TrialRecord, as `to_dict` wrote it
 RUN = "edgeshrink.run"  # trial user attribute: the command invocation that claimed it

@@ -17,16 +17,16 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import inference
-from edgeshrink.core import model as model_io
 from edgeshrink.atomic import write_text
-from edgeshrink.data import Split
+from edgeshrink.core import model as model_io
 from edgeshrink.core.model import count_params
+from edgeshrink.core.signature import Signature
+from edgeshrink.data import Split
 from edgeshrink.passes.base import PassContext
 from edgeshrink.pipeline import apply_safely
-from edgeshrink.search.study import space as spaces
 from edgeshrink.search.edge import EdgeMeasurement, measure_edge
+from edgeshrink.search.study import space as spaces
 from edgeshrink.search.study.objectives import OBJECTIVES
-from edgeshrink.core.signature import Signature
 
 MODEL_FILE = "model.onnx"
 RECIPE_FILE = "recipe.yaml"

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from edgeshrink.core.signature import Signature
 from edgeshrink.search.study import failures
 from edgeshrink.search.study import storage as studies
 from edgeshrink.search.study.failures import MachineFailure
 from edgeshrink.search.study.space import Space, suggest
 from edgeshrink.search.study.trial import Base, discard, record_failure, run_trial, workspace
-from edgeshrink.core.signature import Signature
 
 POLL_S = 1.0
 

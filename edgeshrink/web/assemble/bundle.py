@@ -15,16 +15,16 @@ from typing import Callable, Sequence
 import numpy as np
 import onnx
 
-from edgeshrink.core import model as model_io
 from edgeshrink import outputs
+from edgeshrink.core import model as model_io
 from edgeshrink.data import Split
 from edgeshrink.errors import BundleError, ModelError
 from edgeshrink.size import Size
 from edgeshrink.web.assemble import inline, join, manifest, minify, transfer
 from edgeshrink.web.assemble.compress import Compressor
 from edgeshrink.web.assemble.manifest import Variant
-from edgeshrink.web.assemble.placement import Placement, place
 from edgeshrink.web.assemble.ortweb import ENTRY, PACKAGE, Runtime, cache_root, default_app_dir, ensure_runtime
+from edgeshrink.web.assemble.placement import Placement, place
 
 __all__ = ["BundleResult", "Variant", "bundle"]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import onnx
 
 from edgeshrink.atomic import write_bytes
-from edgeshrink.errors import BundleError
 from edgeshrink.core.signature import Signature
+from edgeshrink.errors import BundleError
 from edgeshrink.size import Size
 from edgeshrink.web.assemble import inline, transfer
 from edgeshrink.web.assemble.compress import ENCODINGS, compress

@@ -22,8 +22,8 @@ from typing import BinaryIO, Callable, Iterator
 from urllib.parse import quote
 
 from edgeshrink.errors import BundleError
-from edgeshrink.web.check import confine
 from edgeshrink.web.assemble.compress import ENCODINGS, FreshCopies
+from edgeshrink.web.check import confine
 
 MIME_TYPES = {
     ".wasm": "application/wasm",  # required for WebAssembly.instantiateStreaming

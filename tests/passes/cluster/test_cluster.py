@@ -8,10 +8,10 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from edgeshrink.finetune.config import FineTune
 from edgeshrink.errors import PassError
-from edgeshrink.passes import quantize
+from edgeshrink.finetune.config import FineTune
 from edgeshrink.params import build_config
+from edgeshrink.passes import quantize
 from edgeshrink.passes.cluster import ClusterConfig, run
 from edgeshrink.passes.int8grid import on_int8_grid, weight_axes
 from edgeshrink.passes.prune import PruneConfig

@@ -10,8 +10,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import detect, inference
 from edgeshrink.core.model import stored_signature, with_signature
-from edgeshrink.passes.base import PassContext
 from edgeshrink.core.signature import PRESETS, Preprocess, eval_fraction
+from edgeshrink.passes.base import PassContext
 from tests.peers import peer_path, peer_row
 
 

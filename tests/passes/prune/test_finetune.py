@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from edgeshrink.finetune.config import FineTune
 from edgeshrink import inference
 from edgeshrink.core.model import count_params, stored_signature
-from edgeshrink.passes.prune import PruneConfig, run
+from edgeshrink.finetune.config import FineTune
 from edgeshrink.finetune.train import score_tensor
+from edgeshrink.passes.prune import PruneConfig, run
 from tests.passes.prune.cases import accuracy, cnn_graph, context
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeshrink.finetune.config import FineTune
 from edgeshrink import detect
 from edgeshrink.errors import PassError
+from edgeshrink.finetune.config import FineTune
 from edgeshrink.params import build_config
 from edgeshrink.passes.prune import PruneConfig, kept_share, run
 from tests.models import linear_classifier

@@ -7,10 +7,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeshrink.finetune.config import FineTune
 from edgeshrink import detect, inference
-from edgeshrink.errors import PassError
 from edgeshrink.core.model import count_params, stored_signature
+from edgeshrink.errors import PassError
+from edgeshrink.finetune.config import FineTune
 from edgeshrink.passes.prune import PruneConfig, run
 from tests.passes.prune.cases import accuracy, cnn_graph, context, peer, values_of
 

@@ -6,8 +6,8 @@ import numpy as np
 import onnx
 import pytest
 
-from edgeshrink.finetune.config import FineTune
 from edgeshrink.core.model import stored_signature
+from edgeshrink.finetune.config import FineTune
 from edgeshrink.passes.prune import PruneConfig, run
 from tests.passes.prune.cases import accuracy, context, peer, predictions, values_of
 

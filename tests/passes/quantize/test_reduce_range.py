@@ -7,12 +7,12 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from edgeshrink.finetune.config import FineTune
 from edgeshrink import engine, inference, recipe
 from edgeshrink.cli import main
+from edgeshrink.finetune.config import FineTune
+from edgeshrink.params import build_config
 from edgeshrink.passes import fuse, quantize
 from edgeshrink.passes.base import PassContext
-from edgeshrink.params import build_config
 from edgeshrink.passes.cluster import ClusterConfig
 from edgeshrink.passes.cluster import run as cluster
 from edgeshrink.passes.quantize import QuantizeConfig
