@@ -90,8 +90,8 @@ def _references(names, input_path: str, signature, folder: Path, data_dir, track
         target = folder / name
         if not (target / pipeline.FINAL_FILE).is_file():
             with written.staged(target, "output") as tmp:  # Ctrl-C leaves no half run behind
-                pipeline.run(model_io.load(input_path), signature, recipes.load(name), tmp, name=Path(input_path).name,
-                             max_drop=100.0, data_dir=data_dir, track=track)
+                pipeline.run(model_io.load_own(input_path), signature, recipes.load(name), tmp,
+                             name=Path(input_path).name, max_drop=100.0, data_dir=data_dir, track=track)
         final = target / pipeline.FINAL_FILE
         out.append(Candidate(f"recipe-{name}", "recipe", INPUT_ARCH, final, model_io.load_own(final), signature,
                              str(recipes.recipe_path(name))))

@@ -58,7 +58,7 @@ def work(job: Job, index: int, lock, stopping: Callable[[], bool] = lambda: Fals
     from edgeshrink.core import model as model_io
 
     study = studies.open_study(job.spec, job.binding, job.seed, worker=index)
-    bases = {arch: Base(arch, Path(path), model_io.load(path), sig) for arch, (path, sig) in job.bases.items()}
+    bases = {arch: Base(arch, Path(path), model_io.load_own(path), sig) for arch, (path, sig) in job.bases.items()}
     ws = workspace(bases, job.space.train_images, Path(job.trials_dir), job.data_dir, job.val_images)
     started = time.time()  # --timeout counts from a worker ready to run trials (its models and data loaded)
     while not _out_of_time(job, started):
