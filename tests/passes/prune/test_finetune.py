@@ -44,7 +44,8 @@ def test_augmented_fine_tuning_moves_the_digits_and_keeps_the_zeros(cnn, train_s
 
     ctx = context(cnn, train_split, images=512)
     cfg = PruneConfig(method="unstructured", sparsity=0.6, finetune=FineTune(images=512))
-    plain, moved = (run(cnn, replace(cfg, augment=augment), ctx) for augment in (False, True))
+    plain, moved = (run(cnn, replace(cfg, finetune=replace(cfg.finetune, augment=augment)), ctx)
+                    for augment in (False, True))
     weights = [{i.name: numpy_helper.to_array(i) for i in m.graph.initializer} for m in (plain, moved)]
     assert not np.array_equal(weights[0]["fc1"], weights[1]["fc1"])
     assert np.array_equal(weights[0]["fc1"] == 0, weights[1]["fc1"] == 0)  # the same weights pruned, still zero
