@@ -22,11 +22,13 @@ import time
 from pathlib import Path
 
 import machine  # noqa: E402  (bench/machine.py)
+
 from edgeshrink import api, atomic, zoo
-from edgeshrink.web import bundle, screenshot, timing, verify
-from edgeshrink.web.browser import Watch, chromium
-from edgeshrink.web.serve import running
-from edgeshrink.web.variants import from_optimize_output
+from edgeshrink.web import bundle, screenshot, verify
+from edgeshrink.web.assemble.variants import from_optimize_output
+from edgeshrink.web.check import timing
+from edgeshrink.web.check.browser import Watch, chromium
+from edgeshrink.web.check.serve import running
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS_DIR = ROOT.parent / "shared" / "peers"

@@ -27,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import machine  # noqa: E402  (bench/machine.py)
+
 from edgeshrink import api, atomic, data, zoo
 from edgeshrink.pipeline import PipelineReport
 

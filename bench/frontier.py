@@ -23,9 +23,10 @@ import time
 from pathlib import Path
 
 import machine  # noqa: E402  (bench/machine.py)
+
 from edgeshrink import atomic, zoo
 from edgeshrink.search import Options, search
-from edgeshrink.search.frontier import Point, largest_within
+from edgeshrink.search.frontier.measure import Point, largest_within
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "frontier"
 BUDGETS_MS = (100, 300, 1000)

@@ -48,8 +48,8 @@ def emulated_main(result: Path, models: list[Path]) -> None:
     """Default-session predictions of every model on the 10,000 test images, written beside `result`."""
     from edgeshrink import data as mnist
     from edgeshrink import engine
+    from edgeshrink.core.model import stored_signature
     from edgeshrink.inference import predict, session
-    from edgeshrink.model import stored_signature
 
     found = engine.current()  # its probe: do onnxruntime's default int8 kernels cap sums on this (emulated) CPU?
     info = {"engine": found.to_dict(), "predictions": {}}

@@ -27,13 +27,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import machine  # noqa: E402  (bench/machine.py)
-from edgeshrink import api, atomic, model, zoo
-from edgeshrink.web import bundle, timing
-from edgeshrink.web.browser import Watch, chromium
-from edgeshrink.web.compress import compress
-from edgeshrink.web.placement import place
-from edgeshrink.web.serve import running
-from edgeshrink.web.variants import from_optimize_output
+from edgeshrink import api, atomic, zoo
+from edgeshrink.core import model as model_io
+from edgeshrink.web import bundle
+from edgeshrink.web.assemble.compress import compress
+from edgeshrink.web.assemble.placement import place
+from edgeshrink.web.assemble.variants import from_optimize_output
+from edgeshrink.web.check import timing
+from edgeshrink.web.check.browser import Watch, chromium
+from edgeshrink.web.check.serve import running
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "frontier"
@@ -62,7 +64,7 @@ def pages(spec: str, work: Path, epochs: int) -> list[tuple[str, dict, Path]]:
     """(label, facts, bundle folder) for the float model and the int8 model of one rung, bundled once."""
     found = []
     for variant in from_optimize_output(optimized(spec, work, epochs)):
-        kind = "int8" if model.is_quantized(model.load(variant.model_path)) else "float"
+        kind = "int8" if model_io.is_quantized(model_io.load(variant.model_path)) else "float"
         if variant.name == "optimized" and kind == "float":
             continue  # `fast` left this rung float (int8 came out larger): the float page already has it
         folder = work / "dist" / f"{spec}.{kind}"

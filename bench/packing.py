@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import atomic, data, inference, packing  # noqa: E402
-from edgeshrink.model import stored_signature  # noqa: E402
+from edgeshrink.core.model import stored_signature  # noqa: E402
 from edgeshrink.passes import pack  # noqa: E402
 from edgeshrink.passes.base import PassContext  # noqa: E402
 from edgeshrink.passes.cluster import kmeans  # noqa: E402

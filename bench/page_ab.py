@@ -19,9 +19,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from edgeshrink.web import timing
-from edgeshrink.web.browser import Watch, chromium
-from edgeshrink.web.serve import running
+from edgeshrink.web.check import timing
+from edgeshrink.web.check.browser import Watch, chromium
+from edgeshrink.web.check.serve import running
 
 EMPTY = "the empty page"
 

@@ -23,9 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import machine  # noqa: E402  (bench/machine.py)
-from edgeshrink import api, data as mnist, inference, recipe as recipes  # noqa: E402
+
+from edgeshrink import api, inference  # noqa: E402
+from edgeshrink import data as mnist
+from edgeshrink import recipe as recipes
+from edgeshrink.core.model import with_signature  # noqa: E402
 from edgeshrink.errors import EdgeshrinkError  # noqa: E402
-from edgeshrink.model import with_signature  # noqa: E402
 from edgeshrink.passes.base import PassContext  # noqa: E402
 from edgeshrink.runtime import UnsupportedModel, compile_model  # noqa: E402
 from edgeshrink.runtime.node import node_latency_ms, run_images  # noqa: E402

@@ -22,10 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import machine  # noqa: E402  (bench/machine.py)
-from edgeshrink import api, data as mnist  # noqa: E402
+
+from edgeshrink import api  # noqa: E402
+from edgeshrink import data as mnist
 from edgeshrink.runtime import compile_model  # noqa: E402
 from edgeshrink.runtime.wasm import feed_images  # noqa: E402
-from edgeshrink.web.runtime import ensure_runtime  # noqa: E402
+from edgeshrink.web.assemble.ortweb import ensure_runtime  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from runtime_exactness import PEERS, apply_recipe  # noqa: E402

@@ -18,16 +18,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import machine  # noqa: E402  (bench/machine.py)
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-import machine  # noqa: E402  (bench/machine.py)
 from edgeshrink import api, atomic, data, inference
-from edgeshrink.model import clone
+from edgeshrink.core.model import clone
 from edgeshrink.passes.base import PassContext
-from edgeshrink.passes.cluster.sharing import weight_axes
-from edgeshrink.passes.quantize import QuantizeConfig, run as quantize
+from edgeshrink.passes.int8grid import weight_axes
+from edgeshrink.passes.quantize import QuantizeConfig
+from edgeshrink.passes.quantize import run as quantize
 from edgeshrink.passes.quantize.weights import quantize as weights_only
 from edgeshrink.size import measure
 

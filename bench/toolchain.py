@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import machine  # noqa: E402  (bench/machine.py)
+
 from edgeshrink import data as mnist  # noqa: E402
-from edgeshrink import model as models  # noqa: E402
+from edgeshrink.core import model as model_io  # noqa: E402
 from edgeshrink.runtime import compile_model, node, pack, toolchain, wasm  # noqa: E402
 from edgeshrink.runtime.compiler import WASM_FILE  # noqa: E402
 from edgeshrink.size import measure  # noqa: E402
@@ -76,8 +77,8 @@ def main() -> None:
              "| model | build | wasm B | gzip -9 | brotli | ms per digit (Node) | scores as the default's | sha256 |",
              "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"]
     for path in args.models.split(","):
-        proto = models.load(ROOT / path)
-        signature = models.stored_signature(proto)
+        proto = model_io.load(ROOT / path)
+        signature = model_io.stored_signature(proto)
         compiled = compile_model(proto, signature)
         built = builds(compiled.source)
         variants = {name: replace(compiled, files={**compiled.files, WASM_FILE: data}) for name, data in built.items()}

@@ -9,11 +9,12 @@ from pathlib import Path
 import onnx
 
 from edgeshrink import data as mnist
-from edgeshrink import detect, model
+from edgeshrink import detect
 from edgeshrink.budget import Budget
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import Preprocess
 from edgeshrink.evaluate import Evaluation, evaluate
 from edgeshrink.progress import Track, no_progress
-from edgeshrink.signature import Preprocess
 
 PathLike = str | os.PathLike
 
@@ -35,7 +36,7 @@ class Opened:
 def open_model(path: PathLike, preprocess: str | None = None, data_dir: PathLike | None = None) -> Opened:
     """Load a model and work out how to feed it (explicit preprocess, metadata, or a trial on training images)."""
     explicit = Preprocess.parse(preprocess) if preprocess else None  # a bad value fails before any loading
-    loaded = model.read(path)
+    loaded = model_io.read(path)
     found = detect.detect(loaded.model, explicit, lambda: mnist.load("train", data_dir))
     return Opened(loaded.model, found, loaded.repairs)
 
@@ -111,7 +112,8 @@ def optimize(path: PathLike, recipe: str = "default", overrides: list[str] = (),
     holding files edgeshrink did not write is refused unless `force` (which keeps those files).
     Returns the PipelineReport; `report.completed` is False when a step broke the accuracy budget.
     """
-    from edgeshrink import outputs, pipeline, recipe as recipes
+    from edgeshrink import outputs, pipeline
+    from edgeshrink import recipe as recipes
 
     plan = recipes.load(recipe, list(overrides))  # validated before any work starts
     Budget(max_drop, min_accuracy)  # checked before any work starts too

@@ -9,11 +9,11 @@ from typing import Callable
 import onnx
 
 from edgeshrink import inference
+from edgeshrink.core.graph import Graph
+from edgeshrink.core.model import graph_inputs, stored_signature
+from edgeshrink.core.signature import LAYOUTS, PRESETS, Preprocess, Signature
 from edgeshrink.data import Split
 from edgeshrink.errors import ModelError
-from edgeshrink.graph import Graph
-from edgeshrink.model import graph_inputs, stored_signature
-from edgeshrink.signature import LAYOUTS, PRESETS, Preprocess, Signature
 
 _DTYPES = {
     onnx.TensorProto.FLOAT: "float32",

@@ -11,9 +11,9 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import inference
-from edgeshrink.model import count_params, is_quantized, op_histogram, opset
+from edgeshrink.core.model import count_params, is_quantized, op_histogram, opset
+from edgeshrink.core.signature import Signature
 from edgeshrink.progress import Track, no_progress
-from edgeshrink.signature import Signature
 from edgeshrink.size import Size, measure
 
 THROUGHPUT_BATCH = 256
@@ -122,8 +122,8 @@ def measure_latency(model: onnx.ModelProto, signature: Signature, pixels: np.nda
     return Latency(float(np.median(ms)), float(np.percentile(ms, 90)), batch, len(times), throughput, tp_batch)
 
 
-def measure_edge(model: onnx.ModelProto, signature: Signature, pixels: np.ndarray, runs: int = EDGE_RUNS,
-                 labels: np.ndarray | None = None) -> EdgeLatency:
+def measure_compiled(model: onnx.ModelProto, signature: Signature, pixels: np.ndarray, runs: int = EDGE_RUNS,
+                     labels: np.ndarray | None = None) -> EdgeLatency:
     """Compile the model for the browser, time it per digit (in Node, else in wasmtime) and, given `labels`,
     score it on `pixels`; a model that does not compile gives the reason instead of numbers."""
     from edgeshrink.runtime import UnsupportedModel, compile_model, node
@@ -169,7 +169,7 @@ def evaluate(model: onnx.ModelProto, signature: Signature, name: str = "model", 
         producer=f"{model.producer_name} {model.producer_version}".strip(),
         signature=signature,
         preprocess_source=preprocess_source,
-        edge=measure_edge(model, signature, test.images, labels=test.labels) if latency else None,
+        edge=measure_compiled(model, signature, test.images, labels=test.labels) if latency else None,
         engine=inference.engine_of(sess) if quantized else FLOAT,
         native=_native(model, signature, test, predictions) if quantized else None,
     )

@@ -11,9 +11,9 @@ import numpy as np
 import onnx
 
 from edgeshrink import engine
+from edgeshrink.core.model import is_quantized, stored_signature
+from edgeshrink.core.signature import Signature
 from edgeshrink.errors import ModelError, UnsupportedModel
-from edgeshrink.model import is_quantized, stored_signature
-from edgeshrink.signature import Signature
 
 
 def session(model: onnx.ModelProto, threads: int = 0, signature: Signature | None = None, native: bool = False):
@@ -79,7 +79,7 @@ def run(sess, signature: Signature, pixels: np.ndarray) -> list[np.ndarray]:
     try:
         return sess.run(None, {signature.input_name: signature.feed(pixels)})
     except UnsupportedModel:
-        raise  # the compiled runtime, measured as the page's, cannot run it: measure_edge reports why
+        raise  # the compiled runtime, measured as the page's, cannot run it: measure_compiled reports why
     except Exception as exc:
         first = str(exc).strip().splitlines()[0]
         raise ModelError(f"running the model failed: {first}") from exc

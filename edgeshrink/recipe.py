@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -11,8 +10,9 @@ from typing import Any
 import yaml
 
 from edgeshrink.errors import RecipeError
+from edgeshrink.params import build_config, recipe_params
 from edgeshrink.passes import REGISTRY
-from edgeshrink.passes.base import PassSpec, build_config
+from edgeshrink.passes.base import PassSpec
 
 # Package data: the recipes ship inside the package, so a wheel install finds them like a checkout does.
 RECIPES_DIR = Path(str(resources.files("edgeshrink") / "recipes"))
@@ -37,7 +37,7 @@ class Step:
         return self.spec.name
 
     def params(self) -> dict[str, Any]:
-        return dataclasses.asdict(self.config)
+        return recipe_params(self.config)
 
 
 @dataclass(frozen=True)

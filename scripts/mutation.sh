@@ -21,8 +21,8 @@ CHILDREN=${MUTATION_CHILDREN:-2}
 MODULES=(
   "budget|edgeshrink/budget.py|tests/test_budget.py tests/test_budget_edges.py"
   "recipe|edgeshrink/recipe.py|tests/test_recipe.py tests/test_recipe_rules.py tests/test_recipe_messages.py"
-  "report|edgeshrink/report/table.py edgeshrink/report/render.py edgeshrink/pipeline/report.py|tests/report"
-  "signature|edgeshrink/signature.py|tests/test_signature.py tests/test_detect.py -k not+peer+and+not+output_kinds"
+  "report|edgeshrink/tables/table.py edgeshrink/tables/text.py edgeshrink/pipeline/report.py|tests/report"
+  "signature|edgeshrink/core/signature.py|tests/test_signature.py tests/test_detect.py -k not+peer+and+not+output_kinds"
   "detect|edgeshrink/detect.py|tests/test_detect_trial.py tests/test_detect_scores.py tests/test_detect.py -k not+peer+and+not+output_kinds+and+not+trained_with"
   "structured|edgeshrink/passes/prune/structured.py|tests/passes/prune/test_structured_ranking.py tests/passes/prune/test_structured.py -k not+peer+and+not+keeps_the_outputs+and+not+second_output"
   "evaluate|edgeshrink/evaluate.py|tests/test_evaluate.py"

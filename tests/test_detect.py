@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 
-from edgeshrink import api, detect, model
+from edgeshrink import api, detect
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import LAYOUTS, PRESETS, Preprocess, Signature
 from edgeshrink.errors import ModelError
-from edgeshrink.signature import LAYOUTS, PRESETS, Preprocess, Signature
-from tests.peers import peer_names, peer_path, peer_row, peer_rows
 from tests.models import linear_classifier, save
+from tests.peers import peer_names, peer_path, peer_row, peer_rows
 
 
 @pytest.mark.parametrize("name", peer_names())
@@ -61,8 +62,8 @@ def test_uint8_input_means_raw_pixels():
 
 def test_signature_round_trips_through_metadata():
     sig = Signature("x0", "N784", None, "float32", PRESETS["symmetric"], 0, "logits", "y0")
-    stored = model.with_signature(linear_classifier(), sig)
-    assert model.stored_signature(stored) == sig
+    stored = model_io.with_signature(linear_classifier(), sig)
+    assert model_io.stored_signature(stored) == sig
     assert detect.detect(stored).source == "metadata"
 
 
@@ -70,9 +71,9 @@ def test_not_onnx_file_is_refused(tmp_path):
     bad = tmp_path / "weights.onnx"
     bad.write_bytes(b"this is not a protobuf at all \x00\xff" * 10)
     with pytest.raises(ModelError, match="is not an ONNX model"):
-        model.load(bad)
+        model_io.load(bad)
     with pytest.raises(ModelError, match="does not exist"):
-        model.load(tmp_path / "missing.onnx")
+        model_io.load(tmp_path / "missing.onnx")
 
 
 def test_input_that_cannot_hold_a_digit(tmp_path):
@@ -99,7 +100,7 @@ def test_output_kinds_are_detected_and_score_alike(small_cnn, op, kind):
     import onnx
     from onnx import helper
 
-    proto = model.load(small_cnn)
+    proto = model_io.load(small_cnn)
     reference = api.evaluate_file(small_cnn, latency=False).accuracy
     if op is not None:
         out = proto.graph.output[0]
@@ -116,7 +117,7 @@ def test_output_kinds_are_detected_and_score_alike(small_cnn, op, kind):
 
 def test_detection_picks_the_convention_the_model_was_trained_with(small_cnn, tmp_path):
     """zoo8 trains on MNIST mean/std pixels; without its metadata the trial must find that, by the loss."""
-    proto = model.load(small_cnn)
+    proto = model_io.load(small_cnn)
     keep = [p for p in proto.metadata_props if p.key != "edgeshrink.signature"]
     del proto.metadata_props[:]
     proto.metadata_props.extend(keep)

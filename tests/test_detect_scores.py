@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from onnx import helper, numpy_helper
 
-from edgeshrink import detect, inference, model as model_io
+from edgeshrink import detect, inference
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import PRESETS
 from edgeshrink.errors import ModelError
-from edgeshrink.signature import PRESETS
 from tests.test_evaluate import SIG, centroid_model
 
 T = detect.Trial

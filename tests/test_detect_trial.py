@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from onnx import helper, numpy_helper
 
-from edgeshrink import detect, inference, model as model_io
+from edgeshrink import detect, inference
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import PRESETS
 from edgeshrink.data import Split
-from edgeshrink.signature import PRESETS
 from tests.test_evaluate import centroid_model
 
 

@@ -12,13 +12,14 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import engine, inference
+from edgeshrink.core.model import with_signature
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.evaluate import evaluate
-from edgeshrink.model import with_signature
-from edgeshrink.passes.base import PassContext, build_config
-from edgeshrink.report import evaluation_table
+from edgeshrink.params import build_config
+from edgeshrink.passes.base import PassContext
 from edgeshrink.passes.quantize import QuantizeConfig
 from edgeshrink.passes.quantize import quantize as quantize_pass
-from edgeshrink.signature import PRESETS, Signature
+from edgeshrink.tables import evaluation_table
 from tests.models import linear_classifier
 
 SIGNATURE = Signature("x", "N784", None, "float32", PRESETS["unit"], output_name="y")

@@ -10,8 +10,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeshrink.evaluate import THROUGHPUT_BATCH, evaluate, measure_edge, measure_latency
-from edgeshrink.signature import PRESETS, Signature
+from edgeshrink.core.signature import PRESETS, Signature
+from edgeshrink.evaluate import THROUGHPUT_BATCH, evaluate, measure_compiled, measure_latency
 from edgeshrink.size import measure
 
 
@@ -111,7 +111,7 @@ def test_edge_latency_in_the_compiled_runtime(model, test_split, monkeypatch):
         pytest.skip("Node is not installed: wasmtime times the compiled model (test_evaluate_edge covers that)")
     measured, real = [], node.node_latency_ms
     monkeypatch.setattr(node, "node_latency_ms", lambda *a, **k: measured.extend(real(*a, **k)) or list(measured))
-    edge = measure_edge(model, SIG, test_split.images[:50], runs=20)
+    edge = measure_compiled(model, SIG, test_split.images[:50], runs=20)
     assert edge.reason == "" and edge.runs == 20 and 0 < edge.median_ms <= edge.p90_ms and edge.timer == "Node"
     # the figures are the median and 90th percentile of the times Node measured
     assert (edge.median_ms, edge.p90_ms) == (float(np.median(measured)), float(np.percentile(measured, 90)))
@@ -122,7 +122,7 @@ def test_edge_latency_names_why_a_model_does_not_compile(model, test_split):
     odd = onnx.ModelProto.FromString(model.SerializeToString())
     odd.graph.node.append(helper.make_node("Hardmax", ["logits"], ["hard"], axis=1))
     odd.graph.output[0].name = "hard"
-    edge = measure_edge(odd, SIG, test_split.images[:10], runs=5)
+    edge = measure_compiled(odd, SIG, test_split.images[:10], runs=5)
     assert edge.median_ms is None and edge.p90_ms is None and edge.runs == 0
     assert edge.wasm_bytes == 0 and edge.wasm_brotli == 0 and "Hardmax" in edge.reason
 

@@ -5,9 +5,9 @@ import numpy as np
 from onnx import helper
 
 from edgeshrink import data as mnist
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.evaluate import evaluate
-from edgeshrink.report import compare_table, evaluation_table
-from edgeshrink.signature import PRESETS, Signature
+from edgeshrink.tables import compare_table, evaluation_table
 from tests.runtime.kernel_check import graph, rand
 
 SIG = Signature("x", "NCHW", None, "float32", PRESETS["unit"], output_name="y")

@@ -7,7 +7,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeshrink.graph import Graph, attributes, constant_value, without_initializer_inputs
+from edgeshrink.core.graph import Graph, attributes, constant_value, without_initializer_inputs
 from tests.models import linear_classifier
 
 

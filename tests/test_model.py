@@ -4,9 +4,10 @@ import numpy as np
 import onnx
 import pytest
 
-from edgeshrink import api, inference, model
+from edgeshrink import api, inference
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import Preprocess
 from edgeshrink.errors import ModelError
-from edgeshrink.signature import Preprocess
 from tests import defects
 
 
@@ -17,10 +18,10 @@ from tests import defects
 ])
 def test_repairable_defects_are_repaired_and_said(tmp_path, mnist_dir, defect, said):
     path = defects.save(defect(), tmp_path / "m.onnx")
-    loaded = model.read(path)
+    loaded = model_io.read(path)
     assert any(said in note for note in loaded.repairs), loaded.repairs
     onnx.checker.check_model(loaded.model)  # the repaired copy passes the checker it failed
-    reference = model.load(defects.save(defects.base(), tmp_path / "base.onnx"))
+    reference = model_io.load(defects.save(defects.base(), tmp_path / "base.onnx"))
     x = np.random.default_rng(0).random((1, 1, 28, 28), dtype=np.float32)
     ref = inference.session(reference).run(None, {"input": x})[0]
     got = inference.session(loaded.model).run(None, {"input": x})[0]
@@ -38,26 +39,26 @@ def test_repaired_model_evaluates_to_its_published_accuracy(tmp_path, mnist_dir)
 
 
 def test_intact_model_has_no_repairs(tmp_path, mnist_dir):
-    assert model.read(defects.save(defects.base(), tmp_path / "base.onnx")).repairs == []
+    assert model_io.read(defects.save(defects.base(), tmp_path / "base.onnx")).repairs == []
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
 def test_non_finite_weights_are_refused(tmp_path, mnist_dir, value):
     path = defects.save(defects.non_finite_weight(value), tmp_path / "diverged.onnx")
     with pytest.raises(ModelError, match=r"weight \S+ holds 1 NaN or infinite value"):
-        model.load(path)
+        model_io.load(path)
 
 
 def test_missing_external_data_file_is_named(tmp_path, mnist_dir):
     path = defects.external_data_without_its_file(tmp_path)
     with pytest.raises(ModelError, match=r"keeps its weights in model.onnx.data, which is missing"):
-        model.load(path)
+        model_io.load(path)
 
 
 def test_folder_named_like_a_model(tmp_path, mnist_dir):
     path = defects.folder_named_like_a_model(tmp_path)
     with pytest.raises(ModelError, match=r"is a folder, not a model file \(it holds inner.onnx\)"):
-        model.load(path)
+        model_io.load(path)
 
 
 def test_unreadable_signature_metadata(tmp_path, mnist_dir):
@@ -72,7 +73,7 @@ def test_what_onnxruntime_cannot_run_is_refused_with_both_reasons(tmp_path, mnis
     broken.graph.node[0].input[0] = "nobody_makes_this"
     path = defects.save(broken, tmp_path / "m.onnx")
     with pytest.raises(ModelError, match="is not a valid ONNX model .* and onnxruntime cannot load"):
-        model.load(path)
+        model_io.load(path)
 
 
 @pytest.mark.parametrize("text", ["std=0", "scale=0", "mean=nan", "scale=inf", "std=1e999"])

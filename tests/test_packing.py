@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import packing
-from edgeshrink.model import count_params
+from edgeshrink.core.model import count_params
 
 
 def _sparse(rng, size: int, nonzero: int, values: int) -> np.ndarray:

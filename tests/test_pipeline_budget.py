@@ -10,9 +10,9 @@ import hashlib
 import pytest
 
 from edgeshrink import api
-from edgeshrink import model as model_io
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import Signature
 from edgeshrink.pipeline import runner
-from edgeshrink.signature import Signature
 from tests.models import save
 
 RECIPE = """name: two-cuts

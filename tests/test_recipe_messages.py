@@ -101,8 +101,8 @@ def test_nothing_that_changes_weights_may_follow_cluster_word_for_word(tmp_path)
 
 def test_numbers_in_scientific_notation_without_a_dot(tmp_path):
     """YAML 1.1 reads 5e-4 as text; a number parameter takes it as the number it spells, in --set and files."""
-    assert recipe.load("max", ["cluster.lr=5e-4"]).steps[4].config.lr == 5e-4
-    assert recipe.load("max", ["cluster.lr=1E-3"]).steps[4].config.lr == 1e-3
+    assert recipe.load("max", ["cluster.lr=5e-4"]).steps[4].config.finetune.lr == 5e-4
+    assert recipe.load("max", ["cluster.lr=1E-3"]).steps[4].config.finetune.lr == 1e-3
     path = write(tmp_path, "name: r\nsteps:\n  - pass: prune\n    lr: 2e-4\n")
-    assert recipe.load(str(path)).steps[0].config.lr == 2e-4
+    assert recipe.load(str(path)).steps[0].config.finetune.lr == 2e-4
     refused("recipe 'max', step 5 (cluster): lr must be a number, not 'e-4'", "max", ["cluster.lr=e-4"])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edgeshrink.core.signature import LAYOUTS, PRESETS, Preprocess, Signature, eval_fraction
 from edgeshrink.errors import ModelError
-from edgeshrink.signature import LAYOUTS, PRESETS, Preprocess, Signature, eval_fraction
 
 PIXELS = np.array([[[0, 255], [51, 128]]], np.uint8).repeat(14, 1).repeat(14, 2)  # (1, 28, 28)
 

@@ -36,19 +36,19 @@ def _one_of(value: str, choices: Iterable[str]) -> str:
 
 
 def runtime(value: str) -> str:
-    from edgeshrink.web.placement import RUNTIMES
+    from edgeshrink.web.assemble.placement import RUNTIMES
 
     return _one_of(value, RUNTIMES)
 
 
 def profile(value: str) -> str:
-    from edgeshrink.web.timing import PROFILES
+    from edgeshrink.web.check.timing import PROFILES
 
     return _one_of(value, PROFILES)
 
 
 def profiles(value: str) -> str:
-    from edgeshrink.web.timing import PROFILES
+    from edgeshrink.web.check.timing import PROFILES
 
     for name in names(value):
         _one_of(name, PROFILES)
@@ -56,7 +56,7 @@ def profiles(value: str) -> str:
 
 
 def dimensions(value: str) -> str:
-    from edgeshrink.search.space import SEARCHABLE
+    from edgeshrink.search.study.space import SEARCHABLE
 
     for name in names(value):
         _one_of(name, SEARCHABLE)
@@ -65,7 +65,7 @@ def dimensions(value: str) -> str:
 
 def storage(value: str | None) -> str | None:
     """A database URL more than one process can share (reaching it is checked later, as exit code 1)."""
-    from edgeshrink.search.study import check_storage
+    from edgeshrink.search.study.storage import check_storage
 
     if value is not None:
         _library(check_storage, value)
@@ -114,7 +114,7 @@ def overrides(values: list[str] | None) -> list[str] | None:
 
 
 def preprocess(value: str | None) -> str | None:
-    from edgeshrink.signature import Preprocess
+    from edgeshrink.core.signature import Preprocess
 
     if value is not None:
         _library(Preprocess.parse, value)

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from edgeshrink.progress import Advance
-from edgeshrink.report.table import Table
+from edgeshrink.tables.table import Table
 
 console = Console(width=None if sys.stdout.isatty() else 200)  # pipes and files get whole rows
 err_console = Console(stderr=True)

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgeshrink import api, atomic, engine, outputs, report
+from edgeshrink import api, atomic, engine, outputs, tables
 from edgeshrink.cli import checks
 from edgeshrink.cli.console import console, progress, show
 from edgeshrink.cli.options import DataDir, Json, Preprocess
@@ -35,7 +35,7 @@ def evaluate(
     if json_out:
         console.print_json(json.dumps(result.to_dict()))
         return
-    show(report.evaluation_table(result))
+    show(tables.evaluation_table(result))
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
     console.print(f"measured with {engine.current().describe()}", highlight=False)
@@ -56,15 +56,15 @@ def compare(
     """Evaluate models side by side on the same measurements, each fed the preprocessing it expects."""
     for target, kind, suffix in ((markdown, "Markdown table", ".md"), (csv, "CSV table", ".csv")):
         if target:  # before the evaluations, not after
-            outputs.check_file(target, kind, suffix, ours=lambda path: report.rendered(path, report.COMPARE_COLUMNS),
+            outputs.check_file(target, kind, suffix, ours=lambda path: tables.rendered(path, tables.COMPARE_COLUMNS),
                                force=force, inputs=models)
     with progress() as track:
         results = api.compare(models, preprocess, data_dir, track=track)
-    table = report.compare_table(results)
+    table = tables.compare_table(results)
     if markdown:
-        atomic.write_text(markdown, report.markdown(table))
+        atomic.write_text(markdown, tables.markdown(table))
     if csv:
-        atomic.write_text(csv, report.csv_text(table))
+        atomic.write_text(csv, tables.csv_text(table))
     if json_out:
         console.print_json(json.dumps([r.to_dict() for r in results]))
     else:
@@ -104,7 +104,7 @@ def train(
         zoo.export(result, onnx_path, pt_path)
         evaluation = api.evaluate_file(onnx_path, data_dir=data_dir, track=track)
     console.print(f"trained {arch} in {result.seconds:.0f} s; validation accuracy {100 * result.val_accuracy:.2f}%")
-    show(report.evaluation_table(evaluation))
+    show(tables.evaluation_table(evaluation))
     console.print(f"wrote {onnx_path} and {pt_path}", highlight=False)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgeshrink import api, report
+from edgeshrink import api, tables
 from edgeshrink.cli import checks, codes
 from edgeshrink.cli.console import console, progress, show
 from edgeshrink.cli.options import DataDir, Preprocess
@@ -46,13 +46,13 @@ def optimize(
     with progress() as track:
         result = api.optimize(model, recipe, overrides or [], output=output, max_drop=max_drop, min_accuracy=min_accuracy,
                               preprocess=preprocess, data_dir=data_dir, track=track, force=force)
-    show(report.steps_table(result))
+    show(tables.steps_table(result))
     for note in result.baseline.notes:
         console.print(f"note: input: {note}", highlight=False)
     for step in result.steps:
         for note in step.notes:
             console.print(f"note: step {step.position} ({step.name}): {note}", highlight=False)
-    console.print(f"{report.outcome(result)}; outputs in {result.folder}", highlight=False)
+    console.print(f"{tables.outcome(result)}; outputs in {result.folder}", highlight=False)
     if bundle:
         from edgeshrink.cli.web import bundle_report
 
@@ -65,7 +65,7 @@ def passes() -> None:
     """List the registered passes that recipes can use."""
     from edgeshrink.passes import REGISTRY
 
-    show(report.passes_table(list(REGISTRY)))
+    show(tables.passes_table(list(REGISTRY)))
 
 
 def recipes() -> None:
@@ -76,4 +76,4 @@ def recipes() -> None:
     for name in recipes_mod.shipped():
         plan = recipes_mod.load(name)
         rows.append([name, " -> ".join(s.name for s in plan.steps), plan.description])
-    show(report.Table("recipes", ["recipe", "steps", "description"], rows, set()))
+    show(tables.Table("recipes", ["recipe", "steps", "description"], rows, set()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgeshrink.report.table import Table
+from edgeshrink.tables.table import Table
 
 
 @dataclass(frozen=True)

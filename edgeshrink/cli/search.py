@@ -72,7 +72,8 @@ def search(
     if budget_ms is not None and network not in checks.names(networks):
         raise typer.BadParameter(f"{network} is not among the measured --networks {networks}",
                                  param_hint="'--network'")
-    from edgeshrink.search import Options, search as run_search
+    from edgeshrink.search import Options
+    from edgeshrink.search import search as run_search
 
     opts = Options(trials=trials, workers=workers, storage=storage, study=study, space=checks.names(space),
                    archs=checks.names(arch), arch_epochs=arch_epochs, seed=seed, timeout_s=timeout,
@@ -91,7 +92,7 @@ def search(
                   f"{len(result.failed)} failed, {result.dead} retried after a worker died{retried}", highlight=False)
     if result.frontier is None:
         return
-    from edgeshrink.search.render import frontier_table
+    from edgeshrink.search.frontier.plots import frontier_table
 
     show(frontier_table(result.frontier.points, opts.networks))
     for note in result.frontier.notes:

@@ -49,7 +49,7 @@ def bundle(
 
     Rebuilding into an earlier bundle keeps the files you added there (a CNAME, say)."""
     if verify:
-        from edgeshrink.web.browser import locate
+        from edgeshrink.web.check.browser import locate
 
         locate()  # Playwright and a Chromium, before the bundle is built, not after
     verifying = VerifyOptions(images, contexts, checks.names(profiles)) if verify else None
@@ -59,7 +59,7 @@ def bundle(
 def bundle_report(optimized: Path, output: Path, checks: "VerifyOptions | None", baseline: bool = True,
                   ort_dir: Path | None = None, runtime: str = "compiled", force: bool = False) -> None:
     from edgeshrink import web
-    from edgeshrink.web.variants import from_optimize_output
+    from edgeshrink.web.assemble.variants import from_optimize_output
 
     with console.status(f"bundling {optimized} into {output}") as status:
         def verify(folder: Path):

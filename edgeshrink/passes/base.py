@@ -1,21 +1,18 @@
-"""What every pass shares: the context it runs in, how it is described, and how its config is built."""
+"""What every pass shares: the context it runs in, its registration (PassSpec), and the check that a tool kept
+its interface. How its config is declared and built: `edgeshrink.params`."""
 
 from __future__ import annotations
 
-import dataclasses
-import re
-import types
-import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import onnx
 
+from edgeshrink.core.model import graph_inputs
+from edgeshrink.core.signature import Signature
 from edgeshrink.data import Split
 from edgeshrink.errors import PassError
-from edgeshrink.model import graph_inputs
 from edgeshrink.progress import Track, no_progress
-from edgeshrink.signature import Signature
 
 
 @dataclass
@@ -54,104 +51,6 @@ class PassSpec:
     # came out as float again (graph clean-ups that may also fold a DequantizeLinear)
     tried_on_int8: bool = False
     last: bool = False  # stores the weights in a form other passes cannot read: the recipe's last step
-
-
-def param(default: Any, help: str) -> Any:
-    """A config field with its help text, which `edgeshrink passes` shows."""
-    return field(default=default, metadata={"help": help})
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One parameter of a pass, as `edgeshrink passes` lists it."""
-
-    name: str
-    values: str  # "static | dynamic", "number", ...
-    default: Any
-    help: str
-
-
-def parameters(config_type: type) -> list[Parameter]:
-    """The parameters of a pass's config dataclass, with the values each takes and its help."""
-    hints = typing.get_type_hints(config_type)
-    return [Parameter(f.name, _values(hints[f.name]), f.default, f.metadata.get("help", ""))
-            for f in dataclasses.fields(config_type)]
-
-
-def _values(hint: Any) -> str:
-    if typing.get_origin(hint) is typing.Literal:
-        return " | ".join(map(str, typing.get_args(hint)))
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return f"{_values(args[0])} or null"
-    return {bool: "true | false", int: "whole number", float: "number", str: "text"}.get(hint, str(hint))
-
-
-def check_choices(config: Any) -> None:
-    """Raise ValueError if a Literal field of `config` holds a value outside its choices (the recipe
-    loader checks them too; this covers configs built directly in Python)."""
-    hints = typing.get_type_hints(type(config))
-    for f in dataclasses.fields(config):
-        if typing.get_origin(hints[f.name]) is typing.Literal:
-            _coerce(f.name, getattr(config, f.name), hints[f.name])
-
-
-def build_config(config_type: type, params: dict[str, Any]) -> Any:
-    """Turn a recipe step's parameters into the pass's frozen config dataclass.
-
-    Raises ValueError with a readable reason; the recipe adds the step's position.
-    """
-    fields = {f.name: f for f in dataclasses.fields(config_type)}
-    unknown = sorted(set(params) - set(fields))
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(fields) or 'none'}")
-    hints = typing.get_type_hints(config_type)
-    values = {}
-    for name, value in params.items():
-        values[name] = _coerce(name, value, hints[name])
-    return config_type(**values)  # __post_init__ checks ranges and raises ValueError
-
-
-def _coerce(name: str, value: Any, hint: Any) -> Any:
-    origin = typing.get_origin(hint)
-    if origin is typing.Literal:
-        choices = typing.get_args(hint)
-        if value not in choices:
-            raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}, not {value!r}")
-        return value
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None:
-            return None
-        errors = []
-        for arg in args:  # e.g. sparsity: a number or 'auto'
-            try:
-                return _coerce(name, value, arg)
-            except ValueError as exc:
-                errors.append(str(exc).removeprefix(f"{name} must be ").rsplit(", not ", 1)[0])
-        raise ValueError(f"{name} must be {' or '.join(errors)}, not {value!r}")
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} must be true or false, not {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{name} must be a whole number, not {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-            value = float(value)  # YAML 1.1 reads 5e-4 (no dot in the mantissa) as text
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{name} must be a number, not {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{name} must be text, not {value!r}")
-        return value
-    return value
-
-
-_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def restore_interface(out: onnx.ModelProto, original: onnx.ModelProto, tool: str, name: str) -> onnx.ModelProto:

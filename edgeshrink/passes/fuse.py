@@ -15,10 +15,11 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from edgeshrink.core.graph import Graph, attributes, without_initializer_inputs
+from edgeshrink.core.model import describe
 from edgeshrink.errors import PassError, reason
-from edgeshrink.graph import Graph, attributes, without_initializer_inputs
-from edgeshrink.model import describe
-from edgeshrink.passes.base import PassContext, PassSpec, param, restore_interface
+from edgeshrink.params import param
+from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
 
 # onnxoptimizer 0.4.2 passes, in order: drop no-ops first so the fusions see adjacent pairs.
 # BatchNormalization is folded by this module instead (see _fold_one_batchnorm).

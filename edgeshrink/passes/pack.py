@@ -14,8 +14,8 @@ import onnx
 from onnx import numpy_helper
 
 from edgeshrink import packing
-from edgeshrink.graph import Graph
-from edgeshrink.model import clone, opset
+from edgeshrink.core.graph import Graph
+from edgeshrink.core.model import clone, opset
 from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.size import measure
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import onnx
 
+from edgeshrink.core.model import clone, describe
 from edgeshrink.errors import PassError
-from edgeshrink.model import clone, describe
-from edgeshrink.passes.base import PassContext, PassSpec, param, restore_interface
+from edgeshrink.params import param
+from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
 
 MAX_CHECKS = 100
 

@@ -15,9 +15,10 @@ from typing import Iterator
 
 import onnx
 
-from edgeshrink.model import clone, graph_inputs
-from edgeshrink.passes.base import PassContext, PassSpec, param
-from edgeshrink.signature import METADATA_KEY
+from edgeshrink.core.model import clone, graph_inputs
+from edgeshrink.core.signature import METADATA_KEY
+from edgeshrink.params import param
+from edgeshrink.passes.base import PassContext, PassSpec
 
 
 @dataclass(frozen=True)

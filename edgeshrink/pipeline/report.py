@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from edgeshrink.atomic import write_text
-from edgeshrink.errors import ReportError, reason
 from edgeshrink.engine import Engine
+from edgeshrink.errors import ReportError, reason
 from edgeshrink.evaluate import Evaluation
-from edgeshrink.report import csv_text, markdown, outcome, steps_table
+from edgeshrink.tables import csv_text, markdown, outcome, steps_table
 
 SCHEMA = 1
 INPUT_FILE = "00-input.onnx"

@@ -9,15 +9,15 @@ import onnx
 
 from edgeshrink import data as mnist
 from edgeshrink import engine, judge, packing
-from edgeshrink import model as models
 from edgeshrink.budget import Budget
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import Signature
 from edgeshrink.errors import ModelError, PassError, RecipeError
 from edgeshrink.evaluate import Evaluation, evaluate
 from edgeshrink.passes.base import PassContext
 from edgeshrink.pipeline.report import FINAL_FILE, INPUT_FILE, PipelineReport, StepResult
 from edgeshrink.progress import Track, no_progress
 from edgeshrink.recipe import Recipe
-from edgeshrink.signature import Signature
 
 VALIDATION_IMAGES = 5000  # the last training images: held out of fine-tuning, for passes' own checks
 
@@ -35,8 +35,8 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
     train = mnist.load("train", data_dir)
     held_out = len(train) - VALIDATION_IMAGES
     fit, validation = train.take(held_out), train.take(VALIDATION_IMAGES, held_out)
-    current = reference = models.with_signature(proto, signature)
-    models.save(current, output / INPUT_FILE)  # the baseline, with its signature, for bundles and comparisons
+    current = reference = model_io.with_signature(proto, signature)
+    model_io.save(current, output / INPUT_FILE)  # the baseline, with its signature, for bundles and comparisons
     baseline = previous = evaluate(current, signature, "input", test=test, track=track,
                                    preprocess_source=preprocess_source)
     if budget.allowed_drop(baseline.accuracy) < 0:
@@ -55,7 +55,7 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
                                            "skipped", [*ctx.notes, f"skipped: {unsafe}"]))
             continue
         filename = f"{step.position:02d}-{step.name}.onnx"
-        models.save(candidate, output / filename)
+        model_io.save(candidate, output / filename)
         try:
             result = evaluate(candidate, signature, filename, test=test, track=track)
         except ModelError as exc:
@@ -70,7 +70,7 @@ def run(proto: onnx.ModelProto, signature: Signature, recipe: Recipe, output: Pa
         if status != "skipped":
             current, previous = candidate, result
     report.final = FINAL_FILE
-    models.save(current, output / report.final)
+    model_io.save(current, output / report.final)
     return report
 
 
@@ -95,7 +95,7 @@ def apply_safely(step, current: onnx.ModelProto, ctx: PassContext, name: str) ->
     if not step.spec.last and packing.is_packed(current):  # a packed input: passes read plain weights
         current = packing.unpacked(current)
         ctx.notes.append(f"{step.name} reads plain weights: the packed layers were unpacked first")
-    if step.spec.float_only and not step.spec.tried_on_int8 and models.is_quantized(current):
+    if step.spec.float_only and not step.spec.tried_on_int8 and model_io.is_quantized(current):
         return current, f"{step.name} needs float weights and the model is already int8"
     candidate = apply_step(step, current, ctx, name)
     unfolded = judge.int8_unfolded(current, candidate)
@@ -114,4 +114,4 @@ def apply_step(step, current: onnx.ModelProto, ctx: PassContext, name: str) -> o
             f"step {step.position} ({step.name}) produced an invalid model from {name}: "
             f"{str(exc).strip().splitlines()[0]}"
         ) from exc
-    return models.with_signature(out, ctx.signature)
+    return model_io.with_signature(out, ctx.signature)

@@ -8,11 +8,11 @@ from importlib import resources
 
 import onnx
 
+from edgeshrink.core.signature import Signature
 from edgeshrink.errors import UnsupportedModel
 from edgeshrink.runtime import emit, kernels, toolchain
 from edgeshrink.runtime.prepare import Prepared, optimize, prepare
 from edgeshrink.runtime.program import Program
-from edgeshrink.signature import Signature
 
 WASM_FILE = "model.wasm"
 ENTRY_FILE = "model.mjs"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeshrink.core.signature import Signature
 from edgeshrink.errors import UnsupportedModel, check_exit
 from edgeshrink.runtime import wasm
 from edgeshrink.runtime.compiler import Compiled
-from edgeshrink.signature import Signature
 
 
 def available() -> bool:

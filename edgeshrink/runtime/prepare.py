@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from edgeshrink.core.graph import without_initializer_inputs
+from edgeshrink.core.model import clone, is_quantized
+from edgeshrink.core.signature import Signature
 from edgeshrink.engine import NUMPY_TYPES
 from edgeshrink.errors import UnsupportedModel
-from edgeshrink.graph import without_initializer_inputs
-from edgeshrink.model import clone
-from edgeshrink.signature import Signature
 
 
 @dataclass(frozen=True)
@@ -124,15 +124,20 @@ def _with_batch(model: onnx.ModelProto, signature: Signature, batch: int) -> onn
 
 
 def _same_scores(fixed: onnx.ModelProto, one: onnx.ModelProto, signature: Signature) -> bool:
-    """Does the batch-1 copy give the first image's scores as the fixed-batch original does?"""
-    from edgeshrink import inference
+    """Does the batch-1 copy give the first image's scores as the fixed-batch original does? Both run in
+    onnxruntime opened by `engine` (not `inference`, which runs int8 models in this compiled runtime where
+    onnxruntime cannot be exact, and so stands above it)."""
+    from edgeshrink.engine import open_session
+
+    def run(model: onnx.ModelProto, images: np.ndarray) -> list:
+        sess, _ = open_session(model, exact=is_quantized(model))
+        return sess.run(None, {signature.input_name: signature.feed(images)})
 
     # one image repeated: a dynamically quantized graph finds the same ranges in the batch as in the image
     pixels = np.repeat(np.random.default_rng(0).integers(0, 256, size=(1, 28, 28)).astype(np.uint8),
                        signature.batch, axis=0)
     try:
-        full = inference.session(fixed).run(None, {signature.input_name: signature.feed(pixels)})
-        single = inference.session(one).run(None, {signature.input_name: signature.feed(pixels[:1])})
+        full, single = run(fixed, pixels), run(one, pixels[:1])
     except Exception:  # the batch is baked into a Reshape or similar: the graph refuses batch 1
         return False
     a, b = np.asarray(full[0]).reshape(signature.batch, -1)[:1], np.asarray(single[0]).reshape(1, -1)

@@ -9,8 +9,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from edgeshrink.core.graph import constant_value
 from edgeshrink.errors import UnsupportedModel
-from edgeshrink.graph import constant_value
 
 _INT8_OPS = {"QuantizeLinear", "QLinearConv", "QLinearMatMul", "QGemm", "DynamicQuantizeLinear",
              "DynamicQuantizeMatMul", "ConvInteger", "MatMulInteger", "MatMulIntegerToFloat"}

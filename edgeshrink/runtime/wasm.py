@@ -11,9 +11,9 @@ import time
 
 import numpy as np
 
+from edgeshrink.core.signature import Signature
 from edgeshrink.errors import UnsupportedModel
 from edgeshrink.runtime.compiler import WASM_FILE, Compiled
-from edgeshrink.signature import Signature
 
 ENGINE = "wasmtime"
 

@@ -11,14 +11,14 @@ import json
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
 import onnx
 
+from edgeshrink.core.signature import Signature
 from edgeshrink.errors import SearchError, check_exit
-from edgeshrink.signature import Signature
 from edgeshrink.size import measure
 
 HARNESS = Path(__file__).with_name("ort_latency.mjs")
@@ -39,13 +39,21 @@ class EdgeMeasurement:
     load_ms: float  # creating the session / instantiating the module in Node
     note: str = ""  # why the compiled runtime was not used, when it was not
     compiled_disagrees: bool = False  # it compiled, but does not reproduce onnxruntime (so it is not used)
+    # the module measured, when the compiled runtime runs the model: the bundle ships it rather than compile again
+    compiled: object = field(default=None, repr=False, compare=False)
 
     @property
     def transfer_brotli(self) -> int:
         return self.runtime_brotli + self.model_brotli
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "transfer_brotli": self.transfer_brotli}
+        """The measurements (not the module), as trial.json and the study record them."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "compiled"}
+        return {**out, "transfer_brotli": self.transfer_brotli}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "EdgeMeasurement":
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 def measure_edge(proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) -> EdgeMeasurement:
@@ -73,7 +81,7 @@ def _compiled(proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) 
     except UnsupportedModel as exc:
         return f"not compiled: {' '.join(str(exc).split())}"
     runtime_brotli = sum(measure(data).brotli for data in compiled.files.values())
-    return EdgeMeasurement("compiled", runtime_brotli, 0, float(np.median(times)), 0.0)
+    return EdgeMeasurement("compiled", runtime_brotli, 0, float(np.median(times)), 0.0, compiled=compiled)
 
 
 def _disagreement(compiled, proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) -> str:
@@ -81,7 +89,7 @@ def _disagreement(compiled, proto: onnx.ModelProto, signature: Signature, digits
 
     int8 models must give onnxruntime's scores bit for bit, float models its digits."""
     from edgeshrink import inference
-    from edgeshrink.model import is_quantized
+    from edgeshrink.core.model import is_quantized
     from edgeshrink.runtime.wasm import feed_images, run_images
 
     got = run_images(compiled, feed_images(signature, digits))
@@ -140,7 +148,7 @@ def _node(args: list[str]) -> dict:
 
 def ort_web_files() -> tuple[str, tuple[Path, ...]]:
     """The pinned onnxruntime-web's version and the files a bundle ships (entry module first)."""
-    from edgeshrink.web.runtime import ensure_runtime
+    from edgeshrink.web.assemble.ortweb import ensure_runtime
 
     runtime = ensure_runtime()
     return runtime.version, tuple(runtime.files)
@@ -152,8 +160,8 @@ _SIZES: dict[Path, int] = {}
 def _file_brotli(path: Path) -> int:
     """Brotli bytes of a runtime file, through the bundle's compression cache (the wasm takes ~45 s)."""
     if path not in _SIZES:
-        from edgeshrink.web.compress import Compressor
-        from edgeshrink.web.runtime import cache_root
+        from edgeshrink.web.assemble.compress import Compressor
+        from edgeshrink.web.assemble.ortweb import cache_root
 
         _SIZES[path] = Compressor(cache_root() / "compressed").size(path.read_bytes()).brotli
     return _SIZES[path]

@@ -1,5 +1,8 @@
-"""`edgeshrink search` end to end: prepare the starting models, run the study's workers, then re-measure
-and render the frontier (outputs.py)."""
+"""`edgeshrink search` end to end, in order:
+1. the starting models: the input model and each architecture trained once (study/bases.py);
+2. the study's workers run trials until --trials have finished (study/pool.py, study/workers.py, study/trial.py),
+   each measured at the edge (edge.py);
+3. the Pareto front re-measured, bundled, plotted and answered (frontier/write.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +14,10 @@ from pathlib import Path
 from edgeshrink.errors import EdgeshrinkError, SearchError
 from edgeshrink.progress import Track, no_progress
 from edgeshrink.search import folder
-from edgeshrink.search import space as spaces
-from edgeshrink.search import study as studies
-from edgeshrink.search.pool import run_workers
-from edgeshrink.search.workers import Job
+from edgeshrink.search.study import space as spaces
+from edgeshrink.search.study import storage as studies
+from edgeshrink.search.study.pool import run_workers
+from edgeshrink.search.study.workers import Job
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Options:
     val_images: int = 5000
     max_finetune_epochs: float = 2.0
     references: tuple[str, ...] = ("fast", "default", "max")
-    networks: tuple[str, ...] = ("localhost", "4g", "slow-4g")  # edgeshrink.web.timing profiles
+    networks: tuple[str, ...] = ("localhost", "4g", "slow-4g")  # edgeshrink.web.check.timing profiles
     contexts: int = 1  # fresh page loads per network whose median is the time to first prediction
     budget_ms: float | None = None
     network: str = "4g"
@@ -67,12 +70,12 @@ def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Opt
     folder.check(output)
     from edgeshrink import api
     from edgeshrink import data as mnist
-    from edgeshrink import model as models
-    from edgeshrink.search.outputs import prepare_bases
+    from edgeshrink.core import model as model_io
+    from edgeshrink.search.study.bases import prepare_bases
 
     mnist.load("train", data_dir)  # every trial needs it: missing MNIST is refused before the folder is touched
     opened = api.open_model(model, opts.preprocess, data_dir) if model else None
-    int8 = (spaces.INPUT_ARCH,) if opened and models.is_quantized(opened.model) else ()
+    int8 = (spaces.INPUT_ARCH,) if opened and model_io.is_quantized(opened.model) else ()
     archs = ([spaces.INPUT_ARCH] if model else []) + _canonical(opts.archs)
     space, notes = spaces.make_space(list(opts.space), archs, train_images=60000 - opts.val_images,
                                      max_finetune_epochs=opts.max_finetune_epochs, int8_archs=int8)
@@ -91,7 +94,7 @@ def search(model: str | os.PathLike | None, output: str | os.PathLike, opts: Opt
     result = SearchResult(output, spec.name, studies.redact(spec.storage), notes=notes)
     _tally(study, result)
     if opts.remeasure:
-        from edgeshrink.search.outputs import frontier
+        from edgeshrink.search.frontier.write import frontier
 
         result.frontier = frontier(study, output, opts, bases, data_dir, track)
     return result
@@ -119,7 +122,7 @@ def _check_options(opts: Options, model) -> None:
     """Every option, before any work: what the CLI's callbacks check, for callers of the library too."""
     from edgeshrink import recipe as recipes
     from edgeshrink import zoo
-    from edgeshrink.web import timing
+    from edgeshrink.web.check import timing
 
     for name, value, low in (("--trials", opts.trials, 1), ("--workers", opts.workers, 1),
                              ("--heartbeat", opts.heartbeat_s, 1), ("--contexts", opts.contexts, 1),
@@ -149,7 +152,7 @@ def _check_options(opts: Options, model) -> None:
     for name in opts.references if model and opts.remeasure else ():
         recipes.load(name)  # a missing or malformed recipe file, before the trials rather than after
     if opts.remeasure:
-        from edgeshrink.web import browser
+        from edgeshrink.web.check import browser
 
         browser.locate()  # the frontier is timed in Chromium
 

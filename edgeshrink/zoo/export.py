@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import onnx
 
-from edgeshrink import model as onnx_model
 from edgeshrink.atomic import atomic_path
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.errors import EdgeshrinkError, ModelError
-from edgeshrink.signature import PRESETS, Signature
 from edgeshrink.zoo import registry
 from edgeshrink.zoo.config import TrainConfig
 from edgeshrink.zoo.train import TrainResult
@@ -56,7 +56,7 @@ def export(trained: TrainResult | "nn.Module", onnx_path: str | os.PathLike,
     registry.parse(arch)
     module = copy.deepcopy(module).eval()  # the caller's module keeps its mode
     proto = to_onnx(module, arch)
-    onnx_model.save(proto, onnx_path)
+    model_io.save(proto, onnx_path)
     save_checkpoint(module, arch, config, checkpoint_path or Path(onnx_path).with_suffix(".pt"))
     return proto
 
@@ -78,7 +78,7 @@ def to_onnx(module: "nn.Module", arch: str) -> onnx.ModelProto:
     except Exception as exc:  # torch raises many unrelated types from inside the exporter
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise EdgeshrinkError(f"exporting {arch} to ONNX failed: {first}; report this as a bug") from exc
-    proto = onnx_model.with_signature(onnx.load_from_string(buffer.getvalue()), SIGNATURE)
+    proto = model_io.with_signature(onnx.load_from_string(buffer.getvalue()), SIGNATURE)
     proto.metadata_props.add(key=ARCH_KEY, value=arch)
     onnx.checker.check_model(proto)
     return proto

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from edgeshrink import data
+from edgeshrink.core.signature import PRESETS
 from edgeshrink.data import Split
 from edgeshrink.data.augment import random_affine, to_unit
 from edgeshrink.errors import EdgeshrinkError
 from edgeshrink.progress import Advance, Track, no_progress
-from edgeshrink.signature import PRESETS
 from edgeshrink.zoo import registry
 from edgeshrink.zoo.config import TrainConfig
 

@@ -424,7 +424,7 @@ def searchable(tmp_path_factory, mnist_dir) -> Path:
 def _study(storage: str, name: str):
     import optuna
 
-    from edgeshrink.search import study as studies
+    from edgeshrink.search.study import storage as studies
 
     return optuna.load_study(study_name=name, storage=studies.engine_url(storage))
 
@@ -518,7 +518,7 @@ def test_search_ctrl_c_ends_every_worker_with_one_line(small_cnn, tmp_path):
 
     from optuna.trial import TrialState
 
-    from edgeshrink.search import study as studies
+    from edgeshrink.search.study import storage as studies
 
     trials = _study(studies.default_storage(out), small_cnn.stem).trials
     interrupted = [t for t in trials if t.state == TrialState.FAIL]
@@ -535,7 +535,7 @@ def test_search_ctrl_c_ends_every_worker_with_one_line(small_cnn, tmp_path):
 
 @pytest.mark.slow
 def test_search_on_a_full_disk_queues_the_trial_again(searchable, small_disk, tmp_path):
-    from edgeshrink.search import study as studies
+    from edgeshrink.search.study import storage as studies
 
     storage = f"sqlite:///{tmp_path / 'study.db'}"  # the study on a disk with room, the trials on a full one
     argv = ["search", str(searchable / "linear.onnx"), "-o", str(small_disk / "search"), "-p", "unit", "--storage",

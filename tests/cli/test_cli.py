@@ -114,11 +114,12 @@ def test_train_writes_onnx_and_checkpoint_then_evaluates(capsys, tmp_path, mnist
 
 
 def test_train_with_a_width_multiplier(capsys, tmp_path, mnist_dir):
-    from edgeshrink import model, zoo
+    from edgeshrink import zoo
+    from edgeshrink.core import model as model_io
 
     code = main(["train", "--arch", "zoo8@0.50", "--epochs", "1", "--max-steps", "10", "-o", str(tmp_path)])
     assert code == 0, capsys.readouterr().out
-    saved = model.load(tmp_path / "zoo8@0.5.onnx")  # one spelling per width
+    saved = model_io.load(tmp_path / "zoo8@0.5.onnx")  # one spelling per width
     assert {p.key: p.value for p in saved.metadata_props}[zoo.ARCH_KEY] == "zoo8@0.5"
     restored = zoo.load_checkpoint(tmp_path / "zoo8@0.5.pt")
     assert restored.arch == "zoo8@0.5" and sum(p.numel() for p in restored.module.parameters()) == 2_202

@@ -10,9 +10,10 @@ import onnx
 import pytest
 
 from edgeshrink import detect
-from edgeshrink.model import with_signature
+from edgeshrink.core.model import with_signature
+from edgeshrink.core.signature import PRESETS, Preprocess, Signature, eval_fraction
 from edgeshrink.passes.base import PassContext
-from edgeshrink.signature import PRESETS, Preprocess, Signature, eval_fraction
+from edgeshrink.core.signature import PRESETS, Preprocess, Signature, eval_fraction
 from tests import nets
 from tests.peers import peer_path, peer_rows
 

@@ -1,7 +1,7 @@
 """What the pass tests compare: a model's class scores and its input's dimensions."""
 
 from edgeshrink import inference
-from edgeshrink.model import graph_inputs
+from edgeshrink.core.model import graph_inputs
 
 
 def scores(model, signature, images):

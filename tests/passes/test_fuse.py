@@ -9,10 +9,11 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import inference
+from edgeshrink.core.model import is_quantized, op_histogram, stored_signature
 from edgeshrink.errors import PassError
-from edgeshrink.model import is_quantized, op_histogram, stored_signature
+from edgeshrink.params import build_config
 from edgeshrink.passes import fuse
-from edgeshrink.passes.base import PassContext, build_config
+from edgeshrink.passes.base import PassContext
 from edgeshrink.passes.fuse import FuseConfig
 from tests.passes.outputs import input_dims, scores
 from tests.peers import peer_names

@@ -11,7 +11,8 @@ import pytest
 from edgeshrink import engine, inference, packing, recipe
 from edgeshrink.engine.probe import options
 from edgeshrink.errors import RecipeError
-from edgeshrink.model import count_params
+from edgeshrink.finetune.config import FineTune
+from edgeshrink.core.model import count_params
 from edgeshrink.passes import REGISTRY, cluster, pack, quantize, strip
 from edgeshrink.passes.prune import PruneConfig
 from edgeshrink.passes.prune import run as prune
@@ -33,8 +34,8 @@ def int8_shared(mnist_dir, train_split):
     fine-tuning): layers large enough that packing gains more than its decoding nodes cost, as in `max`."""
     lenet5 = to_onnx(nets.lenet5().module, "lenet5")
     ctx = context(lenet5, train_split, images=512)
-    model = prune(lenet5, PruneConfig(method="unstructured", sparsity=0.9, scope="global", finetune_epochs=0), ctx)
-    model = cluster.run(model, cluster.ClusterConfig(bits=5, finetune_epochs=0), ctx)
+    model = prune(lenet5, PruneConfig(method="unstructured", sparsity=0.9, scope="global", finetune=FineTune(epochs=0)), ctx)
+    model = cluster.run(model, cluster.ClusterConfig(bits=5, finetune=FineTune(epochs=0)), ctx)
     model = quantize.run(model, quantize.QuantizeConfig(calibration_images=64, reduce_range=False), ctx)
     return strip.run(model, strip.StripConfig(), ctx), ctx
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
+from edgeshrink.core.signature import METADATA_KEY
 from edgeshrink.passes import quantize, strip
 from edgeshrink.passes.base import PassContext
-from edgeshrink.signature import METADATA_KEY
 from tests.passes.outputs import scores
 
 

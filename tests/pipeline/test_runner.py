@@ -4,8 +4,9 @@ import numpy as np
 import onnx
 import pytest
 
-from edgeshrink import api, model, outputs
+from edgeshrink import api, outputs
 from edgeshrink.cli import main
+from edgeshrink.core import model as model_io
 from edgeshrink.errors import OutputError, RecipeError
 from edgeshrink.pipeline import PipelineReport
 
@@ -16,8 +17,8 @@ def test_fast_recipe_writes_every_step_and_reports(fast_run):
     names = sorted(p.name for p in out.iterdir())
     assert names == [outputs.MARKER, "00-input.onnx", "01-simplify.onnx", "02-fuse.onnx", "03-quantize.onnx", "model.opt.onnx",
                      "report.csv", "report.json", "report.md"]
-    final = model.load(out / "model.opt.onnx")
-    assert model.stored_signature(final) is not None  # the page and later runs know how to feed it
+    final = model_io.load(out / "model.opt.onnx")
+    assert model_io.stored_signature(final) is not None  # the page and later runs know how to feed it
     assert any(init.data_type == onnx.TensorProto.INT8 for init in final.graph.initializer)
     assert report.final_evaluation.size.raw < report.baseline.size.raw / 2
     assert abs(report.final_evaluation.accuracy - report.baseline.accuracy) <= 0.005
@@ -69,7 +70,7 @@ def test_int8_input_runs_what_is_safe_and_never_unfolds_it(fast_run, tmp_path, r
         prune = report.steps[0]
         assert prune.status == "skipped" and "needs float weights" in " ".join(prune.notes)
     assert all(s.notes for s in report.steps if s.status in ("skipped", "worse"))  # each says why
-    final, given = model.load(tmp_path / recipe / "model.opt.onnx"), model.load(quantized)
+    final, given = model_io.load(tmp_path / recipe / "model.opt.onnx"), model_io.load(quantized)
     assert _int8_weights(final) == _int8_weights(given) > 0
     floats = (onnx.TensorProto.FLOAT,)
     assert _elements(final, floats) <= _elements(given, floats)  # nothing unfolded back to float
@@ -77,12 +78,13 @@ def test_int8_input_runs_what_is_safe_and_never_unfolds_it(fast_run, tmp_path, r
 
 
 def test_int8_guard_refuses_a_step_that_unfolds_weights(fast_run):
-    from edgeshrink import judge
     from onnx import numpy_helper
 
+    from edgeshrink import judge
+
     _, out = fast_run
-    quantized = model.load(out / "model.opt.onnx")
-    unfolded = model.clone(quantized)
+    quantized = model_io.load(out / "model.opt.onnx")
+    unfolded = model_io.clone(quantized)
     int8 = next(i for i in unfolded.graph.initializer if i.data_type == onnx.TensorProto.INT8 and len(i.dims) > 1)
     as_float = numpy_helper.from_array(numpy_helper.to_array(int8).astype(np.float32), int8.name)
     int8.CopyFrom(as_float)
@@ -156,7 +158,7 @@ def test_a_floor_above_the_input_is_refused_before_any_step(small_cnn, tmp_path)
 
 @pytest.mark.parametrize("preprocess, source", [("mnist", "option"), (None, "detected")])
 def test_the_report_says_how_the_inputs_preprocessing_was_found(small_cnn, tmp_path, preprocess, source):
-    bare = model.read(small_cnn).model
+    bare = model_io.read(small_cnn).model
     del bare.metadata_props[:]  # no signature: the option decides, else a trial on training images
     onnx.save(bare, tmp_path / "bare.onnx")
     (tmp_path / "r.yaml").write_text("steps:\n  - pass: simplify\n")

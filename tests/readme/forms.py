@@ -7,7 +7,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeshrink import model as model_io
+from edgeshrink.core import model as model_io
 
 
 def _rewired(path, name: str, elem: int, shape: list, nodes: list, inits=()) -> onnx.ModelProto:

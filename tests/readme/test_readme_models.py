@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from onnx import numpy_helper
 
-from edgeshrink import inference, model as model_io
-from edgeshrink.signature import PRESETS, Signature
+from edgeshrink import inference
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import PRESETS, Signature
 from tests.models import save
 from tests.readme import forms
 from tests.readme.cli import edgeshrink

@@ -4,14 +4,13 @@ model, --set reaching the step, --bundle, and int8 models at the end. All throug
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 
 import pytest
 
-from edgeshrink import model as model_io
 from edgeshrink import recipe
+from edgeshrink.core import model as model_io
 from tests.readme.cli import edgeshrink
 
 SHORT = {"finetune_images": 256, "trials": 2, "calibration_images": 64}  # CI-sized training, same steps
@@ -21,7 +20,7 @@ def _short(name: str) -> list[str]:
     """--set options that shorten every step's training and calibration (by position: names repeat)."""
     args = []
     for step in recipe.load(name).steps:
-        fields = {f.name for f in dataclasses.fields(step.config)}
+        fields = set(step.params())  # the recipe's names (a nested FineTune's included)
         args += [arg for param, value in SHORT.items() if param in fields
                  for arg in ("--set", f"{step.position}.{param}={value}")]
     return args

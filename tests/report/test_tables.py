@@ -7,12 +7,12 @@ import json
 
 import pytest
 
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.evaluate import EdgeLatency, Evaluation, Latency
 from edgeshrink.pipeline import PipelineReport, StepResult
-from edgeshrink.report import Table, compare_table, csv_text, evaluation_table, markdown, outcome, steps_table
-from edgeshrink.report.table import STEP_COLUMNS, kib, pct, ratio
-from edgeshrink.signature import PRESETS, Signature
 from edgeshrink.size import Size
+from edgeshrink.tables import Table, compare_table, csv_text, evaluation_table, markdown, outcome, steps_table
+from edgeshrink.tables.table import STEP_COLUMNS, kib, pct, ratio
 
 SIG = Signature("input", "NCHW", None, "float32", PRESETS["mnist"], 0, "logits", "logits")
 
@@ -143,7 +143,7 @@ def test_sizes_in_kib_and_mib_at_the_boundary():
 
 
 def test_missing_measurements_render_as_a_dash_in_every_table():
-    from edgeshrink.report.table import edge_ms, ms
+    from edgeshrink.tables.table import edge_ms, ms
 
     assert ms(None) == "-" and edge_ms(None) == "-"
     assert edge_ms(EdgeLatency(None, None, 0, 0, 0, "Loop")) == "not compiled: Loop"
@@ -168,8 +168,9 @@ def test_table_titles_columns_and_alignment():
 
 
 def test_passes_table_rows_come_from_the_registry():
+    from edgeshrink.params import parameters
     from edgeshrink.passes import REGISTRY
-    from edgeshrink.report.table import passes_table
+    from edgeshrink.tables.table import passes_table
 
     table = passes_table([REGISTRY.get("prune")])
     assert (table.title, table.columns, table.numeric) == ("passes", ["pass", "parameter", "values", "default",
@@ -179,7 +180,7 @@ def test_passes_table_rows_come_from_the_registry():
     assert rows["method"][:4] == ["", "method", "unstructured | structured", "structured"]
     assert rows["distill"][2:4] == ["true | false", "false"] and rows["finetune_images"][3] == "null"
     assert rows["sparsity"][3] == "0.5" and rows["norm"][4] == "structured: how a channel's weights are ranked"
-    assert len(passes_table(list(REGISTRY)).rows) == sum(1 + len(s.config.__dataclass_fields__) for s in REGISTRY)
+    assert len(passes_table(list(REGISTRY)).rows) == sum(1 + len(parameters(s.config)) for s in REGISTRY)
 
 
 def test_report_markdown_without_notes_ends_with_the_outcome(tmp_path):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from edgeshrink import inference, recipe as recipes
-from edgeshrink.model import with_signature
+from edgeshrink import inference
+from edgeshrink import recipe as recipes
+from edgeshrink.core.model import with_signature
 from edgeshrink.passes.base import PassContext
 from edgeshrink.runtime import compile_model
 from edgeshrink.runtime.wasm import feed_images, run_images

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from onnx import helper
 
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.errors import EdgeshrinkError
 from edgeshrink.runtime import Compiled, UnsupportedModel, compile_model
-from edgeshrink.signature import PRESETS, Signature
 from tests.runtime.kernel_check import graph, rand
 
 SIG = Signature("x", "NCHW", None, "float32", PRESETS["unit"], output_name="y")

@@ -9,17 +9,17 @@ from dataclasses import replace
 
 import optuna
 
-from edgeshrink import model as models
 from edgeshrink.atomic import atomic_path
+from edgeshrink.core import model as model_io
 from edgeshrink.errors import EdgeshrinkError, Killed, check_exit
-from edgeshrink.search import failures
-from edgeshrink.search import space as spaces
-from edgeshrink.search import study as studies
-from edgeshrink.search.workers import Job, work
+from edgeshrink.search.study import failures
+from edgeshrink.search.study import space as spaces
+from edgeshrink.search.study import storage as studies
+from edgeshrink.search.study.workers import Job, work
 
 
 def test_failed_trials_are_recorded_and_the_study_goes_on(small_cnn, tmp_path):
-    signature = models.stored_signature(models.load(small_cnn))
+    signature = model_io.stored_signature(model_io.load(small_cnn))
     broken = replace(signature, input_name="no_such_input")  # every trial's model then fails to run
     space, _ = spaces.make_space(["quantize"], ["input"], train_images=59800)
     spec = studies.StudySpec(studies.default_storage(tmp_path), "failing", heartbeat_s=2)

@@ -38,7 +38,7 @@ def test_unfinished_trials_of_ended_workers_are_swept(tmp_path):
     import os
     import subprocess
 
-    from edgeshrink.search.trial import sweep
+    from edgeshrink.search.study.trial import sweep
 
     ended = subprocess.Popen(["true"])
     ended.wait()

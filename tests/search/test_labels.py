@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from edgeshrink.search import labels  # noqa: E402
+from edgeshrink.search.frontier import labels  # noqa: E402
 
 # Seven models within a few ms and a tenth of a point of each other, and one far away.
 CROWD = [(650 + 3 * i, 98.5 + 0.01 * (i % 3), f"t{i:04d} lenet5@0.5") for i in range(7)] + [(900, 97.0, "input")]

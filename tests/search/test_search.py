@@ -12,7 +12,7 @@ import pytest
 
 from edgeshrink import api
 from edgeshrink.cli import main
-from edgeshrink.search import study as studies
+from edgeshrink.search.study import storage as studies
 from tests.search.conftest import CHEAP
 from tests.web.conftest import SKIP_REASON
 
@@ -66,7 +66,8 @@ def test_bad_width_multiplier_is_a_usage_error(capsys, tmp_path):
 
 @pytest.mark.slow
 def test_widths_are_searched_and_trained_once(capsys, tmp_path, mnist_dir):
-    from edgeshrink import model, zoo
+    from edgeshrink import zoo
+    from edgeshrink.core import model as model_io
 
     out = tmp_path / "out"
     argv = ["search", "-o", str(out), "--arch", "zoo8@0.25,zoo8@0.50", "--arch-epochs", "1", "--space", "",
@@ -74,9 +75,9 @@ def test_widths_are_searched_and_trained_once(capsys, tmp_path, mnist_dir):
     assert main([*argv, "--trials", "2"]) == 0, capsys.readouterr().err
     bases = {p.name: p.stat().st_mtime_ns for p in (out / "bases").glob("*.onnx")}
     assert sorted(bases) == ["zoo8@0.25-1ep.onnx", "zoo8@0.5-1ep.onnx"]
-    sizes = {name: model.count_params(model.load(out / "bases" / name))[0] for name in bases}
+    sizes = {name: model_io.count_params(model_io.load(out / "bases" / name))[0] for name in bases}
     assert sizes == {"zoo8@0.25-1ep.onnx": 906, "zoo8@0.5-1ep.onnx": 2_202}
-    assert {p.key: p.value for p in model.load(out / "bases" / "zoo8@0.5-1ep.onnx").metadata_props}[
+    assert {p.key: p.value for p in model_io.load(out / "bases" / "zoo8@0.5-1ep.onnx").metadata_props}[
         zoo.ARCH_KEY] == "zoo8@0.5"
 
     assert main([*argv, "--trials", "4"]) == 0  # continued: the trained widths are reused, not retrained

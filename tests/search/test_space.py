@@ -7,7 +7,7 @@ import pytest
 
 from edgeshrink import recipe as recipes
 from edgeshrink.errors import SearchError
-from edgeshrink.search import space as spaces
+from edgeshrink.search.study import space as spaces
 
 
 def test_empty_space_is_an_error():

@@ -12,7 +12,7 @@ import time
 import optuna
 from optuna.trial import TrialState
 
-from edgeshrink.search import study as studies
+from edgeshrink.search.study import storage as studies
 from tests.search.conftest import CHEAP
 
 TRIALS = 6

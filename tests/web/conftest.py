@@ -10,9 +10,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import inference
-from edgeshrink import model as model_io
+from edgeshrink.core import model as model_io
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.errors import BundleError
-from edgeshrink.signature import PRESETS, Signature
 from edgeshrink.web import Variant, bundle, find_chromium, running
 from tests import nets
 
@@ -143,7 +143,7 @@ def browser():
     """Headless Chromium for one test module (closed after it, so other modules may launch their own)."""
     if SKIP_REASON:
         pytest.skip(f"browser tests need Chromium: {SKIP_REASON}")
-    from edgeshrink.web.browser import chromium
+    from edgeshrink.web.check.browser import chromium
 
     with chromium() as launched:
         yield launched

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from edgeshrink.errors import BundleError
-from edgeshrink.web.browser import chromium
+from edgeshrink.web.check.browser import chromium
 
 
 def test_missing_playwright_names_the_extra(monkeypatch):

@@ -14,9 +14,10 @@ import pytest
 
 from edgeshrink import outputs
 from edgeshrink.errors import BundleError, OutputError
-from edgeshrink.web import bundle, manifest
-from edgeshrink.web.manifest import entry_signature
-from edgeshrink.web.runtime import ENV_VAR, cache_root, default_app_dir, ensure_runtime
+from edgeshrink.web import bundle
+from edgeshrink.web.assemble import manifest
+from edgeshrink.web.assemble.manifest import VariantEntry
+from edgeshrink.web.assemble.ortweb import ENV_VAR, cache_root, default_app_dir, ensure_runtime
 
 
 def _files(folder) -> set[str]:
@@ -69,7 +70,7 @@ def test_manifest_describes_every_variant(dist, web_variants):
         assert 0 < entry["brotli_bytes"] <= entry["gzip_bytes"] < entry["bytes"]
         assert (entry["accuracy"], entry["params"], entry["nonzero_params"]) == (
             v.accuracy, v.params_total, v.params_nonzero)
-        assert entry_signature(entry) == v.signature  # the page feeds the model exactly as Python does
+        assert VariantEntry.from_dict(entry).signature == v.signature  # the page feeds the model exactly as Python does
     nhwc = next(e for e in doc["variants"] if e["name"] == "nhwc-raw-b4")
     assert nhwc["input_shape"] == [4, 28, 28, 1] and doc["variants"][0]["input_shape"] == [None, 1, 28, 28]
 
@@ -219,7 +220,7 @@ def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path)
 
 
 def test_a_larger_model_is_a_file_of_its_own_that_the_page_fetches(web_variants, tmp_path, monkeypatch):
-    from edgeshrink.web import inline
+    from edgeshrink.web.assemble import inline
 
     monkeypatch.setattr(inline, "MODEL_MAX", 100)  # below this model's size
     result = bundle(web_variants[:1], tmp_path / "fetched", samples=5)

@@ -11,8 +11,8 @@ import onnx
 import pytest
 
 from edgeshrink.search.edge import measure_edge, ort_web_files
-from edgeshrink.web import compress
-from edgeshrink.web.compress import Compressor
+from edgeshrink.web.assemble import compress
+from edgeshrink.web.assemble.compress import Compressor
 
 
 def test_size_is_what_write_writes(tmp_path):

@@ -6,8 +6,8 @@ import subprocess
 import pytest
 
 from edgeshrink.errors import BundleError
-from edgeshrink.web.join import join
-from edgeshrink.web.runtime import default_app_dir
+from edgeshrink.web.assemble.join import join
+from edgeshrink.web.assemble.ortweb import default_app_dir
 
 
 def _node(code: str, cwd) -> str:

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from edgeshrink.web import join, minify
-from edgeshrink.web.runtime import default_app_dir
+from edgeshrink.web.assemble import join, minify
+from edgeshrink.web.assemble.ortweb import default_app_dir
 
 TRICKY = """// a comment
 const a = "// not a comment", b = '/* nor this */';  // but this is

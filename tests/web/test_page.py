@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from edgeshrink.web import digit_strokes, running
-from edgeshrink.web.browser import Watch, open_page, settle
-from edgeshrink.web.screenshot import draw
+from edgeshrink.web.check.browser import Watch, open_page, settle
+from edgeshrink.web.check.screenshot import draw
 
 pytestmark = pytest.mark.browser  # every test here drives the page in Chromium
 

@@ -6,7 +6,7 @@ import pytest
 
 from edgeshrink.cli import main
 from edgeshrink.errors import BundleError
-from edgeshrink.web.variants import from_optimize_output
+from edgeshrink.web.assemble.variants import from_optimize_output
 from tests import defects
 
 

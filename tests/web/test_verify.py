@@ -12,7 +12,7 @@ import pytest
 from onnx import helper
 
 from edgeshrink import inference
-from edgeshrink import model as model_io
+from edgeshrink.core import model as model_io
 from edgeshrink.errors import BundleError
 from edgeshrink.web import Variant, bundle, verify
 
@@ -108,7 +108,7 @@ def test_browser_answers_that_differ_from_onnxruntime_are_caught(small_dist, bro
 
 @pytest.mark.browser
 def test_int8_scores_are_bit_identical_on_all_test_images_and_timings_are_recorded(fast_run, browser, tmp_path):
-    from edgeshrink.web.variants import from_optimize_output
+    from edgeshrink.web.assemble.variants import from_optimize_output
 
     _, out = fast_run
     dist = bundle(from_optimize_output(out), tmp_path / "dist", default="optimized", samples=5).out_dir
@@ -129,7 +129,7 @@ def test_int8_scores_are_bit_identical_on_all_test_images_and_timings_are_record
 @pytest.mark.browser
 def test_int8_scores_are_bit_identical_on_onnxruntime_web_too(fast_run, browser, tmp_path):
     from edgeshrink import engine
-    from edgeshrink.web.variants import from_optimize_output
+    from edgeshrink.web.assemble.variants import from_optimize_output
 
     _, out = fast_run
     dist = bundle(from_optimize_output(out), tmp_path / "ort", default="optimized", runtime="ort", samples=5).out_dir
@@ -170,9 +170,9 @@ def test_compiled_variants_answer_like_onnxruntime_and_load_no_onnxruntime_web(w
 def test_a_page_loads_only_the_runtime_and_model_of_the_variant_it_shows(small_dist, browser):
     """?model=NAME loads that variant's files and not the default's (a link to a small variant must not
     download the default model too), and without ?model= only the default's."""
-    from edgeshrink.web import transfer
-    from edgeshrink.web.browser import Watch, open_page, settle
-    from edgeshrink.web.serve import running
+    from edgeshrink.web.assemble import transfer
+    from edgeshrink.web.check.browser import Watch, open_page, settle
+    from edgeshrink.web.check.serve import running
 
     doc = json.loads((small_dist / "manifest.json").read_text())
     sizes = transfer.measure(small_dist)

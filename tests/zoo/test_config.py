@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edgeshrink import zoo
-from edgeshrink.passes.base import build_config
+from edgeshrink.params import build_config
 
 
 def test_train_config_builds_from_recipe_style_params():

@@ -7,7 +7,8 @@ import onnx
 import pytest
 import torch
 
-from edgeshrink import inference, model, zoo
+from edgeshrink import inference, zoo
+from edgeshrink.core import model as model_io
 from edgeshrink.errors import EdgeshrinkError, ModelError
 from edgeshrink.zoo.train import normalize, to_unit
 
@@ -37,7 +38,7 @@ def exported(tiny, tmp_path_factory):
 @pytest.mark.parametrize("batch", [1, 7])
 def test_onnxruntime_matches_torch(tiny, exported, train_split, batch):
     folder, _ = exported
-    sess = inference.session(model.load(folder / "tiny.onnx"), threads=1)
+    sess = inference.session(model_io.load(folder / "tiny.onnx"), threads=1)
     pixels = train_split.images[:batch]
     (ort_out,) = sess.run(None, {"input": zoo.SIGNATURE.feed(pixels)})
     with torch.no_grad():
@@ -48,8 +49,8 @@ def test_onnxruntime_matches_torch(tiny, exported, train_split, batch):
 
 def test_signature_and_arch_are_in_the_metadata(exported):
     folder, proto = exported
-    saved = model.load(folder / "tiny.onnx")
-    assert model.stored_signature(saved) == zoo.SIGNATURE
+    saved = model_io.load(folder / "tiny.onnx")
+    assert model_io.stored_signature(saved) == zoo.SIGNATURE
     assert {p.key: p.value for p in saved.metadata_props}[zoo.ARCH_KEY] == "tiny"
     assert saved.SerializeToString() == proto.SerializeToString()
 
@@ -57,12 +58,12 @@ def test_signature_and_arch_are_in_the_metadata(exported):
 def test_graph_is_clean(exported):
     _, proto = exported
     onnx.checker.check_model(proto, full_check=True)
-    assert "BatchNormalization" not in model.op_histogram(proto)  # folded into the convolutions
-    assert model.opset(proto) == 17
-    (inp,), (out,) = model.graph_inputs(proto), proto.graph.output
+    assert "BatchNormalization" not in model_io.op_histogram(proto)  # folded into the convolutions
+    assert model_io.opset(proto) == 17
+    (inp,), (out,) = model_io.graph_inputs(proto), proto.graph.output
     assert (inp.name, out.name) == ("input", "logits")
     assert inp.type.tensor_type.shape.dim[0].dim_param  # a named, dynamic batch dimension
-    assert model.count_params(proto)[0] < 5_000
+    assert model_io.count_params(proto)[0] < 5_000
 
 
 def test_checkpoint_restores_the_same_network(tiny, exported, train_split):
@@ -78,7 +79,7 @@ def test_export_of_a_train_result_keeps_its_config(train_split, tmp_path):
     cfg = zoo.TrainConfig(val_size=50, max_steps=3, threads=1)
     result = zoo.train("lenet5", cfg, split=train_split.take(400))
     proto = zoo.export(result, tmp_path / "lenet5.onnx", tmp_path / "ckpt" / "lenet5.pt")
-    assert model.count_params(proto)[0] == 431_080
+    assert model_io.count_params(proto)[0] == 431_080
     assert zoo.load_checkpoint(tmp_path / "ckpt" / "lenet5.pt").config == cfg
     sess = inference.session(proto, threads=1)
     pixels = train_split.images[400:450]

@@ -1,6 +1,5 @@
 """The prune pass: `prune.py` runs the rounds; `structured.py` (with `walk.py` and `surgery.py`) cuts
-channels, `unstructured.py` zeroes weights, `finetune.py` trains through the ONNX->torch interpreter
-(`torchgraph.py`, operators in `torchgraph_ops.py`)."""
+channels, `unstructured.py` zeroes weights; `edgeshrink.finetune` trains after each round."""
 
 from edgeshrink.passes.prune.config import MAX_SPARSITY, PruneConfig, kept_share
 from edgeshrink.passes.prune.prune import SPEC, run

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from edgeshrink.passes.base import check_choices, param
+from edgeshrink.finetune.config import FineTune
+from edgeshrink.params import check_choices, param
 
 MAX_SPARSITY = 0.99
 
@@ -13,27 +14,19 @@ MAX_SPARSITY = 0.99
 @dataclass(frozen=True)
 class PruneConfig:
     """What to remove and how to recover: `sparsity` is the share of weights (unstructured) or of each
-    layer's channels (structured) taken away, `finetune_*` the training after each round."""
+    layer's channels (structured) taken away, `finetune` the training after each round."""
 
     method: Literal["unstructured", "structured"] = param(
         "structured", "structured: remove whole channels and neurons; unstructured: zero single weights")
     sparsity: float | Literal["auto"] = param(
         0.5, "share of each layer's channels (structured) or of the weights (unstructured) removed, "
-             f"0 to {MAX_SPARSITY}, never the output layer; auto: the largest within the run's budget")
+             f"0 to {MAX_SPARSITY}, never the output layer; auto: the largest within the run's budget",
+        search={"structured": (0.0, 0.25, 0.4, 0.55, 0.7, 0.8), "unstructured": (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)})
     scope: Literal["layer", "global"] = param(
         "layer", "unstructured: one magnitude threshold per layer, or one for all layers")
     norm: Literal["l1", "l2"] = param("l1", "structured: how a channel's weights are ranked")
     rounds: int = param(1, "prune-then-fine-tune cycles reaching `sparsity` geometrically")
-    finetune_epochs: float = param(1.0, "fine-tuning per round, in passes over the training images; 0: none")
-    lr: float = param(1e-3, "Adam learning rate while fine-tuning")
-    batch_size: int = param(64, "training images per fine-tuning step")
-    augment: bool = param(False, "fine-tune on training images slightly rotated, scaled and shifted")
-    distill: bool = param(False, "also match the unpruned model's softened scores")
-    temperature: float = param(4.0, "distillation: how much the scores are softened")
-    alpha: float = param(0.5, "distillation's share of the loss")
-    finetune_images: int | None = param(None, "fine-tune on the first N training images only (null: all)")
-    threads: int = param(1, "torch threads while fine-tuning (0: torch's default; more than one stalls "
-                            "on a busy CPU)")
+    finetune: FineTune = param(FineTune(), "the fine-tuning after each round (its parameters are the step's)")
     max_sparsity: float = param(0.95, "auto: the largest sparsity it tries")
     trials: int = param(5, "auto: candidates fine-tuned and judged on held-out training images, at most")
     stride: float = param(0.5, "auto: each trial keeps this share of what the last passing trial kept; "
@@ -51,13 +44,6 @@ class PruneConfig:
                              "removes the same share of channels from every layer")
         checks = [
             ("rounds", self.rounds >= 1, "at least 1"),
-            ("finetune_epochs", self.finetune_epochs >= 0, "0 or more"),
-            ("lr", self.lr > 0, "greater than 0"),
-            ("batch_size", self.batch_size >= 1, "at least 1"),
-            ("temperature", self.temperature > 0, "greater than 0"),
-            ("alpha", 0 <= self.alpha <= 1, "between 0 and 1"),
-            ("finetune_images", self.finetune_images is None or self.finetune_images >= 1, "at least 1"),
-            ("threads", self.threads >= 0, "0 or more"),
             ("max_sparsity", 0 < self.max_sparsity <= MAX_SPARSITY, f"above 0 and at most {MAX_SPARSITY}"),
             ("trials", self.trials >= 1, "at least 1"),
             ("stride", 0 < self.stride < 1, "above 0 and below 1"),

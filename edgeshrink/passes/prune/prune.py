@@ -14,8 +14,8 @@ from typing import Callable
 import numpy as np
 import onnx
 
+from edgeshrink.core.model import clone, describe, is_quantized
 from edgeshrink.errors import PassError
-from edgeshrink.model import clone, describe, is_quantized
 from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.passes.prune.config import PruneConfig, kept_share
 
@@ -71,37 +71,38 @@ def run(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> onnx.Mode
     """A pruned (and fine-tuned) copy of `model` with the same inputs, outputs and metadata."""
     if is_quantized(model):
         raise PassError("cannot prune a quantized model; put prune before quantize")
-    from edgeshrink.passes.prune import finetune
+    from edgeshrink.finetune import train as finetune
 
     if not ctx.signature.output_name:  # the class output named by position only
         named = replace(ctx.signature, output_name=model.graph.output[ctx.signature.output_index].name)
         ctx = replace(ctx, signature=named)  # notes stay the caller's list
     prune_round = (_structured if cfg.method == "structured" else _unstructured)(model, cfg, ctx)
-    teacher = model if cfg.distill else None
+    teacher = model if cfg.finetune.distill else None
     if cfg.sparsity == "auto":
         return _auto(model, cfg, ctx, prune_round, teacher)
     work = model
     for done in range(1, cfg.rounds + 1):
         work, keep = prune_round(work, kept_share(cfg.sparsity, done, cfg.rounds))
-        if cfg.finetune_epochs > 0:
+        if cfg.finetune.epochs > 0:
             label = "fine-tune" if cfg.rounds == 1 else f"fine-tune {done}/{cfg.rounds}"
-            work = finetune.finetune(work, cfg, ctx, label, keep, teacher)
+            work = finetune.finetune(work, cfg.finetune, ctx, label, keep, teacher)
     return clone(work) if work is model else work
 
 
 def _auto(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, prune_round: Round,
           teacher: onnx.ModelProto | None) -> onnx.ModelProto:
     """The largest sparsity within budget (see auto.py); fine-tuning trains on images the search never judges on."""
-    from edgeshrink.passes.prune import auto, finetune
+    from edgeshrink.finetune import train as finetune
+    from edgeshrink.passes.prune import auto
 
     fit, validation = auto.validation_split(ctx)
     train_ctx = replace(ctx, train=fit)
 
     def trial(start: onnx.ModelProto, share: float) -> onnx.ModelProto:
         pruned, keep = prune_round(start, share)
-        if cfg.finetune_epochs == 0:
+        if cfg.finetune.epochs == 0:
             return pruned
-        return finetune.finetune(pruned, cfg, train_ctx, f"fine-tune sparsity {1 - share:.3f}", keep, teacher)
+        return finetune.finetune(pruned, cfg.finetune, train_ctx, f"fine-tune sparsity {1 - share:.3f}", keep, teacher)
 
     best, _, _ = auto.search(model, trial, ctx, validation, cfg.max_sparsity, cfg.trials, cfg.budget_share,
                              cfg.stride)

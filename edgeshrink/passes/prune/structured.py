@@ -21,10 +21,10 @@ import numpy as np
 import onnx
 
 from edgeshrink import inference
+from edgeshrink.core.graph import attributes
+from edgeshrink.core.model import clone
 from edgeshrink.errors import ModelError, PassError
-from edgeshrink.model import clone
 from edgeshrink.passes.prune import walk
-from edgeshrink.graph import attributes
 from edgeshrink.passes.prune.surgery import EditableGraph
 from edgeshrink.passes.prune.walk import Blocked, Flow, Slice
 

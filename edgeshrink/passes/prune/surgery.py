@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from edgeshrink.graph import Graph
+from edgeshrink.core.graph import Graph
 
 
 class EditableGraph(Graph):

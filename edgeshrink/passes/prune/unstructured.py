@@ -6,8 +6,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from edgeshrink.model import clone
-from edgeshrink.graph import Graph
+from edgeshrink.core.graph import Graph
+from edgeshrink.core.model import clone
 
 
 def prunable(model: onnx.ModelProto, class_output: str) -> list[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import onnx
 
-from edgeshrink.graph import WEIGHT_OPS, attributes
+from edgeshrink.core.graph import WEIGHT_OPS, attributes
 from edgeshrink.passes.prune.surgery import EditableGraph
 
 # Operators that act on each element alone: channels pass through unchanged.

@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 import numpy as np
 from onnxruntime.quantization import CalibrationDataReader
 
-from edgeshrink.signature import Signature
+from edgeshrink.core.signature import Signature
 
 DYNAMIC_CHUNK = 100  # images per run for dynamic-batch models: small enough to keep activations in memory
 

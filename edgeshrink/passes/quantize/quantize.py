@@ -21,9 +21,10 @@ from typing import Iterator, Literal
 
 import onnx
 
+from edgeshrink.core.model import clone, describe, is_quantized
 from edgeshrink.errors import PassError, reason
-from edgeshrink.model import clone, describe, is_quantized
-from edgeshrink.passes.base import PassContext, PassSpec, check_choices, param, restore_interface
+from edgeshrink.params import check_choices, param
+from edgeshrink.passes.base import PassContext, PassSpec, restore_interface
 from edgeshrink.passes.quantize import surgery
 from edgeshrink.passes.quantize.surgery import QUANTIZED_OPS
 
@@ -37,13 +38,17 @@ class QuantizeConfig:
     mode: Literal["static", "dynamic", "weights"] = param(
         "static", "static: int8 weights and activations, ranges calibrated on training images; dynamic: "
                   "int8 weights, activations quantized as the model runs; weights: int8 weights behind a "
-                  "DequantizeLinear, float arithmetic (the fewest bytes besides the weights)")
+                  "DequantizeLinear, float arithmetic (the fewest bytes besides the weights)",
+        search=("dynamic", "static"))
     format: Literal["QDQ", "QOperator"] = param(
-        "QDQ", "QDQ: standard operators only, fused by onnxruntime when it loads the model")
-    per_channel: bool = param(True, "one weight scale per output channel: better accuracy, same bytes")
-    calibration: Literal["MinMax", "Entropy", "Percentile"] = param("MinMax", "how static ranges are chosen")
+        "QDQ", "QDQ: standard operators only, fused by onnxruntime when it loads the model",
+        search=("QDQ", "QOperator"))
+    per_channel: bool = param(True, "one weight scale per output channel: better accuracy, same bytes",
+                              search=(True, False))
+    calibration: Literal["MinMax", "Entropy", "Percentile"] = param("MinMax", "how static ranges are chosen",
+                                                                    search=("MinMax", "Entropy", "Percentile"))
     calibration_images: int = param(500, "training images whose activations set the static ranges, 1 to "
-                                          f"{MAX_CALIBRATION_IMAGES}")
+                                          f"{MAX_CALIBRATION_IMAGES}", search=(100, 500, 2000))
     weight_type: Literal["int8", "uint8"] = param("int8", "int8 weights are quantized symmetrically")
     activation_type: Literal["uint8", "int8"] = param(
         "uint8", "uint8 suits ReLU outputs and onnxruntime's u8s8 kernels")

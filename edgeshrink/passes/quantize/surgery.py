@@ -6,10 +6,10 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from edgeshrink.core.graph import Graph, without_initializer_inputs
+from edgeshrink.core.model import clone, describe, opset
+from edgeshrink.core.signature import Signature
 from edgeshrink.errors import PassError, reason
-from edgeshrink.graph import Graph, without_initializer_inputs
-from edgeshrink.model import clone, describe, opset
-from edgeshrink.signature import Signature
 
 QUANTIZED_OPS = ("Conv", "MatMul", "Gemm")  # the layers that hold the weights; the rest stays float
 MIN_OPSET = 13  # per-channel QuantizeLinear/DequantizeLinear (their axis attribute) need opset 13
@@ -96,7 +96,7 @@ def shared_grid_overrides(model: onnx.ModelProto, reduce_range: bool = False) ->
     With `reduce_range` that one range spans codes -64..64 (max|w| / 64 a step): each shared value
     still gets a single code, rounded to the coarser grid, and values closer than a step may share one.
     """
-    from edgeshrink.passes.cluster.sharing import on_int8_grid, weight_axes
+    from edgeshrink.passes.int8grid import on_int8_grid, weight_axes
 
     inits = {init.name: init for init in model.graph.initializer}
     found = {}

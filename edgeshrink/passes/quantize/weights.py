@@ -12,8 +12,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from edgeshrink.model import clone
-from edgeshrink.passes.cluster.sharing import INT8_LEVELS, on_int8_grid, weight_axes
+from edgeshrink.core.model import clone
+from edgeshrink.passes.int8grid import INT8_LEVELS, on_int8_grid, weight_axes
 from edgeshrink.passes.quantize import surgery
 
 

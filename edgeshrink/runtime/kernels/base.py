@@ -7,8 +7,8 @@ from typing import Callable
 import numpy as np
 import onnx
 
+from edgeshrink.core.graph import attributes
 from edgeshrink.errors import UnsupportedModel
-from edgeshrink.graph import attributes
 from edgeshrink.runtime.program import Program, Tensor
 
 # A kernel generator: C statements computing the node's outputs (or "" when it only aliases memory).

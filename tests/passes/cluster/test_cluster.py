@@ -9,10 +9,11 @@ import pytest
 from onnx import numpy_helper
 
 from edgeshrink.errors import PassError
+from edgeshrink.finetune.config import FineTune
+from edgeshrink.params import build_config
 from edgeshrink.passes import quantize
-from edgeshrink.passes.base import build_config
 from edgeshrink.passes.cluster import ClusterConfig, run
-from edgeshrink.passes.cluster.sharing import on_int8_grid, weight_axes
+from edgeshrink.passes.int8grid import on_int8_grid, weight_axes
 from edgeshrink.passes.prune import PruneConfig
 from edgeshrink.passes.prune import run as prune
 from tests.passes.prune.cases import accuracy, context, predictions, values_of
@@ -23,7 +24,7 @@ WEIGHTS = ["w1", "w2", "fc1", "fc2"]
 @pytest.fixture(scope="module")
 def sparse_cnn(cnn, train_split):
     """The small CNN with 70% of its weights zeroed (no fine-tuning: only the zeros matter here)."""
-    cfg = PruneConfig(method="unstructured", sparsity=0.7, scope="global", finetune_epochs=0)
+    cfg = PruneConfig(method="unstructured", sparsity=0.7, scope="global", finetune=FineTune(epochs=0))
     return prune(cnn, cfg, context(cnn, train_split))
 
 
@@ -35,7 +36,7 @@ def _distinct(model: onnx.ModelProto) -> dict[str, int]:
 @pytest.mark.parametrize("bits", [3, 4])
 def test_contract_shared_values_zeros_and_answers(sparse_cnn, train_split, test_split, bits):
     ctx = context(sparse_cnn, train_split, images=1024)
-    out = run(sparse_cnn, ClusterConfig(bits=bits, finetune_epochs=0.5), ctx)
+    out = run(sparse_cnn, ClusterConfig(bits=bits, finetune=FineTune(epochs=0.5, lr=2e-4, distill=True)), ctx)
     onnx.checker.check_model(out, full_check=True)
     assert all(n <= 2 ** bits for n in _distinct(out).values()), _distinct(out)
     before, after = values_of(sparse_cnn), values_of(out)
@@ -52,15 +53,15 @@ def test_contract_shared_values_zeros_and_answers(sparse_cnn, train_split, test_
 
 def test_training_the_shared_values_beats_k_means_alone(sparse_cnn, train_split, test_split):
     ctx = context(sparse_cnn, train_split, images=2048)
-    untrained = run(sparse_cnn, ClusterConfig(bits=2, finetune_epochs=0), ctx)
-    trained = run(sparse_cnn, ClusterConfig(bits=2, finetune_epochs=1, lr=1e-3), ctx)
+    untrained = run(sparse_cnn, ClusterConfig(bits=2, finetune=FineTune(epochs=0)), ctx)
+    trained = run(sparse_cnn, ClusterConfig(bits=2, finetune=FineTune(epochs=1, lr=1e-3, distill=True)), ctx)
     assert _distinct(trained) == _distinct(untrained)  # training moved the shared values, not the sharing
     assert values_of(trained)["fc1"].tolist() != values_of(untrained)["fc1"].tolist()
     assert accuracy(trained, ctx.signature, test_split) >= accuracy(untrained, ctx.signature, test_split)
 
 
 def test_per_channel_codebooks(sparse_cnn, train_split):
-    out = run(sparse_cnn, ClusterConfig(bits=2, per_channel=True, finetune_epochs=0), context(sparse_cnn, train_split))
+    out = run(sparse_cnn, ClusterConfig(bits=2, per_channel=True, finetune=FineTune(epochs=0)), context(sparse_cnn, train_split))
     fc1 = values_of(out)["fc1"]
     assert all(len(np.unique(row[row != 0])) <= 4 for row in fc1)  # Gemm transB: a row is an output channel
     assert len(np.unique(fc1[fc1 != 0])) > 4
@@ -68,7 +69,7 @@ def test_per_channel_codebooks(sparse_cnn, train_split):
 
 def test_quantize_after_cluster_keeps_one_code_per_shared_value(sparse_cnn, train_split):
     ctx = context(sparse_cnn, train_split, images=256)
-    shared = run(sparse_cnn, ClusterConfig(bits=4, finetune_epochs=0), ctx)
+    shared = run(sparse_cnn, ClusterConfig(bits=4, finetune=FineTune(epochs=0)), ctx)
     int8 = quantize.run(shared, quantize.QuantizeConfig(calibration_images=64), ctx)
     codes = {i.name: numpy_helper.to_array(i) for i in int8.graph.initializer if i.data_type == onnx.TensorProto.INT8}
     for name in WEIGHTS:
@@ -96,4 +97,4 @@ def test_a_quantized_model_is_refused(cnn, train_split):
     ctx = context(cnn, train_split, images=64)
     int8 = quantize.run(cnn, quantize.QuantizeConfig(calibration_images=32), ctx)
     with pytest.raises(PassError, match="cannot cluster a quantized model; put cluster before quantize"):
-        run(int8, ClusterConfig(finetune_epochs=0), ctx)
+        run(int8, ClusterConfig(finetune=FineTune(epochs=0)), ctx)

@@ -9,9 +9,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import detect, inference
-from edgeshrink.model import stored_signature, with_signature
+from edgeshrink.core.model import stored_signature, with_signature
+from edgeshrink.core.signature import PRESETS, Preprocess, eval_fraction
 from edgeshrink.passes.base import PassContext
-from edgeshrink.signature import PRESETS, Preprocess, eval_fraction
 from tests.peers import peer_path, peer_row
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from onnx import numpy_helper
 
-from edgeshrink.passes.base import build_config
+from edgeshrink.finetune.config import FineTune
+from edgeshrink.params import build_config
 from edgeshrink.passes.prune import PruneConfig, auto, run
 from tests.passes.prune.cases import context
 
@@ -30,7 +31,7 @@ def test_config_takes_auto_or_a_number():
 
 def test_auto_picks_the_largest_sparsity_within_budget(cnn, train_split):
     ctx = _auto_context(cnn, train_split, allowed_drop=1.0)
-    cfg = PruneConfig(method="unstructured", sparsity="auto", scope="global", finetune_epochs=1.0, trials=4)
+    cfg = PruneConfig(method="unstructured", sparsity="auto", scope="global", trials=4, finetune=FineTune(epochs=1.0))
     pruned = run(cnn, cfg, ctx)
     trials = [n for n in ctx.notes if n.startswith("prune auto: trial")]
     assert len(trials) <= 4 and any("chose sparsity" in n for n in ctx.notes)
@@ -43,7 +44,7 @@ def test_auto_picks_the_largest_sparsity_within_budget(cnn, train_split):
 
 
 def test_a_tighter_budget_never_prunes_more(cnn, train_split):
-    cfg = PruneConfig(method="unstructured", sparsity="auto", scope="global", finetune_epochs=0, trials=4)
+    cfg = PruneConfig(method="unstructured", sparsity="auto", scope="global", trials=4, finetune=FineTune(epochs=0))
     loose, tight = _auto_context(cnn, train_split, 2.0), _auto_context(cnn, train_split, 0.0)
     run(cnn, cfg, loose), run(cnn, cfg, tight)
     chosen = [_chosen(ctx.notes) for ctx in (loose, tight)]
@@ -52,7 +53,7 @@ def test_a_tighter_budget_never_prunes_more(cnn, train_split):
 
 def test_no_trial_within_budget_leaves_the_model_unpruned(cnn, train_split):
     ctx = _auto_context(cnn, train_split, allowed_drop=-1.0)  # nothing can gain a point back without training
-    cfg = PruneConfig(method="structured", sparsity="auto", finetune_epochs=0, trials=2)
+    cfg = PruneConfig(method="structured", sparsity="auto", trials=2, finetune=FineTune(epochs=0))
     out = run(cnn, cfg, ctx)
     assert "left unpruned" in ctx.notes[-1]
     assert [i.dims for i in out.graph.initializer] == [i.dims for i in cnn.graph.initializer]

@@ -8,7 +8,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import detect
 from edgeshrink.errors import PassError
-from edgeshrink.passes.base import build_config
+from edgeshrink.finetune.config import FineTune
+from edgeshrink.params import build_config
 from edgeshrink.passes.prune import PruneConfig, kept_share, run
 from tests.models import linear_classifier
 from tests.passes.prune.cases import context, values_of
@@ -37,7 +38,7 @@ def test_config_rejects_bad_values_with_a_reason(params, message):
 def test_config_reads_recipe_parameters():
     cfg = build_config(PruneConfig, {"method": "unstructured", "sparsity": 0.8, "scope": "global",
                                      "rounds": 3, "finetune_epochs": 0.5, "finetune_images": 100})
-    assert (cfg.method, cfg.sparsity, cfg.scope, cfg.rounds, cfg.finetune_images) == ("unstructured", 0.8, "global", 3, 100)
+    assert (cfg.method, cfg.sparsity, cfg.scope, cfg.rounds, cfg.finetune.images) == ("unstructured", 0.8, "global", 3, 100)
 
 
 def test_rounds_follow_a_geometric_schedule():
@@ -62,13 +63,13 @@ def test_a_quantized_model_is_refused(train_split):
 def test_a_model_with_only_an_output_layer_is_refused(method, train_split):
     model = linear_classifier()
     with pytest.raises(PassError, match="cannot prune model 'linear'.*use a recipe without prune such as 'fast'"):
-        run(model, PruneConfig(method=method, finetune_epochs=0), context(model, train_split))
+        run(model, PruneConfig(method=method, finetune=FineTune(epochs=0)), context(model, train_split))
 
 
 
 
 def test_rounds_prune_step_by_step_and_fine_tune_after_each(cnn, train_split):
     ctx = context(cnn, train_split, images=128)
-    pruned = run(cnn, PruneConfig(sparsity=0.75, rounds=2, finetune_images=128), ctx)
+    pruned = run(cnn, PruneConfig(sparsity=0.75, rounds=2, finetune=FineTune(images=128)), ctx)
     assert values_of(pruned)["w1"].shape[0] == 2 and values_of(pruned)["fc1"].shape[0] == 8
     assert [label for label, _ in ctx.track.bars] == ["fine-tune 1/2", "fine-tune 2/2"]

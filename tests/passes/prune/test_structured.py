@@ -8,10 +8,11 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import detect, inference
+from edgeshrink.core.model import count_params, stored_signature
 from edgeshrink.errors import PassError
-from edgeshrink.model import count_params, stored_signature
+from edgeshrink.finetune.config import FineTune
 from edgeshrink.passes.prune import PruneConfig, run
-from edgeshrink.signature import PRESETS
+from edgeshrink.core.signature import PRESETS
 from tests import exporters, nets
 from tests.passes.prune.cases import accuracy, cnn_graph, context, peer, values_of
 from tests.peers import peer_names
@@ -28,7 +29,7 @@ def _silenced(trained: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def test_structured_removes_channels_and_keeps_the_outputs(trained, train_split, test_split):
     silent = cnn_graph(_silenced(trained))
-    pruned = run(silent, PruneConfig(sparsity=0.5, finetune_epochs=0), context(silent, train_split))
+    pruned = run(silent, PruneConfig(sparsity=0.5, finetune=FineTune(epochs=0)), context(silent, train_split))
     onnx.checker.check_model(pruned)
     shapes = {name: a.shape for name, a in values_of(pruned).items()}
     assert shapes["w1"] == (4, 1, 3, 3) and shapes["w2"] == (8, 4, 3, 3)
@@ -73,7 +74,7 @@ def test_silent_channels_are_cut_exactly(build, channel_axis, shapes, train_spli
     graph = helper.make_graph(nodes, "silent", [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, 28, 28])],
                               [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
-    pruned = run(model, PruneConfig(sparsity=0.5, finetune_epochs=0), context(model, train_split))
+    pruned = run(model, PruneConfig(sparsity=0.5, finetune=FineTune(epochs=0)), context(model, train_split))
     assert {name: values_of(pruned)[name].shape for name in shapes} == shapes
     x = detect.structure(model).feed(test_split.images[:100])
     np.testing.assert_allclose(inference.session(pruned).run(None, {"image": x})[0],
@@ -106,7 +107,7 @@ def _residual(fc_hidden: bool) -> onnx.ModelProto:
 def test_layers_joined_by_a_residual_add_are_left_whole_with_a_note(train_split):
     model = _residual(fc_hidden=True)
     ctx = context(model, train_split)
-    pruned = run(model, PruneConfig(sparsity=0.5, finetune_epochs=0), ctx)
+    pruned = run(model, PruneConfig(sparsity=0.5, finetune=FineTune(epochs=0)), ctx)
     onnx.checker.check_model(pruned)
     shapes = {name: a.shape for name, a in values_of(pruned).items()}
     assert shapes["w1"] == (4, 1, 3, 3) and shapes["w2"] == (4, 4, 3, 3) and shapes["fc1"] == (8, 3136)
@@ -117,7 +118,7 @@ def test_no_prunable_layer_gives_a_clear_error(train_split):
     model = _residual(fc_hidden=False)
     with pytest.raises(PassError, match=r"cannot prune model 'residual': no layer can lose channels \(.*joins.*"
                                         r"use a recipe without prune such as 'fast'"):
-        run(model, PruneConfig(sparsity=0.5, finetune_epochs=0), context(model, train_split))
+        run(model, PruneConfig(sparsity=0.5, finetune=FineTune(epochs=0)), context(model, train_split))
 
 
 def test_depthwise_convolutions_are_left_whole_with_a_note(train_split):
@@ -134,7 +135,7 @@ def test_depthwise_convolutions_are_left_whole_with_a_note(train_split):
                               [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
     ctx = context(model, train_split)
-    shapes = {name: a.shape for name, a in values_of(run(model, PruneConfig(finetune_epochs=0), ctx)).items()}
+    shapes = {name: a.shape for name, a in values_of(run(model, PruneConfig(finetune=FineTune(epochs=0)), ctx)).items()}
     assert shapes["w1"] == (4, 1, 3, 3) and shapes["dw"] == (4, 1, 3, 3) and shapes["fc1"] == (4, 3136)
     assert any("grouped convolution (group=4) is left whole" in note for note in ctx.notes)
     assert any("is a grouped convolution" in note for note in ctx.notes)
@@ -161,7 +162,7 @@ def test_structured_pruning_of_peer_models(name, train_split, test_split):
     model, signature = peer(name)
     sparsity, bar = PEER_PRUNING[name]
     ctx = context(model, train_split, images=1024, signature=signature)
-    pruned = run(model, PruneConfig(sparsity=sparsity, finetune_images=1024), ctx)
+    pruned = run(model, PruneConfig(sparsity=sparsity, finetune=FineTune(images=1024)), ctx)
     onnx.checker.check_model(pruned)
     assert count_params(pruned)[0] < count_params(model)[0]
     assert len(pruned.SerializeToString()) < len(model.SerializeToString())
@@ -174,7 +175,7 @@ def test_a_second_output_keeps_its_shape(train_split):
     model = exporters.two_outputs(nets.pool_cnn())
     signature = detect.structure(model).with_preprocess(PRESETS["unit"])
     ctx = context(model, train_split, signature=signature)
-    pruned = run(model, PruneConfig(sparsity=0.5, finetune_epochs=0), ctx)
+    pruned = run(model, PruneConfig(sparsity=0.5, finetune=FineTune(epochs=0)), ctx)
     x = signature.feed(train_split.images[:1])
     outputs = inference.session(pruned).run(None, {signature.input_name: x})
     assert outputs[1].shape == (1, 784)

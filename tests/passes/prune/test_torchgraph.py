@@ -10,7 +10,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import detect, inference
 from edgeshrink.errors import ModelError
-from edgeshrink.passes.prune.torchgraph import to_torch, unsupported, write_back
+from edgeshrink.finetune.torchgraph import to_torch, unsupported, write_back
 from tests.peers import peer_names, peer_path
 
 RNG = np.random.default_rng(0)

@@ -6,7 +6,8 @@ import numpy as np
 import onnx
 import pytest
 
-from edgeshrink.model import stored_signature
+from edgeshrink.core.model import stored_signature
+from edgeshrink.finetune.config import FineTune
 from edgeshrink.passes.prune import PruneConfig, run
 from tests.passes.prune.cases import accuracy, context, peer, predictions, values_of
 from tests.peers import peer_names
@@ -14,7 +15,7 @@ from tests.peers import peer_names
 
 def test_unstructured_zeroes_the_smallest_weights_of_each_hidden_layer(cnn, train_split, test_split):
     before = cnn.SerializeToString()
-    cfg = PruneConfig(method="unstructured", sparsity=0.6, finetune_epochs=0)
+    cfg = PruneConfig(method="unstructured", sparsity=0.6, finetune=FineTune(epochs=0))
     pruned = run(cnn, cfg, context(cnn, train_split))
     onnx.checker.check_model(pruned)
     assert cnn.SerializeToString() == before  # the input model is never changed
@@ -31,7 +32,7 @@ def test_unstructured_zeroes_the_smallest_weights_of_each_hidden_layer(cnn, trai
 
 
 def test_global_scope_sets_one_threshold_for_all_layers(cnn, train_split):
-    cfg = PruneConfig(method="unstructured", sparsity=0.7, scope="global", finetune_epochs=0)
+    cfg = PruneConfig(method="unstructured", sparsity=0.7, scope="global", finetune=FineTune(epochs=0))
     arrays = values_of(run(cnn, cfg, context(cnn, train_split)))
     hidden = np.concatenate([arrays[name].ravel() for name in ("w1", "w2", "fc1")])
     assert (hidden == 0).mean() == pytest.approx(0.7, abs=1e-3)
@@ -43,8 +44,8 @@ def test_global_scope_sets_one_threshold_for_all_layers(cnn, train_split):
 
 def test_fine_tuning_keeps_pruned_weights_at_zero(cnn, train_split, test_split):
     ctx = context(cnn, train_split, images=1024)
-    masked = run(cnn, PruneConfig(method="unstructured", sparsity=0.8, finetune_epochs=0), ctx)
-    tuned = run(cnn, PruneConfig(method="unstructured", sparsity=0.8, finetune_images=1024), ctx)
+    masked = run(cnn, PruneConfig(method="unstructured", sparsity=0.8, finetune=FineTune(epochs=0)), ctx)
+    tuned = run(cnn, PruneConfig(method="unstructured", sparsity=0.8, finetune=FineTune(images=1024)), ctx)
     for name in ("w1", "w2", "fc1"):
         zeros = values_of(masked)[name] == 0
         assert np.all(values_of(tuned)[name][zeros] == 0)
@@ -58,7 +59,7 @@ def test_fine_tuning_keeps_pruned_weights_at_zero(cnn, train_split, test_split):
 @pytest.mark.parametrize("name", peer_names(["zoo_mnist8", "torch_dynamo_nobatch"]))
 def test_unstructured_pruning_of_peer_models(name, train_split, test_split):
     model, signature = peer(name)
-    pruned = run(model, PruneConfig(method="unstructured", sparsity=0.5, finetune_epochs=0),
+    pruned = run(model, PruneConfig(method="unstructured", sparsity=0.5, finetune=FineTune(epochs=0)),
                  context(model, train_split, signature=signature))
     onnx.checker.check_model(pruned)
     before, after = values_of(model), values_of(pruned)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.passes.quantize.calibration import DYNAMIC_CHUNK, MnistCalibrationReader
-from edgeshrink.signature import PRESETS, Signature
 
 
 @pytest.mark.parametrize("batch, count, runs, shape", [

@@ -10,13 +10,14 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import inference
+from edgeshrink.core.model import graph_inputs, is_quantized, op_histogram, stored_signature
+from edgeshrink.core.signature import PRESETS, Signature
 from edgeshrink.errors import PassError
-from edgeshrink.model import graph_inputs, is_quantized, op_histogram, stored_signature
+from edgeshrink.params import build_config
 from edgeshrink.passes import fuse, quantize, simplify
-from edgeshrink.passes.base import PassContext, build_config
+from edgeshrink.passes.base import PassContext
 from edgeshrink.passes.quantize import QuantizeConfig, surgery
 from edgeshrink.passes.quantize.calibration import DYNAMIC_CHUNK
-from edgeshrink.signature import PRESETS, Signature
 from tests.models import linear_classifier
 from tests.peers import peer_names
 

@@ -9,8 +9,10 @@ from onnx import numpy_helper
 
 from edgeshrink import engine, inference, recipe
 from edgeshrink.cli import main
+from edgeshrink.finetune.config import FineTune
+from edgeshrink.params import build_config
 from edgeshrink.passes import fuse, quantize
-from edgeshrink.passes.base import PassContext, build_config
+from edgeshrink.passes.base import PassContext
 from edgeshrink.passes.cluster import ClusterConfig
 from edgeshrink.passes.cluster import run as cluster
 from edgeshrink.passes.quantize import QuantizeConfig
@@ -45,7 +47,7 @@ def test_reduce_range_after_cluster_keeps_one_code_per_shared_value(bn_cnn, trai
     """The shared values are re-gridded to max|w| / 64 steps, one scale a tensor: each keeps a single code."""
     model, signature = bn_cnn
     ctx = PassContext(signature, train_split)
-    shared = cluster(fuse.run(model, fuse.FuseConfig(), ctx), ClusterConfig(bits=4, finetune_epochs=0), ctx)
+    shared = cluster(fuse.run(model, fuse.FuseConfig(), ctx), ClusterConfig(bits=4, finetune=FineTune(epochs=0)), ctx)
     floats = {init.name: numpy_helper.to_array(init) for init in shared.graph.initializer}
     out = quantize.run(shared, QuantizeConfig(calibration_images=64, reduce_range=True), ctx)
     codes = int8_weights(out)

@@ -1,4 +1,4 @@
-// How to feed MNIST pixels to a model and read its answer: the browser twin of edgeshrink/signature.py.
+// How to feed MNIST pixels to a model and read its answer: the browser twin of edgeshrink/core/signature.py.
 // A variant in manifest.json carries the fields used here: layout, batch, dtype, preprocess, output_index,
 // output_kind.
 

@@ -1,0 +1,68 @@
+"""index.html with what the first answer needs inside it: the stylesheet, the app's code and, when it is
+small, the default variant's compiled model; the first answer then needs one response.
+
+On a phone's network every request after the page costs a round trip (100-150 ms on 4g) that the
+browser cannot start before it has read the page. A compiled model travels as base64 inside the page's
+JSON, which brotli packs about a third worse than the wasm itself: bench/page_ab.md weighs the round
+trip saved against those bytes, and MODEL_MAX the size up to which the page carries the model.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+from edgeshrink.errors import BundleError
+from edgeshrink.web.assemble import minify
+from edgeshrink.web.assemble.compress import compress
+
+STYLE = '<link rel="stylesheet" href="style.css">'
+SCRIPT = '<script type="module" src="js/app.js"></script>'
+MODEL_ELEMENT = "inline"  # <script type="application/json" id="inline">: { name, loader, wasm } or null
+# The largest compiled model (brotli bytes of its wasm) the page carries: at 1.6 Mbit/s with 150 ms round
+# trips (slow-4g), the third more bytes of base64 cost a round trip at about 60 KB.
+MODEL_MAX = 48_000
+
+
+def page(html: str, css: str, js: str) -> str:
+    """The page's HTML without comments or indentation, its own scripts minified, with the stylesheet `css`
+    and the module `js` (the joined app) inside it."""
+    for tag in (STYLE, SCRIPT):
+        if html.count(tag) != 1:
+            raise BundleError(f"index.html needs one {tag} for the bundle to put inside it; rebuild the bundle "
+                              "from the page edgeshrink ships")
+    html = re.sub(r"<!--.*?-->", "", html, flags=re.S)
+    html = re.sub(r"(<script>)(.*?)(</script>)", lambda m: m[1] + minify.js(m[2]) + m[3], html, flags=re.S)
+    html = re.sub(r"\n\s*", "\n", html).strip() + "\n"
+    html = html.replace(STYLE, f"<style>{minify.css(css)}</style>")
+    return html.replace(SCRIPT, f'<script type="module">{_script_text(minify.js(js))}</script>')
+
+
+def element(html: str, element_id: str, value) -> str:
+    """`html` with `value` as the JSON of its <script type="application/json" id=element_id> (compact; every
+    '<' escaped, so no text in it ends the element)."""
+    pattern = re.compile(rf'(<script type="application/json" id="{element_id}">)(.*?)(</script>)', re.S)
+    if len(pattern.findall(html)) != 1:
+        raise BundleError(f'index.html needs one <script type="application/json" id="{element_id}"> element; '
+                          "rebuild the bundle from the page edgeshrink ships")
+    text = json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+    return pattern.sub(lambda m: m.group(1) + text + m.group(3), html)
+
+
+def carries(wasm: bytes) -> bool:
+    """Whether the page should carry this compiled model rather than fetch it."""
+    return len(compress(wasm)[1]) <= MODEL_MAX
+
+
+def model(html: str, name: str, loader: str, wasm: bytes) -> str:
+    """`html` carrying variant `name`'s compiled model: its loader's text and its wasm."""
+    return element(html, MODEL_ELEMENT, {"name": name, "loader": minify.js(loader),
+                                         "wasm": base64.b64encode(wasm).decode()})
+
+
+def _script_text(js: str) -> str:
+    if "<!--" in js:
+        raise BundleError("the page's script has '<!--', which would change how index.html is read; write it "
+                          "another way")
+    return js.replace("</script", "<\\/script")

@@ -1,0 +1,165 @@
+"""manifest.json: what a bundle holds, read by `verify` and by people; the page reads the same record from
+inside its index.html, where it needs no request."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import onnx
+
+from edgeshrink.atomic import write_bytes
+from edgeshrink.core.signature import Signature
+from edgeshrink.errors import BundleError
+from edgeshrink.size import Size
+from edgeshrink.web.assemble import inline, transfer
+from edgeshrink.web.assemble.compress import ENCODINGS, compress
+
+FORMAT = 3  # 2: a runtime per variant, .br/.gz beside each file, first-visit sizes; 3: a copy inside index.html
+NAME = transfer.MANIFEST
+PAGE = "index.html"
+SAMPLES_FILE = "samples.bin"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One model offered by the page, with the facts the picker shows."""
+
+    name: str  # letters, digits, '.', '_' or '-': it becomes models/<name>.onnx and ?model=<name>
+    model_path: Path
+    signature: Signature
+    accuracy: float  # top-1 on the MNIST test set, 0..1
+    params_total: int
+    params_nonzero: int
+    latency_ms: float | None  # onnxruntime (Python, CPU) median per image, batch 1
+    description: str = ""
+    # what the caller loaded and compiled already (the search's frontier): the bundle neither reads the file nor
+    # compiles the model again (`compiled`: the runtime.Compiled of model_path, fed as `signature`)
+    proto: onnx.ModelProto | None = field(default=None, repr=False, compare=False)
+    compiled: object = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class VariantEntry:
+    """One variant as manifest.json records it: its file and sizes, the facts the picker shows, the signature the
+    page feeds it with (flat in the JSON, where the page reads it), and the runtime that runs it."""
+
+    name: str
+    description: str
+    file: str  # models/<name>.onnx
+    size: Size  # of that file
+    accuracy: float
+    params: int
+    nonzero_params: int
+    latency_ms: float | None
+    signature: Signature
+    runtime: str  # "compiled" or "ort"
+    runtime_reason: str | None = None  # why onnxruntime-web runs a variant the compiled runtime was asked for
+    quantized: bool = False  # int8 arithmetic where it runs: its scores must be bit-identical to exact arithmetic
+    compiled: dict | None = None  # {"entry", "wasm", "inline"}: the compiled runtime's files
+    browser: dict | None = None  # what verify measured in Chromium
+    first_visit: dict | None = None  # its first visit's bytes by part, filled in when the sizes are known
+
+    @classmethod
+    def of(cls, variant: Variant, size: Size, runtime: str, reason: str | None = None, quantized: bool = False,
+           compiled: dict | None = None) -> "VariantEntry":
+        return cls(variant.name, variant.description, f"models/{variant.name}.onnx", size, variant.accuracy,
+                   variant.params_total, variant.params_nonzero, variant.latency_ms, variant.signature, runtime,
+                   reason, quantized, compiled)
+
+    def to_dict(self) -> dict:
+        sig = self.signature.to_dict()
+        shape = self.signature.input_shape(self.signature.batch or 1)
+        out = {"name": self.name, "description": self.description, "file": self.file, "bytes": self.size.raw,
+               "gzip_bytes": self.size.gzip, "brotli_bytes": self.size.brotli, "accuracy": self.accuracy,
+               "params": self.params, "nonzero_params": self.nonzero_params, "latency_ms": self.latency_ms,
+               "input_name": sig.pop("input_name"),
+               "input_shape": [None, *shape[1:]] if self.signature.batch is None else list(shape),
+               **sig, "browser": self.browser, "runtime": self.runtime, "runtime_reason": self.runtime_reason,
+               "quantized": self.quantized, "compiled": self.compiled}
+        return out if self.first_visit is None else {**out, "first_visit": self.first_visit}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "VariantEntry":
+        """The entry `to_dict` wrote (a manifest of this FORMAT)."""
+        signature = Signature.from_dict({f.name: data[f.name] for f in fields(Signature)})
+        return cls(data["name"], data["description"], data["file"],
+                   Size(data["bytes"], data["gzip_bytes"], data["brotli_bytes"]), data["accuracy"], data["params"],
+                   data["nonzero_params"], data["latency_ms"], signature, data["runtime"], data.get("runtime_reason"),
+                   data.get("quantized", False), data.get("compiled"), data.get("browser"), data.get("first_visit"))
+
+
+def samples_entry(count: int, source: str) -> dict:
+    return {
+        "file": SAMPLES_FILE,
+        "count": count,
+        "source": source,
+        # exact pixels: "Classify all" scores the model on these real test digits, not on a likeness of them
+        "format": "count x 784 uint8 pixels (28x28 row-major, white digit on black), then count uint8 labels",
+    }
+
+
+def sizes_entry(parts: dict[str, tuple[int, Size]]) -> dict:
+    table = {name: {"files": files, **size.to_dict()} for name, (files, size) in parts.items()}
+    total = sum((size for _, size in parts.values()), Size())
+    table["total"] = {"files": sum(files for files, _ in parts.values()), **total.to_dict()}
+    return table
+
+
+def render(manifest: dict) -> str:
+    return json.dumps(manifest, indent=2) + "\n"
+
+
+def read(dist: str | os.PathLike) -> dict:
+    path = Path(dist) / NAME
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise BundleError(f"{path} does not exist; build the bundle first with edgeshrink bundle") from exc
+    except (OSError, ValueError) as exc:
+        raise BundleError(f"{path} is not readable JSON ({exc}); rebuild the bundle") from exc
+    if manifest.get("format") != FORMAT or not manifest.get("variants"):
+        raise BundleError(f"{path} is not an edgeshrink bundle manifest (format {FORMAT}); rebuild the bundle")
+    return manifest
+
+
+def embed(page: str, manifest: dict) -> str:
+    """The page's HTML with `manifest` inside it."""
+    return inline.element(page, "manifest", manifest)
+
+
+def write(dist: str | os.PathLike, manifest: dict, files: dict[str, Size] | None = None) -> dict[str, Size]:
+    """Write manifest.json and the page's copy inside index.html, each with its .gz and .br (a server would
+    otherwise send old ones). Both record the bundle's sizes, index.html's own included, so they are
+    rendered until the numbers settle. `files`: each file's sizes by bundle path (None: measured in `dist`);
+    returns them as written."""
+    dist = Path(dist)
+    files = dict(files) if files is not None else transfer.measure(dist)
+    page = (dist / PAGE).read_text()
+    for _ in range(8):
+        _fill_sizes(manifest, files)
+        written = {NAME: _write(dist / NAME, render(manifest).encode()),
+                   PAGE: _write(dist / PAGE, embed(page, manifest).encode())}
+        if all(files.get(name) == size for name, size in written.items()):
+            return files
+        files.update(written)
+    return files
+
+
+def _write(path: Path, data: bytes) -> Size:
+    gz, br = compress(data)
+    for suffix, blob in (("", data), (ENCODINGS["gzip"], gz), (ENCODINGS["br"], br)):
+        # the file before its copies, so they are never older than it; a web server running as another user
+        # must be able to read them
+        write_bytes(path.with_name(path.name + suffix), blob).chmod(0o644)
+    return Size(len(data), len(gz), len(br))
+
+
+def _fill_sizes(manifest: dict, files: dict[str, Size]) -> None:
+    manifest["sizes"] = sizes_entry(transfer.by_part(files))
+    for entry in manifest["variants"]:
+        entry["first_visit"] = {k: v for k, v in transfer.first_visit(files, entry).items() if k != "files"}
+    default = next(e for e in manifest["variants"] if e["name"] == manifest["default"])
+    manifest["first_visit"] = transfer.first_visit(files, default)
