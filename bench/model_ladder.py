@@ -27,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import machine  # noqa: E402  (bench/machine.py)
+
 from edgeshrink import api, atomic, zoo
 from edgeshrink.core import model as model_io
 from edgeshrink.web import bundle

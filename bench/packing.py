@@ -29,6 +29,7 @@ from onnx import TensorProto, helper, numpy_helper
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import machine  # noqa: E402  (bench/machine.py)
+
 from edgeshrink import atomic, data, inference, packing  # noqa: E402
 from edgeshrink.core.model import stored_signature  # noqa: E402
 from edgeshrink.passes import pack  # noqa: E402

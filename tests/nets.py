@@ -20,7 +20,6 @@ from edgeshrink import data, zoo
 from edgeshrink.data import Split
 from edgeshrink.zoo.export import to_onnx
 
-
 FOLDER = data.data_dir()  # read on import (by the root conftest), before any test changes the environment
 
 

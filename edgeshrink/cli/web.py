@@ -70,7 +70,7 @@ def bundle_report(optimized: Path, output: Path, checks: "VerifyOptions | None",
         # a bundle that fails the check is not written
         result = web.bundle(variants, output, ort_dir=ort_dir, runtime=runtime, default="optimized", force=force,
                             check=verify if checks else None, inputs=[optimized])
-    for name, (used, why) in result.runtimes.items():
+    for name, (_, why) in result.runtimes.items():
         if why:
             console.print(f"note: {name} runs on onnxruntime-web, not the compiled runtime: {why}", highlight=False)
     show(render.bundle_table(result, output))

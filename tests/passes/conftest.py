@@ -13,7 +13,6 @@ from edgeshrink import detect
 from edgeshrink.core.model import with_signature
 from edgeshrink.core.signature import PRESETS, Preprocess, Signature, eval_fraction
 from edgeshrink.passes.base import PassContext
-from edgeshrink.core.signature import PRESETS, Preprocess, Signature, eval_fraction
 from tests import nets
 from tests.peers import peer_path, peer_rows
 

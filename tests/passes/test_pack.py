@@ -9,10 +9,10 @@ import onnx
 import pytest
 
 from edgeshrink import engine, inference, packing, recipe
+from edgeshrink.core.model import count_params
 from edgeshrink.engine.probe import options
 from edgeshrink.errors import RecipeError
 from edgeshrink.finetune.config import FineTune
-from edgeshrink.core.model import count_params
 from edgeshrink.passes import REGISTRY, cluster, pack, quantize, strip
 from edgeshrink.passes.prune import PruneConfig
 from edgeshrink.passes.prune import run as prune

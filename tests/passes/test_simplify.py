@@ -8,12 +8,12 @@ import pytest
 
 from edgeshrink import detect
 from edgeshrink.core.model import is_quantized, op_histogram, stored_signature
+from edgeshrink.core.signature import PRESETS
 from edgeshrink.errors import PassError
 from edgeshrink.params import build_config
 from edgeshrink.passes import simplify
 from edgeshrink.passes.base import PassContext
 from edgeshrink.passes.simplify import SimplifyConfig
-from edgeshrink.core.signature import PRESETS
 from tests import exporters, nets
 from tests.passes.outputs import input_dims, scores
 from tests.peers import peer_names

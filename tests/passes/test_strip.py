@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 
 from edgeshrink.core.signature import METADATA_KEY
-from edgeshrink.passes import quantize, strip
+from edgeshrink.passes import strip
 from edgeshrink.passes.base import PassContext
 from tests.passes.outputs import scores
 

@@ -1,6 +1,5 @@
 """The contract other parts of edgeshrink code against: files, entry, UnsupportedModel with a reason."""
 
-import numpy as np
 import pytest
 from onnx import helper
 

@@ -1,6 +1,5 @@
 """Conv kernels against onnxruntime: groups, depthwise, pads, strides, dilations, odd shapes."""
 
-import numpy as np
 import pytest
 from onnx import helper
 

@@ -44,7 +44,10 @@ def server() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
         root.chmod(0o700)
-    run = lambda *cmd: subprocess.run(_as_owner([str(c) for c in cmd]), check=True, capture_output=True, text=True)
+
+    def run(*cmd):
+        return subprocess.run(_as_owner([str(c) for c in cmd]), check=True, capture_output=True, text=True)
+
     try:
         run(bin_dir / "initdb", "-D", data, "-U", USER, "--auth=trust", "--no-sync")
         run(bin_dir / "pg_ctl", "-D", data, "-l", root / "log", "-w", "-t", "60", "start",

@@ -12,7 +12,6 @@ import urllib.parse
 import urllib.request
 
 import brotli
-
 import pytest
 
 from edgeshrink.errors import BundleError

@@ -185,7 +185,7 @@ def test_a_page_loads_only_the_runtime_and_model_of_the_variant_it_shows(small_d
             context = browser.new_context()
             requested = []
             page = context.new_page()
-            page.on("request", lambda request: requested.append(request.url))
+            page.on("request", lambda request, seen=requested: seen.append(request.url))
             page = open_page(context, url + query, Watch(url), page)
             assert settle(page, "window.edgeshrink.timeToFirstPrediction")[0] == "ok"
             context.close()

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from edgeshrink import zoo
-from edgeshrink.errors import EdgeshrinkError
 from edgeshrink.data.augment import random_affine
+from edgeshrink.errors import EdgeshrinkError
 from edgeshrink.zoo.train import normalize, to_unit
 
 QUICK = zoo.TrainConfig(epochs=1, batch_size=64, lr=3e-3, val_size=500, max_steps=30, threads=1)

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from edgeshrink.runtime.kernels import activation, conv, dynamic, elementwise, gemm, pool, qbinary, qlinear, shape, softmax
+from edgeshrink.runtime.kernels import (
+    activation,
+    conv,
+    dynamic,
+    elementwise,
+    gemm,
+    pool,
+    qbinary,
+    qlinear,
+    shape,
+    softmax,
+)
 from edgeshrink.runtime.kernels.base import Emitter
 
 _FAMILIES = (activation, conv, dynamic, elementwise, gemm, pool, qbinary, qlinear, shape, softmax)

@@ -9,7 +9,7 @@ from edgeshrink.runtime.kernels.base import attr, flit, inputs, output, unsuppor
 
 def _clip_bounds(node, prog) -> tuple[float, float]:
     lo, hi = attr(node, "min", -np.inf), attr(node, "max", np.inf)
-    for pos, default in ((1, lo), (2, hi)):
+    for pos in (1, 2):
         if len(node.input) > pos and node.input[pos]:
             value = prog.const(node.input[pos])
             if value is None:

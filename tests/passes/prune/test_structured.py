@@ -9,10 +9,10 @@ from onnx import TensorProto, helper, numpy_helper
 
 from edgeshrink import detect, inference
 from edgeshrink.core.model import count_params, stored_signature
+from edgeshrink.core.signature import PRESETS
 from edgeshrink.errors import PassError
 from edgeshrink.finetune.config import FineTune
 from edgeshrink.passes.prune import PruneConfig, run
-from edgeshrink.core.signature import PRESETS
 from tests import exporters, nets
 from tests.passes.prune.cases import accuracy, cnn_graph, context, peer, values_of
 from tests.peers import peer_names
