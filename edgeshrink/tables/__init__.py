@@ -1,13 +1,13 @@
 """Render results: the same data as terminal tables, Markdown, CSV and JSON."""
 
 from edgeshrink.tables.table import (
-                                     COMPARE_COLUMNS,
-                                     Table,
-                                     compare_table,
-                                     evaluation_table,
-                                     outcome,
-                                     passes_table,
-                                     steps_table,
+    COMPARE_COLUMNS,
+    Table,
+    compare_table,
+    evaluation_table,
+    outcome,
+    passes_table,
+    steps_table,
 )
 from edgeshrink.tables.text import csv_text, markdown, rendered
 
