@@ -25,7 +25,7 @@ if [ "${EDGESHRINK_SKIP_BROWSER:-0}" != 1 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
   fi
   # npm ci of the page's pinned onnxruntime-web into the user cache (what 'edgeshrink bundle' would do)
-  python -c "from edgeshrink.web.runtime import ensure_runtime; print('onnxruntime-web', ensure_runtime().version)"
+  python -c "from edgeshrink.web.assemble.ortweb import ensure_runtime; print('onnxruntime-web', ensure_runtime().version)"
 fi
 # PostgreSQL: the search tests start a private server from its binaries (no system service is used).
 if [ "${EDGESHRINK_SKIP_POSTGRES:-0}" != 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
