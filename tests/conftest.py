@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 from tests import nets
 from tests.peers import PEERS
+
+# A shell starts a background job (`cmd &`) with Ctrl-C ignored, and every process it starts inherits that: the
+# tests that interrupt a command with SIGINT would then wait on a command that never hears it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
