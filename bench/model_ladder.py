@@ -87,7 +87,8 @@ def pages(spec: str, work: Path, epochs: int) -> list[tuple[str, dict, Path]]:
 
 def carried_bytes(variant) -> int:
     """Brotli bytes of a compiled model that index.html carries inside it (the bundle counts it as the page's)."""
-    placed = place(variant, "compiled")
+    proto = variant.proto if variant.proto is not None else model_io.load(variant.model_path)
+    placed = place(variant, proto, "compiled")
     return sum(len(compress(data)[1]) for name, data in placed.files.items()) if placed.runtime == "compiled" else 0
 
 
