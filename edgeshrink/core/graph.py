@@ -117,6 +117,22 @@ class Graph:
             name = node.input[0]
         return name
 
+    def weight_initializers(self, weight_input: dict[str, int]) -> list[str]:
+        """The initializers read at each listed operator's weight input (op type -> input index), directly or
+        through a DequantizeLinear, in node order, each once."""
+        found = []
+        for node in self.graph.node:
+            index = weight_input.get(node.op_type)
+            if index is None or len(node.input) <= index:
+                continue
+            name = node.input[index]
+            producer = self.producer.get(name)
+            if producer is not None and producer.op_type == "DequantizeLinear":
+                name = producer.input[0]
+            if name in self.inits and name not in found:
+                found.append(name)
+        return found
+
     def _is_layer(self, node: onnx.NodeProto) -> bool:
         """A Conv, Gemm or MatMul reading data (not constants) at input 0."""
         return node.op_type in WEIGHT_OPS and len(node.input) > 1 and self.value(node.input[0]) is None

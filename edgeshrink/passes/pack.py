@@ -30,17 +30,7 @@ class PackConfig:
 def weights(model: onnx.ModelProto) -> list[str]:
     """The initializers that are a weight layer's weights, directly or through a DequantizeLinear."""
     g = Graph(model)
-    found = []
-    for node in model.graph.node:
-        if node.op_type not in _WEIGHT_INPUT or len(node.input) <= _WEIGHT_INPUT[node.op_type]:
-            continue
-        name = node.input[_WEIGHT_INPUT[node.op_type]]
-        producer = g.producer.get(name)
-        if producer is not None and producer.op_type == "DequantizeLinear":
-            name = producer.input[0]
-        if name in g.inits and len(g.inits[name].dims) >= 2 and name not in found:
-            found.append(name)
-    return found
+    return [name for name in g.weight_initializers(_WEIGHT_INPUT) if len(g.inits[name].dims) >= 2]
 
 
 def run(model: onnx.ModelProto, cfg: PackConfig, ctx: PassContext) -> onnx.ModelProto:

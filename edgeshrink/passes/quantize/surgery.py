@@ -117,15 +117,5 @@ _WEIGHT_INPUT = {"Conv": 1, "MatMul": 1, "Gemm": 1, "ConvInteger": 1, "MatMulInt
 def int8_weights(model: onnx.ModelProto) -> dict[str, np.ndarray]:
     """The int8 initializers feeding a layer's weight input, directly or through a DequantizeLinear."""
     g = Graph(model)
-    found = {}
-    for node in model.graph.node:
-        if node.op_type not in _WEIGHT_INPUT or len(node.input) <= _WEIGHT_INPUT[node.op_type]:
-            continue
-        name = node.input[_WEIGHT_INPUT[node.op_type]]
-        producer = g.producer.get(name)
-        if producer is not None and producer.op_type == "DequantizeLinear":
-            name = producer.input[0]
-        init = g.inits.get(name)
-        if init is not None and init.data_type == onnx.TensorProto.INT8:
-            found[name] = numpy_helper.to_array(init)
-    return found
+    return {name: numpy_helper.to_array(g.inits[name]) for name in g.weight_initializers(_WEIGHT_INPUT)
+            if g.inits[name].data_type == onnx.TensorProto.INT8}
