@@ -29,6 +29,7 @@ from edgeshrink.web.assemble.placement import Placement, place
 __all__ = ["BundleResult", "Variant", "bundle"]
 
 ENTRY_JS = "js/app.js"  # the page's module; the bundle joins the modules it imports into it, inside index.html
+LATER_JS = "js/later.js"  # what the page loads after its first answer, joined with the modules it imports
 STYLE = "style.css"  # inside index.html too
 APP_SUFFIXES = {".html", ".css", ".js", ".mjs", ".svg", ".png", ".ico", ".webmanifest"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -194,14 +195,20 @@ def _gallery(samples: int | Split) -> tuple[Split, str]:
 
 def _app(app_dir: Path) -> tuple[list[Path], dict[str, str]]:
     """The app's files to ship, and the text of those rewritten: index.html with the stylesheet and js/app.js
-    (joined with the modules it imports) inside it, which are then left out; every script minified."""
+    (joined with the modules it imports) inside it, which are then left out, and js/later.js joined with the
+    modules it imports; every script minified."""
     files = _app_files(app_dir)
     texts = {f.relative_to(app_dir).as_posix(): minify.js(f.read_text(encoding="utf-8"))
              for f in files if f.suffix == ".js"}
     if not (app_dir / ENTRY_JS).is_file():
         return files, texts
-    code, joined = join.join((app_dir / ENTRY_JS).parent, Path(ENTRY_JS).name)
-    left_out = {ENTRY_JS, STYLE} | {(Path(ENTRY_JS).parent / name).as_posix() for name in joined}
+    folder = Path(ENTRY_JS).parent
+    code, joined = join.join(app_dir / folder, Path(ENTRY_JS).name)
+    left_out = {ENTRY_JS, STYLE} | {(folder / name).as_posix() for name in joined}
+    if (app_dir / LATER_JS).is_file():
+        later, joined = join.join(app_dir / folder, Path(LATER_JS).name)
+        texts[LATER_JS] = minify.js(later)
+        left_out |= {(folder / name).as_posix() for name in joined}
     style = (app_dir / STYLE).read_text(encoding="utf-8") if (app_dir / STYLE).is_file() else ""
     texts[manifest.PAGE] = inline.page((app_dir / manifest.PAGE).read_text(encoding="utf-8"), style, code)
     return [f for f in files if f.relative_to(app_dir).as_posix() not in left_out], texts

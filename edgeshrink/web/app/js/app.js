@@ -6,9 +6,8 @@
 // the sizes; other variants load when picked.
 
 import { DrawingPad } from "./draw.js";
-import { toMnist } from "./mnist.js";
 import { Model, reason } from "./runtime.js";
-import { feed, probabilities } from "./signature.js";
+import * as signature from "./signature.js";
 import * as ui from "./ui.js";
 
 // document-relative: this code runs from inside index.html
@@ -47,19 +46,6 @@ window.edgeshrink = {
   timeToFirstPrediction: firstPrediction.promise,  // the first answer is in the page
   firstPredictionShown: firstAnswerShown(),  // ... and on screen (the frame that shows it), or null
   galleryLoaded: galleryLoaded.promise,
-  // Load every variant now (they otherwise load when picked): the page then works offline.
-  loadAll: () => answer(async () => {
-    await Promise.all(app.manifest.variants.map((v) => getModel(v.name)));
-    return true;
-  }),
-  classify: (name, pixels) => answer(() => classifyWith(name, decodePixels(pixels))),
-  benchmark: (name, runs = 200) => answer(async () => (await later()).benchmark(await getModel(name),
-    decodePixels(app.manifest.samples.first), runs)),
-  // The tensor the page feeds variant `name` for n images (the tests compare it with Python's Signature.feed).
-  feed: (name, pixels, n) => answer(async () => {
-    const [type, data, dims] = feed(variant(name), decodePixels(pixels), n);
-    return { type, data: Array.from(data), dims };
-  }),
   drawnPixels: () => (app.input?.kind === "drawing" ? Array.from(app.input.pixels) : null),
   state: () => ({ model: app.current, prediction: app.prediction, probabilities: app.probs }),
   // The state once the predictions already asked for (by drawing, clicking) have been shown.
@@ -68,6 +54,10 @@ window.edgeshrink = {
     return window.edgeshrink.state();
   },
 };
+// The rest of the hook (loadAll, classify, benchmark, feed) is in ./later.js, loaded when one is called.
+for (const name of ["loadAll", "classify", "benchmark", "feed"]) {
+  window.edgeshrink[name] = (...args) => answer(async () => (await later()).hook[name](page, ...args));
+}
 
 async function answer(work) {
   try {
@@ -114,12 +104,6 @@ function getModel(name) {
   return app.models.get(name);
 }
 
-async function classifyWith(name, pixels) {
-  const model = await getModel(name);
-  const result = await model.classify(pixels, pixels.length / 784);
-  return { predictions: result.predictions, scores: result.scores, ms: result.ms };
-}
-
 async function predictOnce() {
   const input = app.input;
   if (!input) {
@@ -131,7 +115,7 @@ async function predictOnce() {
   const model = await getModel(app.current);
   const result = await model.classify(input.pixels, 1);
   const prediction = result.predictions[0];
-  const probs = probabilities(model.variant.output_kind, result.scores?.[0], prediction);
+  const probs = signature.probabilities(model.variant.output_kind, result.scores?.[0], prediction);
   Object.assign(app, { prediction, probs });
   ui.renderAnswer(prediction, probs, result.ms);
   ui.renderBars(probs, prediction);
@@ -185,9 +169,9 @@ function pickModel(name) {
 
 function setupDrawing() {
   let frame = 0;
-  const update = () => {
+  const update = async () => {
     frame = 0;
-    const pixels = toMnist(app.pad.canvas);
+    const pixels = (await later()).toMnist(app.pad.canvas);  // the drawing's code comes after the first answer
     setInput(pixels ? { kind: "drawing", pixels } : null);
     refresh();
   };
@@ -217,11 +201,13 @@ function showRuntime() {
   ui.setStatus(`${runtime} · WebAssembly · 1 thread${self.crossOriginIsolated ? " · cross-origin isolated" : ""}`);
 }
 
+// What ./later.js gets: the page's state and helpers.
+const page = { app, ui, signature, fetchBytes, answer, getModel, variant, decodePixels,
+  pick: (i, pixels) => { showSample(i, pixels); refresh(); } };
+
 /** What the first answer does not need (the gallery, the benchmark, the sizes): loaded after it. */
 async function startLater() {
-  const { start } = await later();
-  app.gallery = await start({ app, ui, fetchBytes, answer, getModel, decodePixels, classifyWith,
-    pick: (i, pixels) => { showSample(i, pixels); refresh(); } });
+  app.gallery = await (await later()).start(page);
 }
 
 function start() {

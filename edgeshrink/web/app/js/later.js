@@ -1,6 +1,11 @@
 // What the page shows once its first answer is on screen: the gallery of real test digits (and "Classify
-// all"), the benchmark and the bundle's sizes. A file of its own, fetched after the first answer; it imports
-// nothing: the page hands it what it needs (`start`).
+// all"), the benchmark, the bundle's sizes and turning a drawing into the model's input. A file of its own,
+// fetched after the first answer (the bundle joins the modules it imports into it); the page hands it its state
+// and helpers (`start`).
+
+import * as mnist from "./mnist.js";
+
+export const toMnist = mnist.toMnist;  // the drawing on a canvas as the model's input, or null
 
 /** The gallery's digits from samples.bin (see the manifest's samples.format). */
 async function loadSamples(fetchBytes, info) {
@@ -71,8 +76,32 @@ export async function benchmark(model, pixels, runs = 200, groups = 20, groupMs 
   return { median_ms: median, runs: perRun.length * group, group, runtime: model.variant.runtime };
 }
 
+async function classifyWith(page, name, pixels) {
+  const result = await (await page.getModel(name)).classify(pixels, pixels.length / 784);
+  return { predictions: result.predictions, scores: result.scores, ms: result.ms };
+}
+
+/** The test hook's calls beyond the first answer (window.edgeshrink in app.js), each given the page first. */
+export const hook = {
+  // Load every variant now (they otherwise load when picked): the page then works offline.
+  loadAll: async (page) => {
+    await Promise.all(page.app.manifest.variants.map((v) => page.getModel(v.name)));
+    return true;
+  },
+  classify: (page, name, pixels) => classifyWith(page, name, page.decodePixels(pixels)),
+  benchmark: async (page, name, runs = 200) => benchmark(await page.getModel(name),
+    page.decodePixels(page.app.manifest.samples.first), runs),
+  // The tensor the page feeds variant `name` for n images (the tests compare it with Python's Signature.feed).
+  feed: async (page, name, pixels, n) => {
+    const v = page.variant(name);
+    await page.signature.prepare(v);
+    const [type, data, dims] = page.signature.feed(v, page.decodePixels(pixels), n);
+    return { type, data: Array.from(data), dims };
+  },
+};
+
 function setupButtons(page, samples) {
-  const { app, ui, answer, getModel, decodePixels, classifyWith } = page;
+  const { app, ui, answer, getModel, decodePixels } = page;
   ui.$("bench").addEventListener("click", async () => {
     const out = ui.$("bench-out");
     out.textContent = "timing inferences…";
@@ -82,7 +111,7 @@ function setupButtons(page, samples) {
   });
   ui.$("run-all").addEventListener("click", async () => {
     const { images, labels } = samples;
-    const result = await answer(() => classifyWith(app.current, images));
+    const result = await answer(() => classifyWith(page, app.current, images));
     if (result.error) return ui.showError(result.error);
     result.predictions.forEach((p, i) => markSample(ui.$, i, p, labels[i]));
     const right = result.predictions.filter((p, i) => p === labels[i]).length;

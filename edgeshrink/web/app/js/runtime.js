@@ -3,7 +3,7 @@
 // loads onnxruntime-web).
 
 import * as compiled from "./compiled.js";
-import { feed, readOutput, runSize } from "./signature.js";
+import { feed, prepare, readOutput, runSize } from "./signature.js";
 
 // The compiled backend is part of the page (small); onnxruntime-web's is fetched when a variant needs it,
 // from the document's folder: this code runs from inside index.html.
@@ -30,7 +30,7 @@ export class Model {
   static async create(variant, manifest, fetchBytes, started = null) {
     const load = BACKENDS[variant.runtime ?? "ort"];
     if (!load) throw new Error(`model ${variant.name}: unknown runtime ${variant.runtime}`);
-    const backend = await (await load()).open(variant, manifest, fetchBytes, started);
+    const [backend] = await Promise.all([(await load()).open(variant, manifest, fetchBytes, started), prepare(variant)]);
     return new Model(variant, backend);
   }
 
