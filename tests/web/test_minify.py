@@ -25,9 +25,15 @@ def test_comments_and_indentation_go_and_strings_templates_and_regexes_stay():
     out = minify.js(TRICKY)
     assert "comment" not in out.replace('"// not a comment"', "") and "and this" not in out
     assert '"// not a comment"' in out and "'/* nor this */'" in out
-    assert "/\\/\\/[^/]*\\//g" in out and "10 / 2 / 1" in out
+    assert "/\\/\\/[^/]*\\//g" in out and "half=10/2/1" in out
     assert "`line one\n    keeps its indentation ${a ? `nested // ${b}` : \"}\"} /* text */`" in out
-    assert "\nif (a) { return re.test(t); }" in out
+    assert "\nif(a){return re.test(t);}" in out
+
+
+def test_spaces_stay_only_where_tokens_would_merge():
+    out = minify.js("const x = a - -b + +c / /re/.source.length, y = typeof x === \"string\";\n")
+    assert out == 'const x=a- -b+ +c/ /re/.source.length,y=typeof x==="string";'
+
 
 
 def test_css_keeps_what_its_spaces_mean():
@@ -38,7 +44,8 @@ def test_css_keeps_what_its_spaces_mean():
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node checks the syntax")
 def test_the_minified_app_is_valid_javascript(tmp_path):
     app = default_app_dir() / "js"
-    for name, text in [("app.mjs", join.join(app, "app.js")[0]), ("later.mjs", (app / "later.js").read_text())]:
+    for name, text in [("app.mjs", join.join(app, "app.js")[0]), ("later.mjs", join.join(app, "later.js")[0]),
+                       ("formats.mjs", (app / "formats.js").read_text())]:
         (tmp_path / name).write_text(minify.js(text))
         check = subprocess.run(["node", "--check", str(tmp_path / name)], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr

@@ -12,6 +12,7 @@ import re
 
 # a '/' after one of these (or at the start) begins a regular expression, elsewhere it divides
 _BEFORE_REGEX = set("(,=:[!&|?{};+-*%<>~^") | {""}
+_WORD = re.compile(r"[\w$]")
 _WORDS_BEFORE_REGEX = {"return", "typeof", "case", "do", "else", "in", "of", "new", "delete", "void", "throw"}
 
 
@@ -45,17 +46,29 @@ def js(text: str) -> str:
 
 
 def _cut_blanks(pieces: list[str]) -> str:
-    """The pieces joined, with indentation, trailing blanks and blank lines cut from the code between the tokens
-    (a piece of more than one character is a string, template or regular expression: it keeps its lines)."""
+    """The pieces joined, with the blanks that separate nothing cut from the code between the tokens (a piece
+    of more than one character is a string, template or regular expression: it keeps its lines and spaces)."""
     text, code = [], []
     for piece in [*pieces, ""]:
         if len(piece) == 1:
             code.append(piece)
             continue
-        text.append(re.sub(r"[ \t]*\n\s*", "\n", "".join(code)))
+        text.append(_tight(re.sub(r"[ \t]*\n\s*", "\n", "".join(code)), "".join(text)[-1:], piece[:1]))
         code.clear()
         text.append(piece)
     return "".join(text).strip()
+
+
+def _tight(code: str, before: str, after: str) -> str:
+    """`code` (between `before` and `after`) without the spaces within its lines that separate nothing: a space
+    stays between two word characters (`return x`) and where two tokens would merge (`a - -b`, `a / /re/`)."""
+    def space(found: re.Match) -> str:
+        left = code[found.start() - 1] if found.start() else before
+        right = code[found.end()] if found.end() < len(code) else after
+        word = _WORD.match(left) and _WORD.match(right)
+        return " " if word or left + right in ("++", "--", "//") else ""
+
+    return re.sub(r"[ \t]+", space, code)
 
 
 def css(text: str) -> str:
