@@ -19,6 +19,7 @@ from edgeshrink.web.assemble.compress import compress
 
 STYLE = '<link rel="stylesheet" href="style.css">'
 SCRIPT = '<script type="module" src="js/app.js"></script>'
+APP_ELEMENTS = (("<style>", "</style>"), ('<script type="module">', "</script>"))  # where page() puts them
 MODEL_ELEMENT = "inline"  # <script type="application/json" id="inline">: { name, loader, wasm } or null
 # The largest compiled model (brotli bytes of its wasm) the page carries: at 1.6 Mbit/s with 150 ms round
 # trips (slow-4g), the third more bytes of base64 cost a round trip at about 60 KB.
@@ -35,8 +36,17 @@ def page(html: str, css: str, js: str) -> str:
     html = re.sub(r"<!--.*?-->", "", html, flags=re.S)
     html = re.sub(r"(<script>)(.*?)(</script>)", lambda m: m[1] + minify.js(m[2]) + m[3], html, flags=re.S)
     html = re.sub(r"\n\s*", "\n", html).strip() + "\n"
-    html = html.replace(STYLE, f"<style>{minify.css(css)}</style>")
-    return html.replace(SCRIPT, f'<script type="module">{_script_text(minify.js(js))}</script>')
+    (style_start, style_end), (script_start, script_end) = APP_ELEMENTS
+    html = html.replace(STYLE, f"{style_start}{minify.css(css)}{style_end}")
+    return html.replace(SCRIPT, f"{script_start}{_script_text(minify.js(js))}{script_end}")
+
+
+def app_code(html: str) -> str:
+    """The app's own style and code as a bundled index.html carries them (the <style> and the module script)."""
+    found = [re.search(f"{re.escape(start)}(.*?){re.escape(end)}", html, re.S) for start, end in APP_ELEMENTS]
+    if not all(found):
+        raise BundleError("this index.html does not carry the app's style and code; rebuild the bundle")
+    return "".join(f[1] for f in found)
 
 
 def element(html: str, element_id: str, value) -> str:
