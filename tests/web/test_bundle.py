@@ -79,9 +79,13 @@ def test_samples_are_the_first_real_test_digits(dist, test_split):
     doc = json.loads((dist / "manifest.json").read_text())
     n = doc["samples"]["count"]
     data = np.frombuffer((dist / "samples.bin").read_bytes(), dtype=np.uint8)
-    assert n == 100 and len(data) == n * 785
-    assert np.array_equal(data[: n * 784].reshape(n, 28, 28), test_split.images[:n])  # exact: "Classify all" scores them
-    assert np.array_equal(data[n * 784:], test_split.labels[:n])
+    images, at = np.zeros((n, 28, 28), np.uint8), 5 * n
+    for i, (top, left, height, width) in enumerate(data[n:5 * n].reshape(n, 4).astype(int)):
+        images[i, top:top + height, left:left + width] = data[at:at + height * width].reshape(height, width)
+        at += height * width
+    assert n == 100 and at == len(data) < n * 785  # smaller than the whole images
+    assert np.array_equal(images, test_split.images[:n])  # exact: "Classify all" scores them
+    assert np.array_equal(data[:n], test_split.labels[:n])
     first = np.frombuffer(base64.b64decode(doc["samples"]["first"]), np.uint8)  # the first answer's: exact
     assert np.array_equal(first, test_split.images[0].ravel())
 

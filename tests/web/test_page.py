@@ -89,6 +89,10 @@ def test_clear_empties_the_prediction(loaded):
 
 def test_gallery_classifies_real_test_digits(loaded, test_split):
     page, _ = loaded
+    settle(page, "window.edgeshrink.galleryLoaded")
+    shown = page.evaluate("""() => [...document.querySelectorAll('#gallery canvas')].map((c) =>
+        Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0)))""")
+    assert np.array_equal(np.array(shown, np.uint8).reshape(-1, 28, 28), test_split.images[:100])  # exact pixels
     page.click("#gallery .sample[data-index='1']")
     settle(page, "window.edgeshrink.settled()")
     assert page.locator("#digit").inner_text() == str(test_split.labels[1])

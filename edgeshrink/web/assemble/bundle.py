@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
 import onnx
 
 from edgeshrink import outputs
@@ -127,8 +126,8 @@ def _write_files(tmp: Path, writer: Compressor, app_dir: Path, app_files: list[P
             files[path] = writer.write(app_texts[path].encode(), tmp / path)
         else:
             files[path] = writer.copy(f, tmp / path)
-    data = np.concatenate([gallery.images.reshape(-1), gallery.labels]).astype(np.uint8)
-    files[manifest.SAMPLES_FILE] = writer.write(data.tobytes(), tmp / manifest.SAMPLES_FILE)
+    data = manifest.samples_bytes(gallery.images, gallery.labels)
+    files[manifest.SAMPLES_FILE] = writer.write(data, tmp / manifest.SAMPLES_FILE)
     return files
 
 

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import numpy as np
 import onnx
 
 from edgeshrink.atomic import write_bytes
@@ -97,8 +98,23 @@ def samples_entry(count: int, source: str) -> dict:
         "count": count,
         "source": source,
         # exact pixels: "Classify all" scores the model on these real test digits, not on a likeness of them
-        "format": "count x 784 uint8 pixels (28x28 row-major, white digit on black), then count uint8 labels",
+        "format": "count uint8 labels; count boxes around each digit's ink (uint8 top, left, height, width); "
+                  "then each box's pixels, row by row (uint8, white digit on black); the rest of each 28x28 is 0",
     }
+
+
+def samples_bytes(images: np.ndarray, labels: np.ndarray) -> bytes:
+    """samples.bin as samples_entry's format says: the exact pixels, without the black around each digit's ink
+    (about 5% fewer bytes after brotli than the whole 28x28 images)."""
+    images = images.reshape(-1, 28, 28).astype(np.uint8)
+    boxes, inside = [], []
+    for image in images:
+        ys, xs = np.nonzero(image)
+        top, left = (int(ys.min()), int(xs.min())) if len(ys) else (0, 0)
+        height, width = (int(ys.max()) + 1 - top, int(xs.max()) + 1 - left) if len(ys) else (0, 0)
+        boxes.append(bytes([top, left, height, width]))
+        inside.append(image[top:top + height, left:left + width].tobytes())
+    return labels.astype(np.uint8).tobytes() + b"".join(boxes) + b"".join(inside)
 
 
 def sizes_entry(parts: dict[str, tuple[int, Size]]) -> dict:

@@ -7,11 +7,20 @@ import * as mnist from "./mnist.js";
 
 export const toMnist = mnist.toMnist;  // the drawing on a canvas as the model's input, or null
 
-/** The gallery's digits from samples.bin (see the manifest's samples.format). */
+/** The gallery's digits from samples.bin (see the manifest's samples.format): each box of ink put back in
+ * its black 28x28. */
 async function loadSamples(fetchBytes, info) {
   const bytes = await fetchBytes(info.file);
   const n = info.count;
-  return { images: bytes.subarray(0, n * 784), labels: Array.from(bytes.subarray(n * 784, n * 785)) };
+  const images = new Uint8Array(n * 784);
+  let at = 5 * n;  // after the labels and the boxes
+  for (let i = 0; i < n; i++) {
+    const [top, left, height, width] = bytes.subarray(n + 4 * i, n + 4 * i + 4);
+    for (let y = 0; y < height; y++, at += width) {
+      images.set(bytes.subarray(at, at + width), i * 784 + (top + y) * 28 + left);
+    }
+  }
+  return { images, labels: Array.from(bytes.subarray(0, n)) };
 }
 
 function renderGallery(page, samples, onPick) {
