@@ -219,7 +219,10 @@ def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path)
     doc = json.loads((result.out_dir / "manifest.json").read_text())
     assert json.loads(inline.group(1)) == doc and doc["variants"][0]["compiled"]["inline"] is True
     carried = json.loads(re.search(r'<script type="application/json" id="inline">(.*?)</script>', page, re.S)[1])
-    assert base64.b64decode(carried["wasm"]) == (result.out_dir / "models/fp32/model.wasm").read_bytes()
+    text = re.search(r'<script type="application/octet-stream" id="inline-wasm">(.*?)</script>', page, re.S)[1]
+    wasm = (result.out_dir / "models/fp32/model.wasm").read_bytes()
+    assert carried["name"] == "fp32" and bytes(ord(c) & 255 for c in text) == wasm  # one character per byte
+    assert not {"\0", "\r", "<"} & set(text) and len(text) == len(wasm)  # nothing HTML would change or end on
     assert inline.end() < page.index("window.edgeshrinkBoot") < page.index("<style>") < page.index('type="module"')
 
 

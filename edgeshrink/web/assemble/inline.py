@@ -2,14 +2,14 @@
 small, the default variant's compiled model; the first answer then needs one response.
 
 On a phone's network every request after the page costs a round trip (100-150 ms on 4g) that the
-browser cannot start before it has read the page. A compiled model travels as base64 inside the page's
-JSON, which brotli packs about a third worse than the wasm itself: bench/page_ab.md weighs the round
-trip saved against those bytes, and MODEL_MAX the size up to which the page carries the model.
+browser cannot start before it has read the page. A compiled model's wasm travels as text, one character
+per byte (`as_text`), which brotli packs about 4% worse than the wasm itself (base64 was a third worse):
+bench/page_ab.md weighs the round trip saved against the bytes, and MODEL_MAX the size up to which the page
+carries the model.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 
@@ -20,9 +20,13 @@ from edgeshrink.web.assemble.compress import compress
 STYLE = '<link rel="stylesheet" href="style.css">'
 SCRIPT = '<script type="module" src="js/app.js"></script>'
 APP_ELEMENTS = (("<style>", "</style>"), ('<script type="module">', "</script>"))  # where page() puts them
-MODEL_ELEMENT = "inline"  # <script type="application/json" id="inline">: { name, loader, wasm } or null
+MODEL_ELEMENT = "inline"  # <script type="application/json" id="inline">: { name, loader } or null
+WASM_ELEMENT = '<script type="application/octet-stream" id="inline-wasm">'  # ... and its wasm, as_text
 # The largest compiled model (brotli bytes of its wasm) the page carries: at 1.6 Mbit/s with 150 ms round
-# trips (slow-4g), the third more bytes of base64 cost a round trip at about 60 KB.
+# trips (slow-4g), the third more bytes of base64 cost a round trip at about 60 KB (measured when the wasm
+# travelled as base64; as text it costs less, so this errs towards a request of its own).
+# Bytes the HTML parser would change (NUL, CR) or that could end the element ('<'): U+0100 + the byte.
+_ESCAPED = {0x00: "\u0100", 0x0D: "\u010d", 0x3C: "\u013c"}
 MODEL_MAX = 48_000
 
 
@@ -67,8 +71,18 @@ def carries(wasm: bytes) -> bool:
 
 def model(html: str, name: str, loader: str, wasm: bytes) -> str:
     """`html` carrying variant `name`'s compiled model: its loader's text and its wasm."""
-    return element(html, MODEL_ELEMENT, {"name": name, "loader": minify.js(loader),
-                                         "wasm": base64.b64encode(wasm).decode()})
+    html = element(html, MODEL_ELEMENT, {"name": name, "loader": minify.js(loader)})
+    empty = WASM_ELEMENT + "</script>"
+    if html.count(empty) != 1:
+        raise BundleError(f"index.html needs one empty {WASM_ELEMENT} element; rebuild the bundle from the page "
+                          "edgeshrink ships")
+    return html.replace(empty, WASM_ELEMENT + as_text(wasm) + "</script>")
+
+
+def as_text(data: bytes) -> str:
+    """`data` as one character per byte, which the page reads back as (code & 255): U+0000-U+00FF, except the
+    bytes an HTML parser would change or end the element with (_ESCAPED)."""
+    return data.decode("latin-1").translate(_ESCAPED)
 
 
 def _script_text(js: str) -> str:
