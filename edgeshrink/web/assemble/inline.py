@@ -45,14 +45,6 @@ def page(html: str, css: str, js: str) -> str:
     return html.replace(SCRIPT, f"{script_start}{_script_text(minify.js(js))}{script_end}")
 
 
-def app_code(html: str) -> str:
-    """The app's own style and code as a bundled index.html carries them (the <style> and the module script)."""
-    found = [re.search(f"{re.escape(start)}(.*?){re.escape(end)}", html, re.S) for start, end in APP_ELEMENTS]
-    if not all(found):
-        raise BundleError("this index.html does not carry the app's style and code; rebuild the bundle")
-    return "".join(f[1] for f in found)
-
-
 def element(html: str, element_id: str, value) -> str:
     """`html` with `value` as the JSON of its <script type="application/json" id=element_id> (compact; every
     '<' escaped, so no text in it ends the element)."""
