@@ -14,7 +14,7 @@ within the step's share of the budget).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import onnx
@@ -24,6 +24,9 @@ from edgeshrink.passes.base import PassContext
 from edgeshrink.passes.heldout import Judge, validation_split
 from edgeshrink.passes.int8grid import weight_axes
 from edgeshrink.size import measure
+
+if TYPE_CHECKING:
+    from edgeshrink.passes.cluster.sharing import ClusterConfig
 
 # one trial: (model to start from, bits of the layers to cluster again; None: keep its shared values) -> model
 Trial = Callable[[onnx.ModelProto, "dict[str, int | None]"], onnx.ModelProto]
@@ -74,8 +77,9 @@ def _result(candidate: onnx.ModelProto, bits: dict[str, int], lowered: str | Non
                        measure(candidate.SerializeToString()).gzip, verdict.within)
 
 
-def run(model: onnx.ModelProto, cfg, ctx: PassContext, teacher: onnx.ModelProto | None) -> onnx.ModelProto:
-    """The cluster pass with `bits: auto` (cfg a ClusterConfig); fine-tuning never sees the images it is judged on."""
+def run(model: onnx.ModelProto, cfg: ClusterConfig, ctx: PassContext,
+        teacher: onnx.ModelProto | None) -> onnx.ModelProto:
+    """The cluster pass with `bits: auto`; fine-tuning never sees the images it is judged on."""
     from edgeshrink.passes.cluster.sharing import shared
 
     fit, validation = validation_split(ctx, "bits auto")
