@@ -88,8 +88,9 @@ def _values(hint: Any) -> str:
     if typing.get_origin(hint) is typing.Literal:
         return " | ".join(map(str, typing.get_args(hint)))
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return f"{_values(args[0])} or null"
+        args = typing.get_args(hint)
+        given = " or ".join(_values(a) for a in args if a is not type(None))  # e.g. sparsity: number or auto
+        return f"{given} or null" if type(None) in args else given
     return {bool: "true | false", int: "whole number", float: "number", str: "text"}.get(hint, str(hint))
 
 

@@ -104,3 +104,12 @@ def test_cluster_orders_that_make_sense(tmp_path):
         recipe.load(write(tmp_path, "steps:\n  - pass: quantize\n  - pass: cluster\n"))
     names = [s.name for s in recipe.load("max").steps]
     assert names.index("cluster") < names.index("quantize")
+
+
+def test_cluster_bits_auto_is_validated_with_the_recipe(tmp_path):
+    step = next(s for s in recipe.load("max").steps if s.name == "cluster")
+    assert step.config.bits == "auto" and step.config.min_bits <= step.config.max_bits
+    with pytest.raises(RecipeError, match=r"step 1 \(cluster\): min_bits must be between 2 and max_bits, not 6"):
+        recipe.load(write(tmp_path, "steps:\n  - pass: cluster\n    bits: auto\n    min_bits: 6\n"))
+    with pytest.raises(RecipeError, match=r"step 1 \(cluster\): bits must be a whole number or one of auto, not 'few'"):
+        recipe.load(write(tmp_path, "steps:\n  - pass: cluster\n    bits: few\n"))

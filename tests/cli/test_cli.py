@@ -93,6 +93,7 @@ def test_passes_lists_each_parameter_with_its_values_default_and_help(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "static | dynamic" in out and "MinMax | Entropy | Percentile" in out
     assert "one weight scale per output channel" in out and "whole number or null" in out
+    assert "whole number or auto" in out and "number or auto" in out  # bits, sparsity: a value or auto
 
 
 def test_usage_error_exits_2_without_traceback(capsys):

@@ -52,8 +52,9 @@ def _assign(flat: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return np.searchsorted((centroids[1:] + centroids[:-1]) / 2, flat)
 
 
-def share(weights: np.ndarray, k: int, axis: int | None = None) -> Codebook:
-    """At most k shared non-zero values for `weights` (per slice along `axis` if given, else per tensor).
+def share(weights: np.ndarray, k: int | None, axis: int | None = None) -> Codebook:
+    """At most k shared non-zero values for `weights` (per slice along `axis` if given, else per tensor); k None:
+    every distinct non-zero value its own shared value (a layer already shared keeps its values exactly).
 
     Per slice, the returned indices are offset so that one codebook holds every slice's values.
     """
@@ -71,11 +72,11 @@ def share(weights: np.ndarray, k: int, axis: int | None = None) -> Codebook:
     return Codebook(joined, np.moveaxis(index, 0, axis))
 
 
-def _share_one(w: np.ndarray, k: int) -> Codebook:
+def _share_one(w: np.ndarray, k: int | None) -> Codebook:
     nonzero = w != 0
     index = np.full(w.shape, PRUNED, dtype=np.int32)
     if not nonzero.any():
         return Codebook(np.zeros(0, np.float32), index)
-    centroids, labels = fit(w[nonzero], k)
+    centroids, labels = fit(w[nonzero], k) if k is not None else np.unique(w[nonzero], return_inverse=True)
     index[nonzero] = labels
     return Codebook(centroids, index)

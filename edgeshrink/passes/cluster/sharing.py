@@ -10,11 +10,14 @@ entropy-code well, and every runtime runs it unchanged. Each layer's shared valu
 snapped to an int8 grid (multiples of max|w| / 127, `passes/int8grid.py`), so `quantize` afterwards maps each shared value
 to one int8 code, with no rounding (see `passes/quantize/surgery.shared_grid_overrides`; with the quantize
 option `reduce_range` the codes are rounded to a grid half as fine).
+
+`bits: auto` chooses the bits per layer within the run's budget (`passes/cluster/auto.py`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import onnx
@@ -36,26 +39,45 @@ class ClusterConfig:
     """How many shared values per layer and how to recover: at most 2^bits values per layer (per output
     channel with `per_channel`), the zero of a pruned layer included."""
 
-    bits: int = param(4, f"at most 2^bits shared values per layer, {MIN_BITS} to {MAX_BITS} (zero included)",
-                      search=(2, 3, 4, 5, 6))
+    bits: int | Literal["auto"] = param(
+        4, f"at most 2^bits shared values per layer, {MIN_BITS} to {MAX_BITS} (zero included); auto: per layer, "
+           "the fewest from max_bits down to min_bits within the run's budget", search=(2, 3, 4, 5, 6))
     per_channel: bool = param(False, "one codebook per output channel: more accuracy, more values to code")
     # the shared values train more gently than pruned weights, and match the unclustered model's scores
     finetune: FineTune = param(FineTune(lr=2e-4, distill=True), "the training of the shared values (its "
                                "parameters are the step's)")
+    max_bits: int = param(5, "auto: the bits every layer starts at")
+    min_bits: int = param(2, "auto: the fewest bits a layer is tried at")
+    trials: int = param(8, "auto: one layer one bit lower per trial (the largest layer first), fine-tuned and "
+                           "judged on held-out training images; at most this many besides the start at max_bits")
+    budget_share: float = param(1.0, "auto: the share of the run's accuracy budget this step may spend")
 
     def __post_init__(self):
-        if not MIN_BITS <= self.bits <= MAX_BITS:
-            raise ValueError(f"bits must be between {MIN_BITS} and {MAX_BITS}, not {self.bits}")
+        if self.bits != "auto" and not (isinstance(self.bits, int) and MIN_BITS <= self.bits <= MAX_BITS):
+            raise ValueError(f"bits must be between {MIN_BITS} and {MAX_BITS} or auto, not {self.bits!r}")
+        checks = [
+            ("max_bits", MIN_BITS <= self.max_bits <= MAX_BITS, f"between {MIN_BITS} and {MAX_BITS}"),
+            ("min_bits", MIN_BITS <= self.min_bits <= self.max_bits, f"between {MIN_BITS} and max_bits"),
+            ("trials", self.trials >= 0, "0 or more"),
+            ("budget_share", 0 < self.budget_share <= 1, "above 0 and at most 1"),
+        ]
+        for name, ok, rule in checks:
+            if not ok:
+                raise ValueError(f"{name} must be {rule}, not {getattr(self, name)}")
 
 
-def codebooks(model: onnx.ModelProto, cfg: ClusterConfig) -> dict[str, kmeans.Codebook]:
-    """Initial k-means codebooks of every weight layer."""
+def codebooks(model: onnx.ModelProto, bits: dict[str, int | None], per_channel: bool) -> dict[str, kmeans.Codebook]:
+    """Codebooks of the weight layers `bits` names: k-means to at most 2^bits values, or with None the layer's
+    own distinct values (a layer shared already, kept as it is)."""
     inits = {init.name: init for init in model.graph.initializer}
     books = {}
     for name, axis in weight_axes(model).items():
+        if name not in bits:
+            continue
         w = numpy_helper.to_array(inits[name])
-        k = 2 ** cfg.bits - (1 if (w == 0).any() else 0)  # a pruned layer's zero takes one of the codes
-        books[name] = kmeans.share(w, k, axis if cfg.per_channel else None)
+        # a pruned layer's zero takes one of the codes
+        k = None if bits[name] is None else 2 ** bits[name] - (1 if (w == 0).any() else 0)
+        books[name] = kmeans.share(w, k, axis if per_channel else None)
     return books
 
 
@@ -74,10 +96,21 @@ def run(model: onnx.ModelProto, cfg: ClusterConfig, ctx: PassContext) -> onnx.Mo
     """A copy of `model` whose weight layers each hold at most 2^bits distinct non-zero values."""
     if is_quantized(model):
         raise PassError("cannot cluster a quantized model; put cluster before quantize")
-    books = codebooks(model, cfg)
-    if not books:
+    if not weight_axes(model):
         raise PassError("cannot cluster this model: it has no Conv, Gemm or MatMul layer with float weights; "
                         "use a recipe without cluster such as 'fast'")
+    teacher = model if cfg.finetune.distill else None
+    if cfg.bits == "auto":
+        from edgeshrink.passes.cluster import auto
+
+        return auto.run(model, cfg, ctx, teacher)
+    return shared(model, dict.fromkeys(weight_axes(model), cfg.bits), cfg, ctx, teacher)
+
+
+def shared(model: onnx.ModelProto, bits: dict[str, int | None], cfg: ClusterConfig, ctx: PassContext,
+           teacher: onnx.ModelProto | None, label: str = "fine-tune shared values") -> onnx.ModelProto:
+    """A copy of `model` whose layers `bits` names are shared (see `codebooks`), fine-tuned and snapped."""
+    books = codebooks(model, bits, cfg.per_channel)
     work = clone(model)
     for init in work.graph.initializer:
         if init.name in books:
@@ -86,8 +119,7 @@ def run(model: onnx.ModelProto, cfg: ClusterConfig, ctx: PassContext) -> onnx.Mo
         from edgeshrink.finetune import train as finetune
 
         tied = {name: book.index for name, book in books.items()}
-        work = finetune.finetune(work, cfg.finetune, ctx, "fine-tune shared values", tied=tied,
-                                 teacher=model if cfg.finetune.distill else None)
+        work = finetune.finetune(work, cfg.finetune, ctx, label, tied=tied, teacher=teacher)
     axes = weight_axes(work)
     for init in work.graph.initializer:
         if init.name in books:

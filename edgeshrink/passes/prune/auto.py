@@ -9,12 +9,8 @@ kept, or `max_sparsity` is reached. Candidates are judged on held-out *training*
 (`ctx.validation`) against the run's input model; the test set only ever judges the chosen model,
 in the pipeline.
 
-A drop measured on a few thousand images is an estimate: two models that are equally good differ on
-the held-out slice by about a tenth of a point, and the test set then sees another tenth. A trial
-therefore passes only when its drop plus one standard error of that drop (paired: from the images the
-two models classify differently) stays within the step's share of the budget. The noise is taken out
-of the share instead of spent from it, so a step that fits on the held-out slice by luck does not
-leave the next step, or the test set, over budget.
+A trial is judged as `edgeshrink.passes.heldout` judges: its drop plus one standard error of it must stay
+within the step's share of the budget.
 """
 
 from __future__ import annotations
@@ -23,18 +19,14 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import onnx
 
-from edgeshrink import inference
 from edgeshrink.data import Split
-from edgeshrink.errors import PassError
 from edgeshrink.passes.base import PassContext
+from edgeshrink.passes.heldout import Judge
 from edgeshrink.size import measure
 
-HELD_OUT = 5000  # validation images carved from the end of `train` when the context brings none
 FINEST = 0.97  # a stride that keeps more than this of what is kept is not worth a trial
-NOISE_Z = 1.0  # standard errors of the measured drop a trial must leave inside the step's share of the budget
 # one trial: (model to start from, share of the input's weights or channels to keep) -> fine-tuned model
 Trial = Callable[[onnx.ModelProto, float], onnx.ModelProto]
 
@@ -51,34 +43,6 @@ class TrialResult:
     within: bool
 
 
-def validation_split(ctx: PassContext) -> tuple[Split, Split]:
-    """(images to train on, images to judge on): the context's validation split, or the last HELD_OUT."""
-    if ctx.validation is not None:
-        return ctx.train, ctx.validation
-    if len(ctx.train) <= 2 * HELD_OUT:
-        raise PassError(f"sparsity auto needs more than {2 * HELD_OUT:,} training images to hold some out; "
-                        "give a fixed sparsity instead")
-    cut = len(ctx.train) - HELD_OUT
-    return ctx.train.take(cut), ctx.train.take(HELD_OUT, cut)
-
-
-def accuracy(model: onnx.ModelProto, ctx: PassContext, images: Split) -> float:
-    return float((correct(model, ctx, images)).mean())
-
-
-def correct(model: onnx.ModelProto, ctx: PassContext, images: Split) -> np.ndarray:
-    """Per image, whether `model` classifies it right."""
-    sess = inference.session(model, threads=1, signature=ctx.signature)
-    return inference.predict(sess, ctx.signature, images.images) == images.labels
-
-
-def drop_error(reference: np.ndarray, candidate: np.ndarray) -> float:
-    """The standard error, in points, of the accuracy drop between two models judged on the same images:
-    only the images they disagree on carry noise (a paired difference)."""
-    differences = reference.astype(np.float64) - candidate.astype(np.float64)
-    return 100 * float(differences.std(ddof=1)) / math.sqrt(len(differences)) if len(differences) > 1 else 0.0
-
-
 def next_share(kept: float, stride: float, floor: float) -> float | None:
     """The share the next trial keeps: `stride` of what is kept, never below `floor`; None when done."""
     share = max(kept * stride, floor)
@@ -88,9 +52,7 @@ def next_share(kept: float, stride: float, floor: float) -> float | None:
 def search(model: onnx.ModelProto, trial: Trial, ctx: PassContext, validation: Split, max_sparsity: float,
            trials: int, budget_share: float, stride: float = 0.5) -> tuple[onnx.ModelProto, float, list[TrialResult]]:
     """The pruned model of the largest sparsity within budget, that sparsity (0: none), and every trial."""
-    allowed = (ctx.allowed_drop if ctx.allowed_drop is not None else 0.5) * budget_share
-    right = correct(ctx.reference if ctx.reference is not None else model, ctx, validation)
-    reference = float(right.mean())
+    judge = Judge(model, ctx, validation, budget_share)
     kept, floor = 1.0, 1.0 - max_sparsity
     best, results = model, []
     for _ in range(trials):
@@ -98,16 +60,14 @@ def search(model: onnx.ModelProto, trial: Trial, ctx: PassContext, validation: S
         if share is None:
             break
         candidate = trial(best, share)
-        answers = correct(candidate, ctx, validation)
-        acc, error = float(answers.mean()), drop_error(right, answers)
-        within = 100 * (reference - acc) + NOISE_Z * error <= allowed + 1e-9
-        results.append(TrialResult(round(1 - share, 4), acc, error, measure(candidate.SerializeToString()).gzip,
-                                   within))
-        if within:
+        verdict = judge(candidate)
+        results.append(TrialResult(round(1 - share, 4), verdict.accuracy, verdict.error,
+                                   measure(candidate.SerializeToString()).gzip, verdict.within))
+        if verdict.within:
             kept, best = share, candidate
         else:
             stride = math.sqrt(stride)  # half the step in log space, from the last model that passed
-    ctx.notes.extend(describe(results, reference, allowed, len(validation)))
+    ctx.notes.extend(describe(results, judge.reference, judge.allowed, len(validation)))
     return best, (1 - kept if best is not model else 0.0), results
 
 

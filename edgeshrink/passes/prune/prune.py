@@ -93,9 +93,10 @@ def _auto(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext, prune_roun
           teacher: onnx.ModelProto | None) -> onnx.ModelProto:
     """The largest sparsity within budget (see auto.py); fine-tuning trains on images the search never judges on."""
     from edgeshrink.finetune import train as finetune
+    from edgeshrink.passes import heldout
     from edgeshrink.passes.prune import auto
 
-    fit, validation = auto.validation_split(ctx)
+    fit, validation = heldout.validation_split(ctx, "sparsity auto")
     train_ctx = replace(ctx, train=fit)
 
     def trial(start: onnx.ModelProto, share: float) -> onnx.ModelProto:

@@ -36,3 +36,10 @@ def test_per_channel_codebooks_share_one_index_space():
 def test_fewer_distinct_weights_than_k_keep_their_values():
     w = np.array([0.5, 0.5, -0.25, 0, -0.25], np.float32)
     assert np.array_equal(kmeans.share(w, 16).weights(), w)
+
+
+def test_no_k_keeps_every_distinct_value_exactly():
+    w = np.array([[0.5, 0.5, -0.25, 0], [0.125, 0, -0.25, 0.75]], np.float32)
+    book = kmeans.share(w, None)
+    assert np.array_equal(book.weights(), w) and len(book.centroids) == 4
+    assert np.array_equal(kmeans.share(w, None, axis=0).weights(), w)

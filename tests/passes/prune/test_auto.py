@@ -10,6 +10,7 @@ from onnx import numpy_helper
 
 from edgeshrink.finetune.config import FineTune
 from edgeshrink.params import build_config
+from edgeshrink.passes import heldout
 from edgeshrink.passes.prune import PruneConfig, auto, run
 from tests.passes.prune.cases import context
 
@@ -35,8 +36,8 @@ def test_auto_picks_the_largest_sparsity_within_budget(cnn, train_split):
     pruned = run(cnn, cfg, ctx)
     trials = [n for n in ctx.notes if n.startswith("prune auto: trial")]
     assert len(trials) <= 4 and any("chose sparsity" in n for n in ctx.notes)
-    reference = auto.accuracy(cnn, ctx, ctx.validation)
-    found = auto.accuracy(pruned, ctx, ctx.validation)
+    reference = heldout.accuracy(cnn, ctx, ctx.validation)
+    found = heldout.accuracy(pruned, ctx, ctx.validation)
     assert 100 * (reference - found) <= 1.0  # within the budget it was given, on the held-out images
     assert _chosen(ctx.notes) >= 0.5, ctx.notes  # a budget of 1 pt lets this CNN lose at least half its weights
     zeros = sum(int((numpy_helper.to_array(i) == 0).sum()) for i in pruned.graph.initializer)
@@ -88,8 +89,8 @@ def test_each_trial_prunes_the_last_passing_model_and_a_failure_halves_the_strid
             stride = stride ** 0.5
     assert len(calls) == len(results) and any(r.within for r in results) and not all(r.within for r in results)
     assert best is start and sparsity == pytest.approx(1 - kept)
-    reference = auto.accuracy(cnn, ctx, ctx.validation)
-    assert 100 * (reference - auto.accuracy(best, ctx, ctx.validation)) <= 0.3 + 1e-9
+    reference = heldout.accuracy(cnn, ctx, ctx.validation)
+    assert 100 * (reference - heldout.accuracy(best, ctx, ctx.validation)) <= 0.3 + 1e-9
 
 
 def _chosen(notes: list[str]) -> float:
@@ -101,8 +102,8 @@ def test_the_drop_error_comes_from_the_images_the_two_models_disagree_on():
     right = np.ones(100, dtype=bool)
     four_lost = right.copy()
     four_lost[:4] = False
-    assert auto.drop_error(right, right) == 0.0
-    assert auto.drop_error(right, four_lost) == pytest.approx(100 * np.std([1] * 4 + [0] * 96, ddof=1) / 10)
+    assert heldout.drop_error(right, right) == 0.0
+    assert heldout.drop_error(right, four_lost) == pytest.approx(100 * np.std([1] * 4 + [0] * 96, ddof=1) / 10)
 
 
 def test_a_trial_within_the_share_only_by_its_noise_is_refused(cnn, train_split):
@@ -115,7 +116,7 @@ def test_a_trial_within_the_share_only_by_its_noise_is_refused(cnn, train_split)
         return unstructured.apply(start, unstructured.masks(start, names, 1 - share, "global"))
 
     first = auto.search(cnn, trial, probe, probe.validation, 0.97, 1, 1.0, stride=0.3)[2][0]
-    drop = 100 * (auto.accuracy(cnn, probe, probe.validation) - first.accuracy)
+    drop = 100 * (heldout.accuracy(cnn, probe, probe.validation) - first.accuracy)
     assert first.error > 0, "pruning 70% without fine-tuning changes some answers"
     ctx = _auto_context(cnn, train_split, allowed_drop=drop + first.error / 2)  # the drop fits, the noise does not
     again = auto.search(cnn, trial, ctx, ctx.validation, 0.97, 1, 1.0, stride=0.3)[2][0]
