@@ -209,8 +209,8 @@ def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path)
     visit = result.first_visit
     # the page carries the app, its style and this small model: one response before the first answer
     assert visit["files"] == ["icon.svg", "index.html", "js/later.js", "samples.bin"]
-    # (index.html records its own size, which may take the bundle a few rewrites to settle)
-    assert abs(visit["first_answer"]["brotli"] - (result.out_dir / "index.html.br").stat().st_size) < 32
+    # index.html records its own size: exact, or once its compressed size swings, a bound a few bytes over
+    assert 0 <= visit["first_answer"]["brotli"] - (result.out_dir / "index.html.br").stat().st_size < 64
     assert visit["total"]["brotli"] < 50_000  # a float model: its weights hardly compress
     # ... and the manifest (manifest.json is the same record, for tools), and its first script starts the shown
     # variant from it ahead of the style and app; which files a page loads is tested in Chromium (test_verify.py)
