@@ -14,6 +14,7 @@ from edgeshrink.cli import checks
 from edgeshrink.cli.console import console, progress, show
 from edgeshrink.cli.options import DataDir, Json, Preprocess
 from edgeshrink.errors import EdgeshrinkError
+from edgeshrink.zoo import registry
 
 
 def register(app: typer.Typer) -> None:
@@ -73,7 +74,7 @@ def compare(
 
 def train(
     arch: Annotated[str, typer.Option("--arch", "-a", callback=checks.arch, help=(
-        "lenet5, lenet300, zoo8 or tiny; NAME@W scales every hidden layer's channels or units by W "
+        f"{', '.join(registry.architectures()[:-1])} or {registry.architectures()[-1]}; NAME@W scales every hidden layer's channels or units by W "
         "(0.25 to 4), e.g. lenet5@0.5."))] = "lenet5",
     output: Annotated[Path, typer.Option("--output", "-o", help=(
         "A file ending in .onnx (its checkpoint goes beside it, as .pt), or else a folder that gets "

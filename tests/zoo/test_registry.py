@@ -12,7 +12,7 @@ from edgeshrink import zoo
 from edgeshrink.errors import EdgeshrinkError
 from edgeshrink.zoo import registry
 
-PARAMS = {"lenet5": 431_080, "lenet300": 266_610, "zoo8": 5_994, "tiny": 4_898}
+PARAMS = {"lenet5": 431_080, "lenet300": 266_610, "zoo8": 5_994, "tiny": 4_898, "micro": 2_414}
 
 
 def test_every_registered_arch_has_a_size_check():
@@ -46,7 +46,7 @@ def test_default_config_is_a_train_config(arch):
 def test_unknown_arch_lists_the_known_ones():
     with pytest.raises(EdgeshrinkError) as err:
         zoo.build("resnet")
-    assert str(err.value) == "unknown architecture 'resnet'; choose one of lenet5, lenet300, zoo8, tiny"
+    assert str(err.value) == "unknown architecture 'resnet'; choose one of lenet5, lenet300, zoo8, tiny, micro"
 
 
 def test_unknown_arch_in_train_and_default_config():

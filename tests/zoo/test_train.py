@@ -35,7 +35,7 @@ def _loss(module, split) -> float:
         return float(F.cross_entropy(logits, torch.from_numpy(split.labels.astype(np.int64))))
 
 
-@pytest.mark.parametrize("arch, least", [("zoo8", 0.5), ("tiny", 0.2)])  # tiny starts slowly (GAP, augment)
+@pytest.mark.parametrize("arch, least", [("zoo8", 0.5), ("tiny", 0.2), ("micro", 0.2)])  # GAP and augment start slowly
 def test_a_few_steps_learn(arch, least, fit_slice, held_out):
     with torch.random.fork_rng():
         torch.manual_seed(QUICK.seed)
