@@ -56,17 +56,18 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_recipe(model: Path, recipe: str, out: Path, max_drop: float) -> tuple[object, float, float, float]:
+def run_recipe(model: Path, recipe: str, out: Path, max_drop: float,
+               min_accuracy: float | None = None) -> tuple[object, float, float, float]:
     """The report, wall seconds, CPU seconds, and the 1-minute load average when the run started (all three
     from the run's own record when `out` holds a finished run at the same budget)."""
     timing = out / "bench-timing.txt"
     if timing.is_file() and (out / "report.json").is_file():
         report = PipelineReport.read(out)
-        if report.max_drop == max_drop:
+        if report.max_drop == max_drop and report.min_accuracy == min_accuracy:
             wall, cpu, load = map(float, timing.read_text().split())
             return report, wall, cpu, load
     load, start, cpu = os.getloadavg()[0], time.perf_counter(), _cpu_seconds()
-    report = api.optimize(model, recipe, output=out, max_drop=max_drop, force=True)
+    report = api.optimize(model, recipe, output=out, max_drop=max_drop, min_accuracy=min_accuracy, force=True)
     wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     timing.write_text(f"{wall} {cpu} {load}\n")
     return report, wall, cpu, load

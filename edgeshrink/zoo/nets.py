@@ -67,8 +67,8 @@ def tiny(width: float = 1.0) -> nn.Module:
 def micro(width: float = 1.0) -> nn.Module:
     """The smallest reader: 2,414 parameters, 2,294 once BatchNorm is folded (2,164 weights, 130 biases).
 
-    Depthwise-separable blocks at full resolution with max pooling between them (a strided depthwise
-    convolution loses the thin strokes), 5x5 depthwise kernels on the 7x7 map, global average pooling.
+    Depthwise-separable blocks with max pooling between them (tiny strides its depthwise convolutions), 5x5
+    depthwise kernels on the 7x7 map, global average pooling.
     """
     c1, c2, c3, c4 = (_w(n, width) for n in (8, 12, 16, 24))
     return nn.Sequential(
