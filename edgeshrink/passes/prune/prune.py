@@ -20,6 +20,10 @@ from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.passes.prune.config import PruneConfig, kept_share
 
 _FALLBACK = "use a recipe without prune such as 'fast'"
+
+
+class NothingToPrune(PassError):
+    """No layer of the model can lose channels: an error for a fixed sparsity, sparsity 0 for `auto`."""
 # prunes a model to a share of what the input model had; returns it and the masks that must stay applied
 Round = Callable[[onnx.ModelProto, float], tuple[onnx.ModelProto, "dict[str, np.ndarray] | None"]]
 
@@ -43,7 +47,7 @@ def _structured(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> R
         _note(ctx, [f"prune: kept {reason}" for reason in surgery.blocked])
         if work is model and not surgery.pruned and not surgery.untouched:
             reasons = "; ".join(surgery.blocked) or "only the output layer has weights"
-            raise PassError(f"cannot prune {describe(model)}: no layer can lose channels ({reasons}); {_FALLBACK}")
+            raise NothingToPrune(f"cannot prune {describe(model)}: no layer can lose channels ({reasons})")
         if work is model and not surgery.pruned:
             _note(ctx, [f"prune: sparsity {cfg.sparsity} removes no whole channel from any layer"])
         return surgery.model, None
@@ -78,14 +82,20 @@ def run(model: onnx.ModelProto, cfg: PruneConfig, ctx: PassContext) -> onnx.Mode
         ctx = replace(ctx, signature=named)  # notes stay the caller's list
     prune_round = (_structured if cfg.method == "structured" else _unstructured)(model, cfg, ctx)
     teacher = model if cfg.finetune.distill else None
-    if cfg.sparsity == "auto":
-        return _auto(model, cfg, ctx, prune_round, teacher)
-    work = model
-    for done in range(1, cfg.rounds + 1):
-        work, keep = prune_round(work, kept_share(cfg.sparsity, done, cfg.rounds))
-        if cfg.finetune.epochs > 0:
-            label = "fine-tune" if cfg.rounds == 1 else f"fine-tune {done}/{cfg.rounds}"
-            work = finetune.finetune(work, cfg.finetune, ctx, label, keep, teacher)
+    try:
+        if cfg.sparsity == "auto":
+            return _auto(model, cfg, ctx, prune_round, teacher)
+        work = model
+        for done in range(1, cfg.rounds + 1):
+            work, keep = prune_round(work, kept_share(cfg.sparsity, done, cfg.rounds))
+            if cfg.finetune.epochs > 0:
+                label = "fine-tune" if cfg.rounds == 1 else f"fine-tune {done}/{cfg.rounds}"
+                work = finetune.finetune(work, cfg.finetune, ctx, label, keep, teacher)
+    except NothingToPrune as exc:
+        if cfg.sparsity != "auto":
+            raise PassError(f"{exc}; {_FALLBACK}") from None
+        ctx.notes.append(f"prune auto: {exc}; the model is left unpruned")
+        return clone(model)
     return clone(work) if work is model else work
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import onnx
 import pytest
@@ -119,6 +121,16 @@ def test_no_prunable_layer_gives_a_clear_error(train_split):
     with pytest.raises(PassError, match=r"cannot prune model 'residual': no layer can lose channels \(.*joins.*"
                                         r"use a recipe without prune such as 'fast'"):
         run(model, PruneConfig(sparsity=0.5, finetune=FineTune(epochs=0)), context(model, train_split))
+
+
+def test_no_prunable_layer_leaves_auto_unpruned_with_a_note(train_split):
+    # a network whose every layer feeds a depthwise convolution (as zoo's micro) keeps its channels under `auto`
+    model = _residual(fc_hidden=False)
+    ctx = dataclasses.replace(context(model, train_split), validation=train_split.take(256, 512))
+    kept = run(model, PruneConfig(sparsity="auto", finetune=FineTune(epochs=0)), ctx)
+    assert kept.graph == model.graph
+    assert any(n.startswith("prune auto: cannot prune model 'residual': no layer can lose channels (")
+               and n.endswith("; the model is left unpruned") for n in ctx.notes)
 
 
 def test_depthwise_convolutions_are_left_whole_with_a_note(train_split):
