@@ -21,11 +21,12 @@ from edgeshrink.passes.prune.config import PruneConfig, kept_share
 
 _FALLBACK = "use a recipe without prune such as 'fast'"
 
+# prunes a model to a share of what the input model had; returns it and the masks that must stay applied
+Round = Callable[[onnx.ModelProto, float], tuple[onnx.ModelProto, "dict[str, np.ndarray] | None"]]
+
 
 class NothingToPrune(PassError):
     """No layer of the model can lose channels: an error for a fixed sparsity, sparsity 0 for `auto`."""
-# prunes a model to a share of what the input model had; returns it and the masks that must stay applied
-Round = Callable[[onnx.ModelProto, float], tuple[onnx.ModelProto, "dict[str, np.ndarray] | None"]]
 
 
 def _note(ctx: PassContext, lines: list[str]) -> None:
