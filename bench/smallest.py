@@ -28,7 +28,7 @@ from edgeshrink.size import measure
 def page_bytes(folder: Path) -> tuple[int, int]:
     """(model.wasm, model.mjs) brotli'd: what a page carries for the final model."""
     proto = model_io.load_own(folder / "model.opt.onnx")
-    compiled = compile_model(proto, model_io.stored_signature(proto))
+    compiled = compile_model(proto, model_io.stored_signature(proto), build="page")
     return measure(compiled.files["model.wasm"]).brotli, measure(compiled.files[compiled.entry]).brotli
 
 

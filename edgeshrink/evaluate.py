@@ -46,6 +46,7 @@ class EdgeLatency:
     reason: str = ""  # why the model does not compile (empty when it does)
     timer: str = "Node"  # what timed it: "Node" (V8) or "wasmtime" (no Node on this machine)
     accuracy: float | None = None  # on the test images, computed by the wasm itself (in wasmtime)
+    build: str = "fast"  # the build a page carries (runtime.compiler.PAGE_SHARE): "fast" (-O3) or "small" (-Os)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def measure_compiled(model: onnx.ModelProto, signature: Signature, pixels: np.nd
     from edgeshrink.runtime import UnsupportedModel, compile_model, node
 
     try:
-        compiled = compile_model(model, signature)
+        compiled = compile_model(model, signature, build="page")
         timer, ms = node.digit_ms(compiled, signature, pixels, runs)
         ms = np.array(ms)
         accuracy = None
@@ -140,7 +141,7 @@ def measure_compiled(model: onnx.ModelProto, signature: Signature, pixels: np.nd
         return EdgeLatency(None, None, 0, 0, 0, str(exc))
     size = measure(compiled.files["model.wasm"])
     return EdgeLatency(float(np.median(ms)), float(np.percentile(ms, 90)), len(ms), size.raw, size.brotli, "",
-                       timer, accuracy)
+                       timer, accuracy, compiled.build)
 
 
 def evaluate(model: onnx.ModelProto, signature: Signature, name: str = "model", *,

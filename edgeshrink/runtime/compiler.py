@@ -13,9 +13,15 @@ from edgeshrink.errors import UnsupportedModel
 from edgeshrink.runtime import emit, kernels, toolchain
 from edgeshrink.runtime.prepare import Prepared, optimize, prepare
 from edgeshrink.runtime.program import Program
+from edgeshrink.size import measure
 
 WASM_FILE = "model.wasm"
 ENTRY_FILE = "model.mjs"
+BUILDS = ("fast", "small", "page")
+# A page takes the small build when it saves at least this share of the module's bytes (brotli): on a model of a
+# few thousand weights the code is most of the module and -Os halves it, at up to twice the time per digit (a
+# tenth of a millisecond); where the weights are the bulk, the code it saves is noise and the fast build stays.
+PAGE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -33,22 +39,26 @@ class Compiled:
     exact: bool = False
     # {"batch", "input": {"type", "length"}, "output": {...}}: one image's values and its scores, as the loader runs it
     shape: dict = field(default_factory=dict)
+    build: str = "fast"  # toolchain.LEVELS: the optimization the module was compiled with
 
 
-def compile_model(proto: onnx.ModelProto, signature: Signature, simd: bool = True) -> Compiled:
-    """Compile `proto` fed as `signature` says; UnsupportedModel names why it cannot be."""
+def compile_model(proto: onnx.ModelProto, signature: Signature, simd: bool = True, build: str = "fast") -> Compiled:
+    """Compile `proto` fed as `signature` says; UnsupportedModel names why it cannot be. `build` is "fast",
+    "small", or "page": the module a page should carry (the small build when it saves PAGE_SHARE)."""
+    if build not in BUILDS:
+        raise ValueError(f"unknown build {build!r}; choose one of {', '.join(BUILDS)}")
     toolchain.tools()  # fail fast, before the optimizer runs
-    return build(prepare(proto, signature), simd)
+    return from_prepared(prepare(proto, signature), simd, build)
 
 
 def compile_graph(model: onnx.ModelProto, simd: bool = True) -> Compiled:
     """Compile any graph with fixed input shapes (one input, first output): the kernel tests' entry."""
     toolchain.tools()
-    return build(Prepared(optimize(model), 1), simd)
+    return from_prepared(Prepared(optimize(model), 1), simd)
 
 
-def build(prepared: Prepared, simd: bool = True) -> Compiled:
-    """C for every node of the optimized graph, compiled to wasm, with its loader."""
+def from_prepared(prepared: Prepared, simd: bool = True, level: str = "fast") -> Compiled:
+    """C for every node of the optimized graph, compiled to wasm (`level` as in compile_model), with its loader."""
     model = prepared.model
     nodes = _ordered(model.graph)
     missing = sorted({f"{n.domain + '.' if n.domain not in ('', 'ai.onnx') else ''}{n.op_type}"
@@ -61,13 +71,24 @@ def build(prepared: Prepared, simd: bool = True) -> Compiled:
               for n in nodes if n.op_type != "Constant"]
     x, y = model.graph.input[0].name, model.graph.output[0].name
     source = emit.c_source(prog, bodies, x, y)
-    wasm = toolchain.build(source, simd)
+    level, wasm, note = _wasm(source, simd, level)
     shape = _shape(prog[x], prog[y], prepared.batch)
     text = resources.files("edgeshrink.runtime").joinpath("js/loader.mjs").read_text()
     loader = text.replace("__SHAPE__", json.dumps(shape)).replace("__WASM__", WASM_FILE)
+    notes = [n for n in (prepared.note, note) if n]
     return Compiled({WASM_FILE: wasm, ENTRY_FILE: loader.encode()}, ENTRY_FILE, prepared.batch,
-                    [n.op_type for n in nodes], [prepared.note] if prepared.note else [], source,
-                    prog.exact_float, shape)
+                    [n.op_type for n in nodes], notes, source, prog.exact_float, shape, level)
+
+
+def _wasm(source: str, simd: bool, build: str) -> tuple[str, bytes, str]:
+    """(the level compiled, the module, a note saying why) for `build`."""
+    if build != "page":
+        return build, toolchain.build(source, simd, build), ""
+    fast, small = (toolchain.build(source, simd, level) for level in ("fast", "small"))
+    fast_b, small_b = measure(fast).brotli, measure(small).brotli
+    if fast_b - small_b >= PAGE_SHARE * fast_b:
+        return "small", small, f"built for size: {small_b:,} B brotli instead of {fast_b:,} B"
+    return "fast", fast, ""
 
 
 def _ordered(graph: onnx.GraphProto) -> list[onnx.NodeProto]:

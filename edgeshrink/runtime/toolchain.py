@@ -22,7 +22,10 @@ from edgeshrink.runtime.pack import pack
 
 ENV = "EDGESHRINK_CC"  # "zig" (the default) or "clang" (the system's clang and wasm-ld)
 FEATURES = ["-msimd128", "-mbulk-memory", "-mnontrapping-fptoint", "-msign-ext"]
-FLAGS = ["-O3", "-ffreestanding", "-nostdlib", "-fno-math-errno"]
+FLAGS = ["-ffreestanding", "-nostdlib", "-fno-math-errno"]
+# the optimization level of each build: "fast" unrolls and vectorizes each kernel for its shapes, "small" keeps
+# the code short (about a third of fast's on small models: runtime/compiler.py chooses between them for a page)
+LEVELS = {"fast": "-O3", "small": "-Os"}
 STACK_BYTES = 1 << 16
 
 
@@ -53,12 +56,13 @@ def tools() -> Toolchain:
     return Toolchain(f"zig {zig}", (*command, "cc", "--target=wasm32-freestanding"), (*command, "wasm-ld"))
 
 
-def build(source: str, simd: bool = True) -> bytes:
-    """Compile one C translation unit to a wasm32 module exporting its memory, zero runs cut from its data."""
-    return pack(linked(source, simd))
+def build(source: str, simd: bool = True, level: str = "fast") -> bytes:
+    """Compile one C translation unit to a wasm32 module exporting its memory, zero runs cut from its data;
+    `level` is one of LEVELS."""
+    return pack(linked(source, simd, level))
 
 
-def linked(source: str, simd: bool = True) -> bytes:
+def linked(source: str, simd: bool = True, level: str = "fast") -> bytes:
     """The module as the linker writes it."""
     chain = tools()
     features = FEATURES if simd else FEATURES[1:]
@@ -66,7 +70,7 @@ def linked(source: str, simd: bool = True) -> bytes:
         c, obj, wasm = Path(tmp) / "model.c", Path(tmp) / "model.o", Path(tmp) / "model.wasm"
         c.write_text(source)
         env = {**os.environ, "ZIG_GLOBAL_CACHE_DIR": tmp, "ZIG_LOCAL_CACHE_DIR": tmp}  # nothing left behind
-        _run([*chain.cc, *FLAGS, *features, "-c", str(c), "-o", str(obj)], chain.name, env)
+        _run([*chain.cc, LEVELS[level], *FLAGS, *features, "-c", str(c), "-o", str(obj)], chain.name, env)
         _run([*chain.ld, "--no-entry", "--strip-all", "-z", f"stack-size={STACK_BYTES}", str(obj), "-o", str(wasm)],
              f"{chain.name} wasm-ld", env)
         return wasm.read_bytes()

@@ -73,7 +73,7 @@ def _compiled(proto: onnx.ModelProto, signature: Signature, digits: np.ndarray) 
     except ImportError:
         return "the compiled runtime is not part of this version"
     try:
-        compiled = compile_model(proto, signature)
+        compiled = compile_model(proto, signature, build="page")
         disagreement = _disagreement(compiled, proto, signature, digits[:LATENCY_DIGITS])
         if disagreement:
             return disagreement

@@ -64,7 +64,7 @@ def _edge_detail(edge) -> str:
         return f"not compiled: {edge.reason}"
     timer = "in Node (V8)" if edge.timer == "Node" else "in wasmtime (no Node on this machine)"
     return (f"median {edge.median_ms:.3f} ms, p90 {edge.p90_ms:.3f} ms over {edge.runs} runs {timer}; "
-            f"wasm {edge.wasm_bytes:,} B ({edge.wasm_brotli:,} B brotli)")
+            f"wasm {edge.wasm_bytes:,} B ({edge.wasm_brotli:,} B brotli, {edge.build} build)")
 
 
 def _edge_accuracy(ev: Evaluation) -> str:

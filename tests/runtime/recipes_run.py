@@ -21,9 +21,9 @@ def apply_recipe(proto: onnx.ModelProto, signature, name: str, train, overrides=
     return with_signature(model, signature)
 
 
-def compiled_vs_onnxruntime(model: onnx.ModelProto, signature, pixels: np.ndarray):
+def compiled_vs_onnxruntime(model: onnx.ModelProto, signature, pixels: np.ndarray, build: str = "fast"):
     """(compiled scores, onnxruntime scores), both one image per run."""
-    got = run_images(compile_model(model, signature), feed_images(signature, pixels))
+    got = run_images(compile_model(model, signature, build=build), feed_images(signature, pixels))
     sess = exact_onnxruntime(model)
     want = np.concatenate([inference.scores(sess, signature, pixels[i:i + 1]) for i in range(len(pixels))])
     return got, want.astype(np.float32)

@@ -65,3 +65,31 @@ def test_lenet5_quantized_forms(lenet5, train_split, test_split, overrides, exac
         assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
     else:
         assert (got.argmax(1) == want.argmax(1)).all() and np.abs(got - want).max() < 1e-3
+
+
+
+@pytest.mark.parametrize("recipe, exact, page", [("fast", True, "small"), (None, False, "fast")])
+def test_the_small_build_computes_the_same_and_pages_take_it_where_code_is_the_bulk(recipe, exact, page, tmp_path,
+                                                                                    train_split, test_split):
+    """-Os instead of -O3 keeps the arithmetic and its order: int8 scores stay onnxruntime's bit for bit, float
+    ones the fast build's. A page takes the small build for zoo8 in int8 (5,994 one-byte weights: the code is a
+    large share of the module), not in float (24 KB of weights: the code it saves is a few percent)."""
+    from edgeshrink import zoo
+    from edgeshrink.runtime import compile_model
+    from edgeshrink.runtime.compiler import PAGE_SHARE
+    from edgeshrink.size import measure
+
+    zoo.export(nets.small_cnn(), tmp_path / "zoo8.onnx")
+    opened = api.open_model(tmp_path / "zoo8.onnx")
+    proto, signature = opened.model, opened.detection.signature
+    model = apply_recipe(proto, signature, recipe, train_split, ["quantize.calibration_images=100"]) if recipe else proto
+    pixels = test_split.images[:SLICE]
+    got, want = compiled_vs_onnxruntime(model, signature, pixels, build="small")
+    fast, _ = compiled_vs_onnxruntime(model, signature, pixels)
+    assert np.array_equal(got.view(np.uint32), fast.view(np.uint32))
+    if exact:
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    sizes = {b: measure(compile_model(model, signature, build=b).files["model.wasm"]).brotli for b in ("fast", "small")}
+    chosen = compile_model(model, signature, build="page")
+    assert chosen.build == page and measure(chosen.files["model.wasm"]).brotli == sizes[page]
+    assert (sizes["fast"] - sizes["small"] >= PAGE_SHARE * sizes["fast"]) == (page == "small")

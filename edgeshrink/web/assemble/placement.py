@@ -37,7 +37,7 @@ def place(variant: Variant, proto: onnx.ModelProto, wanted: str) -> Placement:
     from edgeshrink.runtime import UnsupportedModel, compile_model
 
     try:
-        compiled = variant.compiled or compile_model(proto, variant.signature)
+        compiled = variant.compiled or compile_model(proto, variant.signature, build="page")
     except UnsupportedModel as exc:
         return Placement(variant, "ort", reason=str(exc), quantized=_integer(proto))
     return Placement(variant, "compiled", None, dict(compiled.files), compiled.entry, compiled.exact)
