@@ -1,6 +1,6 @@
 """The page in Chromium, both runtimes side by side in one run: the runtime compiled for the model and
-onnxruntime-web, for LeNet-5 with `fast`, `default` and `max`, `tiny` with `default`, and three shared peer
-models with `fast`.
+onnxruntime-web, for LeNet-5 with `fast`, `default` and `max`, `tiny` with `default` and `small`, `micro` with
+`small`, and three shared peer models with `fast`.
 
 For every model it bundles the optimized model alone (`bundle --no-baseline`) once per runtime, then
 `verify`s each bundle: all 10,000 test images against onnxruntime in Python, per-digit latency, first-visit
@@ -58,6 +58,8 @@ def plan(work: Path) -> dict[str, callable]:
     jobs = {f"LeNet-5 `{r}`": (lambda r=r: optimized(trained("lenet5", work), r, work / r))
             for r in ("fast", "default", "max")}
     jobs["tiny `default`"] = lambda: optimized(trained("tiny", work), "default", work / "tiny.default")
+    for arch in ("tiny", "micro"):  # the smallest readers, through the recipe made for them
+        jobs[f"{arch} `small`"] = lambda arch=arch: optimized(trained(arch, work), "small", work / f"{arch}.small")
     for peer in PEERS:
         jobs[f"{peer} `fast`"] = lambda peer=peer: optimized(PEERS_DIR / f"{peer}.onnx", "fast", work / f"{peer}.fast")
     return jobs
@@ -148,8 +150,12 @@ def kept_rows(measured: dict, earlier: dict, jobs: dict) -> list[str]:
 
 def targets(rows: list[dict], empty: dict) -> list[str]:
     found = [r for r in rows if r["model"] == "LeNet-5 `max`"]
+    tiny = [r["compiled"] for r in rows if r["model"] == "tiny `small`"]
+    lines = ([f"- {'met' if tiny[0]['first_answer_bytes'] <= 12_000 else '**not met**'}: tiny `small` before the "
+              f"first answer <= 12 KB brotli: {tiny[0]['first_answer_bytes']:,} B"] if tiny
+             else ["- tiny `small` was not measured"])
     if not found:
-        return ["- LeNet-5 `max` was not measured"]
+        return [*lines, "- LeNet-5 `max` was not measured"]
     m = found[0]["compiled"]
     faster = [r["model"] for r in rows if r["compiled"]["runtime"] == "compiled"
               and r["compiled"]["latency_ms"] <= r["ort"]["latency_ms"]]
@@ -167,7 +173,7 @@ def targets(rows: list[dict], empty: dict) -> list[str]:
         (f"compiled per-digit latency no worse than onnxruntime-web's: {len(faster)} of {len(compiled)} compiled "
          f"models", len(faster) == len(compiled)),
     ]
-    return [f"- {'met' if ok else '**not met**'}: {text}" for text, ok in checks]
+    return [f"- {'met' if ok else '**not met**'}: {text}" for text, ok in checks] + lines
 
 
 def main() -> None:
