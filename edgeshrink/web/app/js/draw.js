@@ -1,14 +1,13 @@
 // A canvas to draw on with a mouse, a pen or a finger (pointer events), white ink on black like MNIST.
 
 export class DrawingPad {
-  /** `onDraw()` is called after every stroke segment, `onEnd()` when a stroke ends. */
-  constructor(canvas, { lineWidth = 22, onStart = () => {}, onDraw = () => {}, onEnd = () => {} } = {}) {
+  /** `onStart()` is called when a stroke starts, `onDraw()` after every stroke segment, `onEnd()` when it ends. */
+  constructor(canvas, { onStart, onDraw, onEnd }) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d", { willReadFrequently: true });
-    this.lineWidth = lineWidth;
+    Object.assign(this.ctx, { strokeStyle: "#fff", lineWidth: 22, lineCap: "round", lineJoin: "round" });
     this.callbacks = { onStart, onDraw, onEnd };
     this.last = null;
-    this.empty = true;
     this.clear();
     canvas.addEventListener("pointerdown", (e) => this.down(e));
     canvas.addEventListener("pointermove", (e) => this.move(e));
@@ -21,7 +20,6 @@ export class DrawingPad {
     const { ctx, canvas } = this;
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    this.empty = true;
     this.showing = false;
   }
 
@@ -34,21 +32,18 @@ export class DrawingPad {
   }
 
   point(e) {
-    const rect = this.canvas.getBoundingClientRect();
-    return {
-      x: ((e.clientX - rect.left) * this.canvas.width) / rect.width,
-      y: ((e.clientY - rect.top) * this.canvas.height) / rect.height,
-    };
+    const { canvas } = this;
+    const rect = canvas.getBoundingClientRect();
+    return { x: ((e.clientX - rect.left) * canvas.width) / rect.width, y: ((e.clientY - rect.top) * canvas.height) / rect.height };
   }
 
   down(e) {
-    if (e.button !== undefined && e.button > 0) return;
+    if (e.button > 0) return;  // the mouse's main button, a pen or a finger
     e.preventDefault();
     this.canvas.setPointerCapture?.(e.pointerId);
     if (this.showing) this.clear();
     this.last = this.point(e);
-    this.segment(this.last, this.last);
-    this.empty = false;
+    this.segment(this.last);
     this.callbacks.onStart();
     this.callbacks.onDraw();
   }
@@ -56,12 +51,8 @@ export class DrawingPad {
   move(e) {
     if (!this.last) return;
     e.preventDefault();
-    const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
-    for (const each of events.length ? events : [e]) {
-      const p = this.point(each);
-      this.segment(this.last, p);
-      this.last = p;
-    }
+    const events = e.getCoalescedEvents?.() ?? [];
+    for (const each of events.length ? events : [e]) this.segment(this.point(each));
     this.callbacks.onDraw();
   }
 
@@ -71,15 +62,13 @@ export class DrawingPad {
     this.callbacks.onEnd();
   }
 
-  segment(from, to) {
-    const { ctx } = this;
-    ctx.strokeStyle = "#fff";
-    ctx.lineWidth = this.lineWidth;
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
+  /** A line from the last point to `to`, which becomes the last. */
+  segment(to) {
+    const { ctx, last } = this;
     ctx.beginPath();
-    ctx.moveTo(from.x, from.y);
+    ctx.moveTo(last.x, last.y);
     ctx.lineTo(to.x, to.y);
     ctx.stroke();
+    this.last = to;
   }
 }
