@@ -179,7 +179,6 @@ const page = { app, ui, signature, fetchBytes, getModel, variant, answer,
 
 function start() {
   setupDrawing();
-  ui.renderBars(null);
   if (!app.manifest) throw new Error("this page has no manifest: serve a folder made by edgeshrink bundle");
   // the model loads (fetch, compile) while the page renders its cards
   const model = getModel(app.current);

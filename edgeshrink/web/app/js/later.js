@@ -7,6 +7,27 @@ import * as mnist from "./mnist.js";
 
 export const toMnist = mnist.toMnist;  // the drawing on a canvas as the model's input, or null
 
+// The style of the gallery's digits, which only this file makes (style.css styles what the first answer shows).
+const GALLERY_STYLE = `
+.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(48px, 1fr)); gap: 6px; }
+.sample {
+  position: relative; padding: 0; border: 2px solid transparent; border-radius: 8px; background: #000;
+  cursor: pointer; overflow: hidden; aspect-ratio: 1;
+}
+.sample:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.sample canvas { display: block; width: 100%; height: 100%; image-rendering: pixelated; }
+.sample.selected { border-color: var(--accent); }
+.sample-tag {
+  position: absolute; right: 2px; bottom: 2px; min-width: 1.3em; padding: 0 3px; border-radius: 4px;
+  font-size: 0.7rem; font-weight: 700; color: #fff; line-height: 1.4;
+}
+.sample-tag:empty { display: none; }
+.sample.right .sample-tag { background: var(--good); }
+.sample.wrong { border-color: var(--bad); }
+.sample.wrong .sample-tag { background: var(--bad); }
+@media (max-width: 600px) { .gallery { grid-template-columns: repeat(auto-fill, minmax(40px, 1fr)); } }
+`;
+
 /** When the first answer was on screen: Chromium's Element Timing of the frame that showed it (ms from
  * navigation start; buffered, so read after the fact), or null in browsers that do not report it. */
 export function answerShown() {
@@ -184,6 +205,7 @@ function setupButtons(page, samples) {
  */
 export async function start(page) {
   const { app, ui } = page;
+  document.head.append(ui.el("style", null, GALLERY_STYLE));
   renderSizes(ui, app.manifest.first_visit, app.manifest.sizes);
   const samples = await loadSamples(page.fetchBytes, app.manifest.samples);
   renderGallery(page, samples, (i) => page.pick(i, samples.images.subarray(i * 784, (i + 1) * 784)));

@@ -35,14 +35,9 @@ export function setStatus(text) {
   $("status").textContent = text;
 }
 
-/** Ten bars, one per digit; `probs` null draws them empty. */
+/** The ten bars of index.html, one per digit; `probs` null empties them. */
 export function renderBars(probs, prediction) {
-  const list = $("bars");
-  for (let d = list.children.length; d < 10; d++) {
-    list.append(el("li", "bar", el("span", "bar-digit", d), el("span", "bar-track", el("span", "bar-fill")),
-      el("span", "bar-value")));
-  }
-  [...list.children].forEach((bar, d) => {
+  [...$("bars").children].forEach((bar, d) => {
     const [, track, value] = bar.children;
     bar.classList.toggle("best", probs != null && d === prediction);
     track.firstChild.style.width = percent(probs?.[d] ?? 0);
