@@ -5,8 +5,8 @@
 // bundle puts this code and a small model inside index.html), then ./later.js: the gallery, the benchmark,
 // the sizes, the drawing's conversion; other variants load when picked.
 
-import { DrawingPad } from "./draw.js";
-import { Model, reason } from "./runtime.js";
+import { drawingPad } from "./draw.js";
+import { loadModel, reason } from "./runtime.js";
 import * as signature from "./signature.js";
 import * as ui from "./ui.js";
 
@@ -36,16 +36,9 @@ window.edgeshrink = {
   // ... and on screen (the frame that showed it, ./later.js reads it), or null
   firstPredictionShown: firstPrediction.promise.then(async () => (await later()).answerShown(), () => null),
   galleryLoaded: galleryLoaded.promise,
-  drawnPixels: () => (app.input?.kind === "drawing" ? Array.from(app.input.pixels) : null),
-  state: () => ({ model: app.current, prediction: app.prediction, probabilities: app.probs }),
-  // The state once the predictions already asked for (by drawing, clicking) have been shown.
-  settled: async () => {
-    while (app.running) await app.running;
-    return window.edgeshrink.state();
-  },
 };
-// The rest of the hook (loadAll, classify, benchmark, feed) is in ./later.js, loaded when one is called.
-for (const name of ["loadAll", "classify", "benchmark", "feed"]) {
+// The rest of the hook is in ./later.js, loaded when one is called.
+for (const name of ["loadAll", "classify", "benchmark", "feed", "drawnPixels", "state", "settled"]) {
   window.edgeshrink[name] = (...args) => answer(async () => (await later()).hook[name](page, ...args));
 }
 
@@ -74,7 +67,7 @@ const variant = (name) => app.manifest.variants.find((v) => v.name === name);
 function getModel(name) {
   if (!app.models.has(name)) {
     const started = boot.shown === name ? boot.started : null;  // what index.html began loading
-    app.models.set(name, Model.create(variant(name), app.manifest, fetchBytes, started));
+    app.models.set(name, loadModel(variant(name), app.manifest, fetchBytes, started));
   }
   return app.models.get(name);
 }
@@ -147,7 +140,7 @@ function setupDrawing() {
     setInput(pixels && { kind: "drawing", pixels });
     refresh();
   };
-  app.pad = new DrawingPad($("pad"), {
+  app.pad = drawingPad($("pad"), {
     onStart: () => {
       app.gallery?.select(null);
       $("pad-hint").hidden = true;
@@ -182,7 +175,7 @@ function start() {
   if (!app.manifest) throw new Error("this page has no manifest: serve a folder made by edgeshrink bundle");
   // the model loads (fetch, compile) while the page renders its cards
   const model = getModel(app.current);
-  ui.renderModels(app.manifest.variants, app.current, pickModel);
+  ui.setupModels(app.current, pickModel);
   showRuntime();
   ready.resolve({ variants: app.manifest.variants.map((v) => v.name), runtime: variant(app.current).runtime });
   return model;

@@ -34,7 +34,7 @@ export function answerShown() {
   if (!PerformanceObserver.supportedEntryTypes?.includes("element")) return null;
   return new Promise((resolve) => {
     new PerformanceObserver((list, observer) => {
-      const shown = list.getEntries().find((entry) => entry.identifier === "answer");  // ui.ANSWER_TIMING
+      const shown = list.getEntries().find((entry) => entry.identifier === "answer");  // ui.js, renderAnswer
       if (!shown) return;
       observer.disconnect();
       resolve(shown.renderTime);
@@ -86,12 +86,16 @@ function selectSample($, i) {
   for (const item of $("gallery").children) item.classList.toggle("selected", item.dataset.index === String(i));
 }
 
+// as the model cards say it (picker.py, format_bytes)
+const formatBytes = (n) => (n == null ? "–" : n < 1e3 ? `${n} B`
+  : n < 1e6 ? `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)} kB` : `${(n / 1e6).toFixed(2)} MB`);
+
 function renderSizes(ui, firstVisit, sizes) {
   if (!firstVisit) return;
   const parts = ["runtime", "models", "app"].filter((k) => firstVisit[k]?.brotli);
-  const text = parts.map((k) => `${k} ${ui.formatBytes(firstVisit[k].brotli)}`).join(" + ");
-  const whole = sizes?.total ? ` The whole bundle, every variant included: ${ui.formatBytes(sizes.total.brotli)}.` : "";
-  ui.$("sizes").textContent = `This page over the wire (brotli): ${ui.formatBytes(firstVisit.total?.brotli)} = ${text}.${whole}`;
+  const text = parts.map((k) => `${k} ${formatBytes(firstVisit[k].brotli)}`).join(" + ");
+  const whole = sizes?.total ? ` The whole bundle, every variant included: ${formatBytes(sizes.total.brotli)}.` : "";
+  ui.$("sizes").textContent = `This page over the wire (brotli): ${formatBytes(firstVisit.total?.brotli)} = ${text}.${whole}`;
 }
 
 /**
@@ -165,6 +169,14 @@ const firstDigit = (page) => decodePixels(page.app.manifest.samples.first);
 
 /** The test hook's calls beyond the first answer (window.edgeshrink in app.js), each given the page first. */
 export const hook = {
+  // The drawing's 28x28 input (null when the pad shows no drawing).
+  drawnPixels: ({ app }) => (app.input?.kind === "drawing" ? Array.from(app.input.pixels) : null),
+  state: ({ app }) => ({ model: app.current, prediction: app.prediction, probabilities: app.probs }),
+  // The state once the predictions already asked for (by drawing, clicking) have been shown.
+  settled: async (page) => {
+    while (page.app.running) await page.app.running;
+    return hook.state(page);
+  },
   // Load every variant now (they otherwise load when picked): the page then works offline.
   loadAll: async (page) => {
     await Promise.all(page.app.manifest.variants.map((v) => page.getModel(v.name)));

@@ -12,33 +12,25 @@ const BACKENDS = { compiled: () => compiled, ort: () => import(new URL("js/backe
 /** The runtime's own message, whatever it threw (onnxruntime-web sometimes throws plain strings). */
 export const reason = (err) => err?.message || String(err);
 
-export class Model {
-  constructor(variant, backend) {
-    this.variant = variant;
-    this.backend = backend;
-    // a compiled model takes one image per run: a fixed batch is fed as a batch of one
-    this.fed = backend.oneImage && variant.batch ? { ...variant, batch: 1 } : variant;
-  }
-
-  /**
-   * Load `variant` on its runtime; `manifest` says where the runtimes are, `fetchBytes(path)` gets files,
-   * `started` is what index.html already began loading for it (compiled: { loader, wasm } promises), or null.
-   */
-  static async create(variant, manifest, fetchBytes, started) {
-    const load = BACKENDS[variant.runtime ?? "ort"];
-    if (!load) throw new Error(`model ${variant.name}: unknown runtime ${variant.runtime}`);
-    const [backend] = await Promise.all([(await load()).open(variant, manifest, fetchBytes, started), prepare(variant)]);
-    return new Model(variant, backend);
-  }
-
-  /**
-   * { predictions, scores, ms } of one run of n images (Uint8Array n*784), n no more than one run takes
-   * (./later.js cuts more into runs).
-   */
-  async run(pixels, n) {
-    const [type, data, dims] = feed(this.fed, pixels, n);
-    const t0 = performance.now();
-    const output = await this.backend.run(type, data, dims);
-    return { ...readOutput(this.variant, output, n), ms: performance.now() - t0 };
-  }
+/**
+ * `variant` loaded on its runtime; `manifest` says where the runtimes are, `fetchBytes(path)` gets files,
+ * `started` is what index.html already began loading for it (compiled: { loader, wasm } promises), or null.
+ * { variant, backend, fed (the variant as fed), run(pixels, n) }: run gives { predictions, scores, ms } of one
+ * run of n images (Uint8Array n*784), n no more than one run takes (./later.js cuts more into runs).
+ */
+export async function loadModel(variant, manifest, fetchBytes, started) {
+  const load = BACKENDS[variant.runtime ?? "ort"];
+  if (!load) throw new Error(`model ${variant.name}: unknown runtime ${variant.runtime}`);
+  const [backend] = await Promise.all([(await load()).open(variant, manifest, fetchBytes, started), prepare(variant)]);
+  // a compiled model takes one image per run: a fixed batch is fed as a batch of one
+  const fed = backend.oneImage && variant.batch ? { ...variant, batch: 1 } : variant;
+  return {
+    variant, backend, fed,
+    async run(pixels, n) {
+      const [type, data, dims] = feed(fed, pixels, n);
+      const t0 = performance.now();
+      const output = await backend.run(type, data, dims);
+      return { ...readOutput(variant, output, n), ms: performance.now() - t0 };
+    },
+  };
 }

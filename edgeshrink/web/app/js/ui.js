@@ -1,7 +1,6 @@
 // Rendering of the page's parts from plain data; no model or runtime logic here.
 
 export const $ = (id) => document.getElementById(id);
-export const ANSWER_TIMING = "answer";  // the Element Timing name of a shown answer
 
 /** An element of class `className` (if any) holding `children` (elements, or text for anything else). */
 export function el(tag, className, ...children) {
@@ -11,19 +10,9 @@ export function el(tag, className, ...children) {
   return node;
 }
 
-// null, where a figure is unknown, shows as a dash
-const known = (format) => (x) => (x == null ? "–" : format(x));
+export const formatMs = (ms) => (ms == null ? "–" : ms < 1 ? `${(ms * 1e3).toFixed(0)} µs`
+  : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`);
 
-export const formatBytes = known((n) => (n < 1e3 ? `${n} B`
-  : n < 1e6 ? `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)} kB` : `${(n / 1e6).toFixed(2)} MB`));
-
-export const formatMs = known((ms) => (ms < 1 ? `${(ms * 1e3).toFixed(0)} µs` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`));
-
-// Thousands separators without Intl: the first toLocaleString call in a page costs 15-75 ms (ICU set-up),
-// and the model cards render before the first prediction.
-const formatCount = known((n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","));
-
-const formatAccuracy = known((p) => `${(p * 100).toFixed(2)} %`);
 const percent = (p) => `${(p * 100).toFixed(1)}%`;
 
 export function showError(message) {
@@ -51,7 +40,7 @@ let answerTimed = false;
 export function renderAnswer(prediction, probs, ms) {
   const digit = prediction == null ? "–" : el("span", null, prediction);
   if (prediction != null && !answerTimed) {
-    digit.setAttribute("elementtiming", ANSWER_TIMING);
+    digit.setAttribute("elementtiming", "answer");  // its name (./later.js, answerShown)
     answerTimed = true;
   }
   $("digit").replaceChildren(digit);
@@ -69,26 +58,12 @@ export function paintDigit(canvas, pixels) {
   canvas.getContext("2d").putImageData(image, 0, 0);
 }
 
-/** The model picker: one selectable card per variant with its size, accuracy and parameters. */
-export function renderModels(variants, current, onPick) {
-  $("models").replaceChildren(...variants.map((v) => {
-    const browser = v.browser?.latency_ms;
-    const facts = {
-      size: `${formatBytes(v.bytes)} · gzip ${formatBytes(v.gzip_bytes)}`,
-      params: v.nonzero_params < v.params ? `${formatCount(v.nonzero_params)} of ${formatCount(v.params)}`
-        : formatCount(v.params),
-      latency: `${browser != null ? `${formatMs(browser)} browser · ` : ""}${formatMs(v.latency_ms)} native`,
-    };
-    const card = el("button", "model",
-      el("div", "model-head", el("span", "model-name", v.name), el("span", "model-acc", formatAccuracy(v.accuracy))),
-      v.description ? el("p", "model-desc", v.description) : "",
-      el("dl", "model-facts", ...Object.entries(facts).flatMap(([k, text]) => [el("dt", null, k), el("dd", null, text)])));
-    card.type = "button";
-    card.setAttribute("role", "radio");
-    card.dataset.model = v.name;
-    card.onclick = () => onPick(v.name);
-    return card;
-  }));
+/** The model picker's cards (index.html carries them: the bundle renders them from the manifest, picker.py). */
+export function setupModels(current, onPick) {
+  $("models").onclick = (e) => {
+    const card = e.target.closest(".model");
+    if (card) onPick(card.dataset.model);
+  };
   markModel(current);
 }
 
