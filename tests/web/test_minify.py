@@ -26,7 +26,7 @@ def test_comments_and_indentation_go_and_strings_templates_and_regexes_stay():
     assert "comment" not in out.replace('"// not a comment"', "") and "and this" not in out
     assert '"// not a comment"' in out and "'/* nor this */'" in out
     assert "/\\/\\/[^/]*\\//g" in out and "half=10/2/1" in out
-    assert "`line one\n    keeps its indentation ${a ? `nested // ${b}` : \"}\"} /* text */`" in out
+    assert "`line one\n    keeps its indentation ${a?`nested // ${b}`:\"}\"} /* text */`" in out
     assert "`;if(a){return re.test(t);}" in out
 
 

@@ -1,9 +1,10 @@
 """The page's own code and style without what only its readers need: comments and indentation.
 
 Every byte of index.html comes before the first answer, and a third of the app's code was comments. Names
-and lines stay as written (brotli makes short names worth little, and a line break keeps JavaScript's
-automatic semicolons where the source had them), so the shipped code reads like the source and this
-stays a lexer, not a compiler: strings, template literals and regular expressions pass through untouched.
+stay as written (brotli makes short names worth little) and a line break stays wherever JavaScript could put
+an automatic semicolon (where the source had one), so the shipped code reads like the source and this
+stays a lexer, not a compiler: strings, the text of template literals and regular expressions pass through
+untouched (a template's ${...} parts are code, minified as such).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def js(text: str) -> str:
             i = end
         elif c == "`":
             end = _template_end(text, i)
-            out.append(text[i:end])
+            out.append(_template(text[i:end]))
             i = end
         elif c == "/" and _regex_may_start(out):
             end = _regex_end(text, i)
@@ -114,6 +115,23 @@ def _string_end(text: str, i: int) -> int:
             raise ValueError(f"an unterminated string at offset {i}")
         j += 2 if text[j] == "\\" else 1
     return j + 1
+
+
+def _template(text: str) -> str:
+    """A template literal as written, its ${...} expressions minified (they are code)."""
+    out, j = [], 0
+    while j < len(text):
+        if text[j] == "\\":
+            out.append(text[j:j + 2])
+            j += 2
+        elif text.startswith("${", j):
+            end = _expression_end(text, j + 2)
+            out.append("${" + js(text[j + 2:end - 1]) + "}")
+            j = end
+        else:
+            out.append(text[j])
+            j += 1
+    return "".join(out)
 
 
 def _template_end(text: str, i: int) -> int:

@@ -16,8 +16,9 @@ const boot = window.edgeshrinkBoot;  // what index.html began: { manifest, shown
 // document-relative: this code runs from inside index.html
 const later = () => import(new URL("js/later.js", document.baseURI).href);
 
-const app = { manifest: boot?.manifest, current: boot?.shown, files: new Map(), models: new Map(),
-  input: null, running: null, pending: false, prediction: null, probs: null, gallery: null };
+// the page's state; also input (what is classified), running (the classifying, while it runs), pending (asked
+// again meanwhile), prediction and probs (its answer) and gallery (./later.js: mark(i, digit), select(i))
+const app = { manifest: boot?.manifest, current: boot?.shown, files: new Map(), models: new Map() };
 
 function deferred() {
   const d = {};
@@ -37,40 +38,28 @@ window.edgeshrink = {
   firstPredictionShown: firstPrediction.promise.then(async () => (await later()).answerShown(), () => null),
   galleryLoaded: galleryLoaded.promise,
 };
-// The rest of the hook is in ./later.js, loaded when one is called.
+// The rest of the hook is in ./later.js, loaded when one is called; a failure is its answer: { error }.
 for (const name of ["loadAll", "classify", "benchmark", "feed", "drawnPixels", "state", "settled"]) {
-  window.edgeshrink[name] = (...args) => answer(async () => (await later()).hook[name](page, ...args));
+  window.edgeshrink[name] = (...args) => later().then((m) => m.hook[name](page, ...args))
+    .catch((err) => ({ error: reason(err) }));
 }
 
-async function answer(work) {
-  try {
-    return await work();
-  } catch (err) {
-    return { error: reason(err) };
-  }
-}
+/** What `make()` gave for `key` the first time it was asked for (a file's or a model's loading, once). */
+const once = (cache, key, make) => (cache.has(key) ? cache : cache.set(key, make())).get(key);
 
 /** A file of the bundle, fetched once and kept (the page keeps working offline with what it has). */
-function fetchBytes(path) {
-  if (!app.files.has(path)) {
-    app.files.set(path, fetch(path).then(async (response) => {
-      if (!response.ok) throw new Error(`${path} could not load (HTTP ${response.status})`);
-      return new Uint8Array(await response.arrayBuffer());
-    }));
-  }
-  return app.files.get(path);
-}
+const fetchBytes = (path) => once(app.files, path, async () => {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(`${path} could not load (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+});
 
 const variant = (name) => app.manifest.variants.find((v) => v.name === name);
 
 /** Variant `name` loaded on its runtime (once). */
-function getModel(name) {
-  if (!app.models.has(name)) {
-    const started = boot.shown === name ? boot.started : null;  // what index.html began loading
-    app.models.set(name, loadModel(variant(name), app.manifest, fetchBytes, started));
-  }
-  return app.models.get(name);
-}
+// (with what index.html began loading for it)
+const getModel = (name) => once(app.models, name,
+  () => loadModel(variant(name), app.manifest, fetchBytes, boot.shown === name ? boot.started : null));
 
 async function predictOnce() {
   const { input } = app;
@@ -167,7 +156,7 @@ function showRuntime() {
 }
 
 // What ./later.js gets: the page's state and helpers.
-const page = { app, ui, signature, fetchBytes, getModel, variant, answer,
+const page = { app, ui, signature, fetchBytes, getModel, variant,
   pick: (i, pixels) => { showSample(i, pixels); refresh(); } };
 
 function start() {

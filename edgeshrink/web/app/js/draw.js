@@ -33,7 +33,7 @@ export function drawingPad(canvas, { onStart, onDraw, onEnd }) {
   canvas.addEventListener("pointerdown", (e) => {
     if (e.button > 0) return;  // the mouse's main button, a pen or a finger
     e.preventDefault();
-    canvas.setPointerCapture?.(e.pointerId);
+    canvas.setPointerCapture(e.pointerId);
     if (showing) clear();
     last = point(e);
     segment(last);
@@ -42,18 +42,15 @@ export function drawingPad(canvas, { onStart, onDraw, onEnd }) {
   });
   canvas.addEventListener("pointermove", (e) => {
     if (!last) return;
-    e.preventDefault();
     const events = e.getCoalescedEvents?.() ?? [];
     for (const each of events.length ? events : [e]) segment(point(each));
     onDraw();
   });
-  for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) {
-    canvas.addEventListener(type, () => {
-      if (!last) return;
-      last = null;
-      onEnd();
-    });
-  }
+  // the stroke ends when the pointer lets the canvas go (after pointerup or pointercancel)
+  canvas.addEventListener("lostpointercapture", () => {
+    last = null;
+    onEnd();
+  });
   clear();
   return {
     canvas,

@@ -193,8 +193,17 @@ export const hook = {
   },
 };
 
+/** What `work()` resolves to, or { error } with its message. */
+async function answer(work) {
+  try {
+    return await work();
+  } catch (err) {
+    return { error: err?.message || String(err) };
+  }
+}
+
 function setupButtons(page, samples) {
-  const { app, ui, answer } = page;
+  const { app, ui } = page;
   ui.$("bench").addEventListener("click", async () => {
     const out = ui.$("bench-out");
     out.textContent = "timing inferences…";

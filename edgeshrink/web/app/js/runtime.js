@@ -5,10 +5,6 @@
 import * as compiled from "./compiled.js";
 import { feed, prepare, readOutput } from "./signature.js";
 
-// The compiled backend is part of the page (small); onnxruntime-web's is fetched when a variant needs it,
-// from the document's folder: this code runs from inside index.html.
-const BACKENDS = { compiled: () => compiled, ort: () => import(new URL("js/backends/ort.js", document.baseURI).href) };
-
 /** The runtime's own message, whatever it threw (onnxruntime-web sometimes throws plain strings). */
 export const reason = (err) => err?.message || String(err);
 
@@ -19,9 +15,11 @@ export const reason = (err) => err?.message || String(err);
  * run of n images (Uint8Array n*784), n no more than one run takes (./later.js cuts more into runs).
  */
 export async function loadModel(variant, manifest, fetchBytes, started) {
-  const load = BACKENDS[variant.runtime ?? "ort"];
-  if (!load) throw new Error(`model ${variant.name}: unknown runtime ${variant.runtime}`);
-  const [backend] = await Promise.all([(await load()).open(variant, manifest, fetchBytes, started), prepare(variant)]);
+  // the compiled backend is part of the page (small); onnxruntime-web's, which runs any other variant, is
+  // fetched from the document's folder (this code runs from inside index.html)
+  const runtime = variant.runtime === "compiled" ? compiled
+    : await import(new URL("js/backends/ort.js", document.baseURI).href);
+  const [backend] = await Promise.all([runtime.open(variant, manifest, fetchBytes, started), prepare(variant)]);
   // a compiled model takes one image per run: a fixed batch is fed as a batch of one
   const fed = backend.oneImage && variant.batch ? { ...variant, batch: 1 } : variant;
   return {

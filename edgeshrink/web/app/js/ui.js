@@ -34,15 +34,11 @@ export function renderBars(probs, prediction) {
   });
 }
 
-let answerTimed = false;
-
-/** The answer; the first digit goes in an element that Chromium reports when it reaches the screen. */
+/** The answer; its digit goes in a new element that Chromium reports when it reaches the screen (the first
+ * one reported is the first answer: ./later.js, answerShown). */
 export function renderAnswer(prediction, probs, ms) {
-  const digit = prediction == null ? "–" : el("span", null, prediction);
-  if (prediction != null && !answerTimed) {
-    digit.setAttribute("elementtiming", "answer");  // its name (./later.js, answerShown)
-    answerTimed = true;
-  }
+  const digit = el("span", null, prediction ?? "–");
+  digit.setAttribute("elementtiming", "answer");
   $("digit").replaceChildren(digit);
   $("confidence").textContent = probs ? `${percent(probs[prediction])} sure` : "";
   $("timing").textContent = ms == null ? "" : `inference ${formatMs(ms)}`;
