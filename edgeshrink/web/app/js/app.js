@@ -84,17 +84,13 @@ function failed(err) {
 
 /** Classify the current input; calls during a run coalesce into one more run. */
 function refresh() {
-  if (app.running) {
-    app.pending = true;
-    return app.running;
-  }
-  app.running = (async () => {
-    do {
+  app.pending = true;
+  return app.running ||= (async () => {
+    while (app.pending) {
       app.pending = false;
       await predictOnce();
-    } while (app.pending);
+    }
   })().catch(failed).finally(() => { app.running = null; });
-  return app.running;
 }
 
 /** Show `input` ({ kind: "drawing" or "sample", pixels, index of a sample }, or null) as the model's input. */
@@ -152,7 +148,7 @@ function setupDrawing() {
 function showRuntime() {
   const runtime = variant(app.current).runtime === "compiled" ? "compiled for this model"
     : `onnxruntime-web ${app.manifest.ort?.version}`;
-  ui.setStatus(`${runtime} · WebAssembly · 1 thread${self.crossOriginIsolated ? " · cross-origin isolated" : ""}`);
+  $("status").textContent = `${runtime} · WebAssembly · 1 thread${self.crossOriginIsolated ? " · cross-origin isolated" : ""}`;
 }
 
 // What ./later.js gets: the page's state and helpers.
@@ -166,7 +162,7 @@ function start() {
   const model = getModel(app.current);
   ui.setupModels(app.current, pickModel);
   showRuntime();
-  ready.resolve({ variants: app.manifest.variants.map((v) => v.name), runtime: variant(app.current).runtime });
+  ready.resolve(true);
   return model;
 }
 
@@ -187,6 +183,6 @@ Promise.resolve()
   })
   .catch((err) => {
     ui.showError(reason(err));
-    ui.setStatus("not working: see the message above");
+    $("status").textContent = "not working: see the message above";
     for (const d of [ready, firstPrediction, galleryLoaded]) d.reject(err);
   });

@@ -29,9 +29,10 @@ export function feed(variant, pixels, n) {
 // x = (pixel * scale - mean) / std, then cast; a uint8 model takes the raw pixels as they are.
 function normalize({ dtype, preprocess }, pixels) {
   if (dtype === "uint8") return Uint8Array.from(pixels);
-  if (!["float16", "float32", "float64"].includes(dtype)) throw new Error(`unsupported input dtype ${dtype}`);
+  const type = { float16: Float32Array, float32: Float32Array, float64: Float64Array }[dtype];
+  if (!type) throw new Error(`unsupported input dtype ${dtype}`);
   const { scale, mean, std } = preprocess;
-  const out = (dtype === "float64" ? Float64Array : Float32Array).from(pixels, (p) => (p * scale - mean) / std);
+  const out = type.from(pixels, (p) => (p * scale - mean) / std);
   return dtype === "float16" ? formats.toFloat16Bits(out) : out;
 }
 

@@ -20,10 +20,6 @@ export function showError(message) {
   $("error").hidden = false;
 }
 
-export function setStatus(text) {
-  $("status").textContent = text;
-}
-
 /** The ten bars of index.html, one per digit; `probs` null empties them. */
 export function renderBars(probs, prediction) {
   [...$("bars").children].forEach((bar, d) => {
