@@ -9,8 +9,8 @@ import { drawingPad } from "./draw.js";
 import { loadModel, reason } from "./runtime.js";
 import * as signature from "./signature.js";
 import * as ui from "./ui.js";
+import { $ } from "./ui.js";
 
-const { $ } = ui;
 const boot = window.edgeshrinkBoot;  // what index.html began: { manifest, shown (a variant's name), started }
 
 // document-relative: this code runs from inside index.html
@@ -48,18 +48,18 @@ for (const name of ["loadAll", "classify", "benchmark", "feed", "drawnPixels", "
 const once = (cache, key, make) => (cache.has(key) ? cache : cache.set(key, make())).get(key);
 
 /** A file of the bundle, fetched once and kept (the page keeps working offline with what it has). */
-const fetchBytes = (path) => once(app.files, path, async () => {
+const bundleFile = (path) => once(app.files, path, async () => {
   const response = await fetch(path);
   if (!response.ok) throw new Error(`${path} could not load (HTTP ${response.status})`);
   return new Uint8Array(await response.arrayBuffer());
 });
 
-const variant = (name) => app.manifest.variants.find((v) => v.name === name);
+const variantNamed = (name) => app.manifest.variants.find((v) => v.name === name);
 
 /** Variant `name` loaded on its runtime (once). */
 // (with what index.html began loading for it)
 const getModel = (name) => once(app.models, name,
-  () => loadModel(variant(name), app.manifest, fetchBytes, boot.shown === name ? boot.started : null));
+  () => loadModel(variantNamed(name), app.manifest, bundleFile, boot.shown === name ? boot.started : null));
 
 async function predictOnce() {
   const { input } = app;
@@ -77,7 +77,7 @@ async function predictOnce() {
   if (input?.kind === "sample") app.gallery?.mark(input.index, prediction);
 }
 
-function failed(err) {
+function showFailure(err) {
   ui.markModel(app.current, true);
   ui.showError(reason(err));
 }
@@ -90,7 +90,7 @@ function refresh() {
       app.pending = false;
       await predictOnce();
     }
-  })().catch(failed).finally(() => { app.running = null; });
+  })().catch(showFailure).finally(() => { app.running = null; });
 }
 
 /** Show `input` ({ kind: "drawing" or "sample", pixels, index of a sample }, or null) as the model's input. */
@@ -146,13 +146,13 @@ function setupDrawing() {
 }
 
 function showRuntime() {
-  const runtime = variant(app.current).runtime === "compiled" ? "compiled for this model"
+  const runtime = variantNamed(app.current).runtime === "compiled" ? "compiled for this model"
     : `onnxruntime-web ${app.manifest.ort?.version}`;
   $("status").textContent = `${runtime} · WebAssembly · 1 thread${self.crossOriginIsolated ? " · cross-origin isolated" : ""}`;
 }
 
 // What ./later.js gets: the page's state and helpers.
-const page = { app, ui, signature, fetchBytes, getModel, variant,
+const page = { app, ui, signature, fetchBytes: bundleFile, getModel, variant: variantNamed,
   pick: (i, pixels) => { showSample(i, pixels); refresh(); } };
 
 function start() {
@@ -175,7 +175,7 @@ Promise.resolve()
       await predictOnce();
       firstPrediction.resolve(performance.now());
     } catch (err) {
-      failed(err);
+      showFailure(err);
       firstPrediction.reject(err);
     }
     app.gallery = await (await later()).start(page);
