@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from edgeshrink.errors import BundleError
-from edgeshrink.web.assemble.join import join
+from edgeshrink.web.assemble.join import _names, join
 from edgeshrink.web.assemble.ortweb import default_app_dir
 
 
@@ -28,9 +28,47 @@ def test_joined_modules_keep_their_bindings(tmp_path):
     assert json.loads(_node("await import('./out.mjs')", tmp_path)) == [2, 2, "the entry's own A"]
 
 
+def test_modules_whose_names_do_not_meet_share_one_scope(tmp_path):
+    (tmp_path / "a.js").write_text('export const A = 1;\nexport function twice(x) { return 2 * x; }\n'
+                                   'const { floor, max: largest } = Math, [first, , third = 3] = [7, 8];\n')
+    (tmp_path / "b.js").write_text('import { A, twice as double } from "./a.js";\n'
+                                   'export class B { get v() { return double(A); } }\n')
+    (tmp_path / "main.js").write_text('import { B } from "./b.js";\nimport * as a from "./a.js";\n'
+                                      'const own = (...xs) => `${xs.map((x) => x.length)}`;\n'
+                                      'console.log(JSON.stringify([new B().v, a.twice(a.A), own("ab", "c")]));\n')
+    text, _ = join(tmp_path, "main.js")
+    assert "__a_js" not in text and "const double = twice;" in text and "const a = { A, twice };" in text
+    (tmp_path / "out.mjs").write_text(text)
+    assert json.loads(_node("await import('./out.mjs')", tmp_path)) == [2, 2, "2,1"]
+
+
+@pytest.mark.parametrize("main", [
+    'import { A } from "./a.js";\nconst f = (floor) => floor + A;\nconsole.log(JSON.stringify([f(1), A]));\n',
+    'import { A } from "./a.js";\nconst { third } = { third: A };\nconsole.log(JSON.stringify([third, A]));\n',
+    'import { A } from "./a.js";\nconsole.log(JSON.stringify([`${typeof largest}`, A]));\n',
+])
+def test_a_name_one_module_declares_and_another_uses_keeps_each_in_its_scope(tmp_path, main):
+    (tmp_path / "a.js").write_text('export const A = 1;\nconst { floor, max: largest } = Math, [first, , third] = [7];\n')
+    (tmp_path / "main.js").write_text(main)
+    text, _ = join(tmp_path, "main.js")
+    assert "const __a_js = (() => {" in text  # a parameter, a declaration, a global: each means its own
+    (tmp_path / "out.mjs").write_text(text)
+    assert json.loads(_node("await import('./out.mjs')", tmp_path))[1] == 1
+
+
+def test_names_declared_at_the_top_are_found_wherever_they_are_written():
+    declared, used = _names('export const a = 1, b = f(x, y), { c, d: [e] } = g;\nfunction h() { const i = 1; }\n'
+                            'async function j() {}\nclass K extends L {}\nconst m = `${n + o.p}`, q = /r/g;\n'
+                            "for (const s of t) s(...u);\n")
+    assert {"a", "b", "c", "e", "h", "j", "K", "m", "q"} <= declared and not {"i", "s", "x", "L", "n"} & declared
+    assert {"f", "x", "y", "g", "L", "n", "o", "t", "u", "s"} <= used and "p" not in used and "r" not in used
+    assert _names("var a = 1;\n") is None and _names("f(]") is None
+
+
 def test_the_page_joins_into_one_module_that_imports_no_sibling():
     text, joined = join(default_app_dir() / "js", "app.js")
     assert set(joined) == {"compiled.js", "draw.js", "runtime.js", "signature.js", "ui.js"}
+    assert "const __" not in text  # one scope: no module's names meet another's
     assert join(default_app_dir() / "js", "later.js")[1] == ["mnist.js"]  # after the first answer
     # the backend left a file of its own is found from the document: the joined code runs inside index.html
     assert 'from "./' not in text and 'import(new URL("js/backends/ort.js", document.baseURI).href)' in text

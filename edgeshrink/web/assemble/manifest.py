@@ -15,7 +15,7 @@ from edgeshrink.atomic import write_bytes
 from edgeshrink.core.signature import Signature
 from edgeshrink.errors import BundleError
 from edgeshrink.size import Size
-from edgeshrink.web.assemble import inline, transfer
+from edgeshrink.web.assemble import inline, picker, transfer
 from edgeshrink.web.assemble.compress import ENCODINGS, compress
 
 FORMAT = 3  # 2: a runtime per variant, .br/.gz beside each file, first-visit sizes; 3: a copy inside index.html
@@ -145,8 +145,8 @@ SETTLE_ROUNDS = 12  # the rounds of rendering the bundle's sizes into its own ma
 
 
 def embed(page: str, manifest: dict) -> str:
-    """The page's HTML with `manifest` inside it."""
-    return inline.element(page, "manifest", manifest)
+    """The page's HTML with `manifest` inside it, and its model picker's cards rendered from it."""
+    return picker.fill(inline.element(page, "manifest", manifest), manifest)
 
 
 def write(dist: str | os.PathLike, manifest: dict, files: dict[str, Size] | None = None) -> dict[str, Size]:

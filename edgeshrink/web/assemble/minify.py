@@ -1,9 +1,10 @@
 """The page's own code and style without what only its readers need: comments and indentation.
 
 Every byte of index.html comes before the first answer, and a third of the app's code was comments. Names
-and lines stay as written (brotli makes short names worth little, and a line break keeps JavaScript's
-automatic semicolons where the source had them), so the shipped code reads like the source and this
-stays a lexer, not a compiler: strings, template literals and regular expressions pass through untouched.
+stay as written (brotli makes short names worth little) and a line break stays wherever JavaScript could put
+an automatic semicolon (where the source had one), so the shipped code reads like the source and this
+stays a lexer, not a compiler: strings, the text of template literals and regular expressions pass through
+untouched (a template's ${...} parts are code, minified as such).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def js(text: str) -> str:
             i = end
         elif c == "`":
             end = _template_end(text, i)
-            out.append(text[i:end])
+            out.append(_template(text[i:end]))
             i = end
         elif c == "/" and _regex_may_start(out):
             end = _regex_end(text, i)
@@ -53,10 +54,31 @@ def _cut_blanks(pieces: list[str]) -> str:
         if len(piece) == 1:
             code.append(piece)
             continue
-        text.append(_tight(re.sub(r"[ \t]*\n\s*", "\n", "".join(code)), "".join(text)[-1:], piece[:1]))
+        before = "".join(text)[-1:]
+        lines = _joined(re.sub(r"[ \t]*\n\s*", "\n", "".join(code)), before, piece[:1])
+        text.append(_tight(lines, before, piece[:1]))
         code.clear()
         text.append(piece)
     return "".join(text).strip()
+
+
+# A line break after one of these, or before one of the others, ends no statement: JavaScript's automatic
+# semicolon never goes there (the tokens before want more; the ones after continue what came before, or end
+# it themselves: `}`, `;`). `++`, `--` (which a break makes prefix), `/`, words and `)` `]` `}` before a break
+# keep it, and a `.` joins only after a closing bracket (`1\n.5` is not `1.5`).
+_JOINS_AFTER = set("{([;,=:?&|")
+_JOINS_BEFORE = set("})];,:?")
+
+
+def _joined(code: str, before: str, after: str) -> str:
+    """`code` (between `before` and `after`) without the line breaks that mean nothing."""
+    def newline(found: re.Match) -> str:
+        left = code[found.start() - 1] if found.start() else before
+        right = code[found.end()] if found.end() < len(code) else after
+        joins = left in _JOINS_AFTER or right in _JOINS_BEFORE or (right == "." and left in ")]}")
+        return "" if joins and left and right else "\n"
+
+    return re.sub(r"\n", newline, code)
 
 
 def _tight(code: str, before: str, after: str) -> str:
@@ -72,12 +94,18 @@ def _tight(code: str, before: str, after: str) -> str:
 
 
 def css(text: str) -> str:
-    """`text` without comments and without the spaces around punctuation that mean nothing."""
+    """`text` without comments and without the spaces around punctuation that mean nothing; a number's leading
+    zero goes too (`0.5` is `.5`). Strings and url(...) stay as written."""
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    parts = re.split(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|url\([^)]*\))""", text)
+    return "".join(part if i % 2 else _css_code(part) for i, part in enumerate(parts)).replace(";}", "}").strip()
+
+
+def _css_code(text: str) -> str:
     text = re.sub(r"\s+", " ", text)
-    text = re.sub(r"\s*([{};,>])\s*", r"\1", text)
+    text = re.sub(r"\s*([{};,>/])\s*", r"\1", text)  # a '/' only separates values (rgb(0 0 0 / .5), 1 / -1)
     text = re.sub(r":\s+", ":", text)  # after a colon only: before one, a space is a descendant selector
-    return text.replace(";}", "}").strip()
+    return re.sub(r"(?<![\w.#-])0\.(\d)", r".\1", text)
 
 
 def _string_end(text: str, i: int) -> int:
@@ -87,6 +115,23 @@ def _string_end(text: str, i: int) -> int:
             raise ValueError(f"an unterminated string at offset {i}")
         j += 2 if text[j] == "\\" else 1
     return j + 1
+
+
+def _template(text: str) -> str:
+    """A template literal as written, its ${...} expressions minified (they are code)."""
+    out, j = [], 0
+    while j < len(text):
+        if text[j] == "\\":
+            out.append(text[j:j + 2])
+            j += 2
+        elif text.startswith("${", j):
+            end = _expression_end(text, j + 2)
+            out.append("${" + js(text[j + 2:end - 1]) + "}")
+            j = end
+        else:
+            out.append(text[j])
+            j += 1
+    return "".join(out)
 
 
 def _template_end(text: str, i: int) -> int:

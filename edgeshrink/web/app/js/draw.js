@@ -1,85 +1,66 @@
 // A canvas to draw on with a mouse, a pen or a finger (pointer events), white ink on black like MNIST.
 
-export class DrawingPad {
-  /** `onDraw()` is called after every stroke segment, `onEnd()` when a stroke ends. */
-  constructor(canvas, { lineWidth = 22, onStart = () => {}, onDraw = () => {}, onEnd = () => {} } = {}) {
-    this.canvas = canvas;
-    this.ctx = canvas.getContext("2d", { willReadFrequently: true });
-    this.lineWidth = lineWidth;
-    this.callbacks = { onStart, onDraw, onEnd };
-    this.last = null;
-    this.empty = true;
-    this.clear();
-    canvas.addEventListener("pointerdown", (e) => this.down(e));
-    canvas.addEventListener("pointermove", (e) => this.move(e));
-    for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) {
-      canvas.addEventListener(type, () => this.up());
-    }
-  }
+/**
+ * The pad on `canvas`: `onStart()` is called when a stroke starts, `onDraw()` after every stroke segment,
+ * `onEnd()` when it ends. Returns { canvas, clear(), show(image) }.
+ */
+export function drawingPad(canvas, { onStart, onDraw, onEnd }) {
+  const { width, height } = canvas;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  Object.assign(ctx, { strokeStyle: "#fff", lineWidth: 22, lineCap: "round", lineJoin: "round" });
+  let last = null;  // the stroke's last point, while one is drawn
+  let showing = false;  // an image is shown: the next stroke starts a fresh drawing
 
-  clear() {
-    const { ctx, canvas } = this;
+  const clear = () => {
     ctx.fillStyle = "#000";
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    this.empty = true;
-    this.showing = false;
-  }
-
-  /** Show an image (e.g. a gallery digit) on the pad; the next stroke starts a fresh drawing. */
-  show(source) {
-    this.clear();
-    this.ctx.imageSmoothingEnabled = false;
-    this.ctx.drawImage(source, 0, 0, this.canvas.width, this.canvas.height);
-    this.showing = true;
-  }
-
-  point(e) {
-    const rect = this.canvas.getBoundingClientRect();
-    return {
-      x: ((e.clientX - rect.left) * this.canvas.width) / rect.width,
-      y: ((e.clientY - rect.top) * this.canvas.height) / rect.height,
-    };
-  }
-
-  down(e) {
-    if (e.button !== undefined && e.button > 0) return;
-    e.preventDefault();
-    this.canvas.setPointerCapture?.(e.pointerId);
-    if (this.showing) this.clear();
-    this.last = this.point(e);
-    this.segment(this.last, this.last);
-    this.empty = false;
-    this.callbacks.onStart();
-    this.callbacks.onDraw();
-  }
-
-  move(e) {
-    if (!this.last) return;
-    e.preventDefault();
-    const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
-    for (const each of events.length ? events : [e]) {
-      const p = this.point(each);
-      this.segment(this.last, p);
-      this.last = p;
-    }
-    this.callbacks.onDraw();
-  }
-
-  up() {
-    if (!this.last) return;
-    this.last = null;
-    this.callbacks.onEnd();
-  }
-
-  segment(from, to) {
-    const { ctx } = this;
-    ctx.strokeStyle = "#fff";
-    ctx.lineWidth = this.lineWidth;
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
+    ctx.fillRect(0, 0, width, height);
+    showing = false;
+  };
+  // canvas pixels of a pointer event
+  const point = (e) => {
+    const rect = canvas.getBoundingClientRect();
+    return { x: ((e.clientX - rect.left) * width) / rect.width, y: ((e.clientY - rect.top) * height) / rect.height };
+  };
+  // a line from the last point to `to`, which becomes the last
+  const segment = (to) => {
     ctx.beginPath();
-    ctx.moveTo(from.x, from.y);
+    ctx.moveTo(last.x, last.y);
     ctx.lineTo(to.x, to.y);
     ctx.stroke();
-  }
+    last = to;
+  };
+
+  canvas.addEventListener("pointerdown", (e) => {
+    if (e.button > 0) return;  // the mouse's main button, a pen or a finger
+    e.preventDefault();
+    canvas.setPointerCapture(e.pointerId);
+    if (showing) clear();
+    last = point(e);
+    segment(last);
+    onStart();
+    onDraw();
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    if (!last) return;
+    const events = e.getCoalescedEvents?.() ?? [];
+    for (const each of events.length ? events : [e]) segment(point(each));
+    onDraw();
+  });
+  // the stroke ends when the pointer lets the canvas go (after pointerup or pointercancel)
+  canvas.addEventListener("lostpointercapture", () => {
+    last = null;
+    onEnd();
+  });
+  clear();
+  return {
+    canvas,
+    clear,
+    /** Show an image (e.g. a gallery digit) on the pad; the next stroke starts a fresh drawing. */
+    show(image) {
+      clear();
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(image, 0, 0, width, height);
+      showing = true;
+    },
+  };
 }

@@ -1,6 +1,7 @@
-// What feeding and reading a variant needs beyond one-channel float32 or uint8 images and numeric scores:
-// a fixed batch to fill, three grey channels, float16's bits. Loaded only for a variant that needs it
-// (signature.js, prepare), so a page whose variants need none of it never loads it.
+// What feeding and reading a variant needs beyond one-channel float32 or uint8 images and float32 scores:
+// a fixed batch to fill, three grey channels, float16's bits, integer outputs. Loaded only for a variant that
+// needs it (signature.js, prepare: every variant onnxruntime-web runs, as only it gives float16 or int64
+// outputs), so a page whose variants need none of it never loads it.
 
 const PIXELS = 784;
 
@@ -72,4 +73,12 @@ export function fromFloat16Bits(bits) {
     else out[i] = sign * (1 + mant / 1024) * 2 ** (exp - 15);
   }
   return out;
+}
+
+/** A tensor's values as numbers: float16 bits decoded, 64-bit integers (an ArgMax's int64) converted. */
+export function numbers(tensor) {
+  const data = tensor.data;
+  if (tensor.type === "float16" && data instanceof Uint16Array) return fromFloat16Bits(data);
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, Number);
+  return data;
 }

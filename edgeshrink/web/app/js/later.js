@@ -7,6 +7,41 @@ import * as mnist from "./mnist.js";
 
 export const toMnist = mnist.toMnist;  // the drawing on a canvas as the model's input, or null
 
+// The style of the gallery's digits, which only this file makes (style.css styles what the first answer shows).
+const GALLERY_STYLE = `
+.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(48px, 1fr)); gap: 6px; }
+.sample {
+  position: relative; padding: 0; border: 2px solid transparent; border-radius: 8px; background: #000;
+  cursor: pointer; overflow: hidden; aspect-ratio: 1;
+}
+.sample:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.sample canvas { display: block; width: 100%; height: 100%; image-rendering: pixelated; }
+.sample.selected { border-color: var(--accent); }
+.sample-tag {
+  position: absolute; right: 2px; bottom: 2px; min-width: 1.3em; padding: 0 3px; border-radius: 4px;
+  font-size: 0.7rem; font-weight: 700; color: #fff; line-height: 1.4;
+}
+.sample-tag:empty { display: none; }
+.sample.right .sample-tag { background: var(--good); }
+.sample.wrong { border-color: var(--bad); }
+.sample.wrong .sample-tag { background: var(--bad); }
+@media (max-width: 600px) { .gallery { grid-template-columns: repeat(auto-fill, minmax(40px, 1fr)); } }
+`;
+
+/** When the first answer was on screen: Chromium's Element Timing of the frame that showed it (ms from
+ * navigation start; buffered, so read after the fact), or null in browsers that do not report it. */
+export function answerShown() {
+  if (!PerformanceObserver.supportedEntryTypes?.includes("element")) return null;
+  return new Promise((resolve) => {
+    new PerformanceObserver((list, observer) => {
+      const shown = list.getEntries().find((entry) => entry.identifier === "answer");  // ui.js, renderAnswer
+      if (!shown) return;
+      observer.disconnect();
+      resolve(shown.renderTime);
+    }).observe({ type: "element", buffered: true });
+  });
+}
+
 /** The gallery's digits from samples.bin (see the manifest's samples.format): each box of ink put back in
  * its black 28x28. */
 async function loadSamples(fetchBytes, info) {
@@ -51,21 +86,28 @@ function selectSample($, i) {
   for (const item of $("gallery").children) item.classList.toggle("selected", item.dataset.index === String(i));
 }
 
+// as the model cards say it (picker.py, format_bytes)
+const formatBytes = (n) => (n == null ? "–" : n < 1e3 ? `${n} B`
+  : n < 1e6 ? `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)} kB` : `${(n / 1e6).toFixed(2)} MB`);
+
 function renderSizes(ui, firstVisit, sizes) {
   if (!firstVisit) return;
   const parts = ["runtime", "models", "app"].filter((k) => firstVisit[k]?.brotli);
-  const text = parts.map((k) => `${k} ${ui.formatBytes(firstVisit[k].brotli)}`).join(" + ");
-  const whole = sizes?.total ? ` The whole bundle, every variant included: ${ui.formatBytes(sizes.total.brotli)}.` : "";
-  ui.$("sizes").textContent = `This page over the wire (brotli): ${ui.formatBytes(firstVisit.total?.brotli)} = ${text}.${whole}`;
+  const text = parts.map((k) => `${k} ${formatBytes(firstVisit[k].brotli)}`).join(" + ");
+  const whole = sizes?.total ? ` The whole bundle, every variant included: ${formatBytes(sizes.total.brotli)}.` : "";
+  ui.$("sizes").textContent = `This page over the wire (brotli): ${formatBytes(firstVisit.total?.brotli)} = ${text}.${whole}`;
 }
 
 /**
- * Median milliseconds per inference of one image on `model`, over `groups` groups of runs (at least `runs`
- * runs in all). A group runs long enough (`groupMs`) that the clock's grain does not matter: performance.now()
- * is coarse (0.1 ms, jittered) on pages that are not cross-origin isolated, as on most static hosts.
+ * Median milliseconds per inference of one image (the first test digit) on `model`, over `groups` groups of
+ * runs (at least `runs` runs in all). A group runs long enough (`groupMs`) that the clock's grain does not
+ * matter: performance.now() is coarse (0.1 ms, jittered) on pages that are not cross-origin isolated, as on
+ * most static hosts.
  */
-export async function benchmark(model, pixels, runs = 200, groups = 20, groupMs = 2) {
-  const run = model.prepared(pixels);
+export async function benchmark(page, model, runs = 200, groups = 20, groupMs = 2) {
+  // the digit fed once: each run classifies it again
+  const [type, data, dims] = page.signature.feed(model.fed, firstDigit(page), 1);
+  const run = () => model.backend.run(type, data, dims);
   const timed = async (count) => {
     const t0 = performance.now();
     for (let i = 0; i < count; i++) await run();
@@ -85,42 +127,92 @@ export async function benchmark(model, pixels, runs = 200, groups = 20, groupMs 
   return { median_ms: median, runs: perRun.length * group, group, runtime: model.variant.runtime };
 }
 
-async function classifyWith(page, name, pixels) {
-  const result = await (await page.getModel(name)).classify(pixels, pixels.length / 784);
-  return { predictions: result.predictions, scores: result.scores, ms: result.ms };
+/** { predictions, scores, ms } of the images in `pixels` (Uint8Array n*784) on `model`, cut into runs it takes:
+ * one image per run on the compiled runtime, else one without a batch dimension, B when fixed, any number
+ * when dynamic. */
+async function classify(model, pixels) {
+  const { batch } = model.variant;
+  const n = pixels.length / 784;
+  const step = Math.min(model.backend.oneImage || batch === 0 ? 1 : batch ?? Infinity, n);
+  const predictions = [];
+  const scores = [];
+  let ms = 0;
+  for (let start = 0; start < n; start += step) {
+    const count = Math.min(step, n - start);
+    const result = await model.run(pixels.subarray(start * 784, (start + count) * 784), count);
+    predictions.push(...result.predictions);
+    if (result.scores) scores.push(...result.scores);
+    ms += result.ms;
+  }
+  return { predictions, scores: scores.length ? scores : null, ms };
 }
+
+/** Pixels given to the hook: n x 784 uint8 as an array or a base64 string. */
+function decodePixels(pixels) {
+  return typeof pixels === "string" ? Uint8Array.from(atob(pixels), (c) => c.charCodeAt(0)) : Uint8Array.from(pixels);
+}
+
+/** Variant `name` of the bundle, or an error that names the ones it has. */
+function variant(page, name) {
+  const found = page.variant(name);
+  if (!found) {
+    const known = page.app.manifest.variants.map((v) => v.name).join(", ");
+    throw new Error(`no model variant named ${name}; the bundle has ${known}`);
+  }
+  return found;
+}
+
+const getModel = (page, name) => page.getModel(variant(page, name).name);
+
+/** The first test digit (the manifest carries it): what the benchmark times. */
+const firstDigit = (page) => decodePixels(page.app.manifest.samples.first);
 
 /** The test hook's calls beyond the first answer (window.edgeshrink in app.js), each given the page first. */
 export const hook = {
+  // The drawing's 28x28 input (null when the pad shows no drawing).
+  drawnPixels: ({ app }) => (app.input?.kind === "drawing" ? Array.from(app.input.pixels) : null),
+  state: ({ app }) => ({ model: app.current, prediction: app.prediction, probabilities: app.probs }),
+  // The state once the predictions already asked for (by drawing, clicking) have been shown.
+  settled: async (page) => {
+    while (page.app.running) await page.app.running;
+    return hook.state(page);
+  },
   // Load every variant now (they otherwise load when picked): the page then works offline.
   loadAll: async (page) => {
     await Promise.all(page.app.manifest.variants.map((v) => page.getModel(v.name)));
     return true;
   },
-  classify: (page, name, pixels) => classifyWith(page, name, page.decodePixels(pixels)),
-  benchmark: async (page, name, runs = 200) => benchmark(await page.getModel(name),
-    page.decodePixels(page.app.manifest.samples.first), runs),
+  classify: async (page, name, pixels) => classify(await getModel(page, name), decodePixels(pixels)),
+  benchmark: async (page, name, runs = 200) => benchmark(page, await getModel(page, name), runs),
   // The tensor the page feeds variant `name` for n images (the tests compare it with Python's Signature.feed).
   feed: async (page, name, pixels, n) => {
-    const v = page.variant(name);
+    const v = variant(page, name);
     await page.signature.prepare(v);
-    const [type, data, dims] = page.signature.feed(v, page.decodePixels(pixels), n);
+    const [type, data, dims] = page.signature.feed(v, decodePixels(pixels), n);
     return { type, data: Array.from(data), dims };
   },
 };
 
+/** What `work()` resolves to, or { error } with its message. */
+async function answer(work) {
+  try {
+    return await work();
+  } catch (err) {
+    return { error: err?.message || String(err) };
+  }
+}
+
 function setupButtons(page, samples) {
-  const { app, ui, answer, getModel, decodePixels } = page;
+  const { app, ui } = page;
   ui.$("bench").addEventListener("click", async () => {
     const out = ui.$("bench-out");
     out.textContent = "timing inferences…";
-    const result = await answer(async () => benchmark(await getModel(app.current),
-      decodePixels(app.manifest.samples.first), 200));
+    const result = await answer(async () => benchmark(page, await page.getModel(app.current)));
     out.textContent = result.error ?? `${ui.formatMs(result.median_ms)} per inference (median of ${result.runs} runs, 1 thread)`;
   });
   ui.$("run-all").addEventListener("click", async () => {
     const { images, labels } = samples;
-    const result = await answer(() => classifyWith(page, app.current, images));
+    const result = await answer(async () => classify(await page.getModel(app.current), images));
     if (result.error) return ui.showError(result.error);
     result.predictions.forEach((p, i) => markSample(ui.$, i, p, labels[i]));
     const right = result.predictions.filter((p, i) => p === labels[i]).length;
@@ -134,6 +226,7 @@ function setupButtons(page, samples) {
  */
 export async function start(page) {
   const { app, ui } = page;
+  document.head.append(ui.el("style", null, GALLERY_STYLE));
   renderSizes(ui, app.manifest.first_visit, app.manifest.sizes);
   const samples = await loadSamples(page.fetchBytes, app.manifest.samples);
   renderGallery(page, samples, (i) => page.pick(i, samples.images.subarray(i * 784, (i + 1) * 784)));

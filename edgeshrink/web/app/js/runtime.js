@@ -3,59 +3,32 @@
 // loads onnxruntime-web).
 
 import * as compiled from "./compiled.js";
-import { feed, prepare, readOutput, runSize } from "./signature.js";
-
-// The compiled backend is part of the page (small); onnxruntime-web's is fetched when a variant needs it,
-// from the document's folder: this code runs from inside index.html.
-const BACKENDS = { compiled: () => compiled, ort: () => import(new URL("js/backends/ort.js", document.baseURI).href) };
+import { feed, prepare, readOutput } from "./signature.js";
 
 /** The runtime's own message, whatever it threw (onnxruntime-web sometimes throws plain strings). */
-export function reason(err) {
-  return (err && err.message) || String(err);
-}
+export const reason = (err) => err?.message || String(err);
 
-export class Model {
-  constructor(variant, backend) {
-    this.variant = variant;
-    this.backend = backend;
-    // a compiled model takes one image per run; onnxruntime-web takes what the model's batch allows
-    this.step = backend.oneImage ? 1 : runSize(variant);
-    this.fed = backend.oneImage && variant.batch ? { ...variant, batch: 1 } : variant;
-  }
-
-  /**
-   * Load `variant` on its runtime; `manifest` says where the runtimes are, `fetchBytes(path)` gets files,
-   * `started` is what index.html already began loading for it (compiled: { loader, wasm } promises), or null.
-   */
-  static async create(variant, manifest, fetchBytes, started = null) {
-    const load = BACKENDS[variant.runtime ?? "ort"];
-    if (!load) throw new Error(`model ${variant.name}: unknown runtime ${variant.runtime}`);
-    const [backend] = await Promise.all([(await load()).open(variant, manifest, fetchBytes, started), prepare(variant)]);
-    return new Model(variant, backend);
-  }
-
-  /** Predictions and raw scores for n images (Uint8Array n*784), cut into runs the model accepts. */
-  async classify(pixels, n) {
-    const step = Math.min(this.step, n);
-    const predictions = [];
-    const scores = [];
-    let ms = 0;
-    for (let start = 0; start < n; start += step) {
-      const count = Math.min(step, n - start);
-      const [type, data, dims] = feed(this.fed, pixels.subarray(start * 784, (start + count) * 784), count);
+/**
+ * `variant` loaded on its runtime; `manifest` says where the runtimes are, `fetchBytes(path)` gets files,
+ * `started` is what index.html already began loading for it (compiled: { loader, wasm } promises), or null.
+ * { variant, backend, fed (the variant as fed), run(pixels, n) }: run gives { predictions, scores, ms } of one
+ * run of n images (Uint8Array n*784), n no more than one run takes (./later.js cuts more into runs).
+ */
+export async function loadModel(variant, manifest, fetchBytes, started) {
+  // the compiled backend is part of the page (small); onnxruntime-web's, which runs any other variant, is
+  // fetched from the document's folder (this code runs from inside index.html)
+  const runtime = variant.runtime === "compiled" ? compiled
+    : await import(new URL("js/backends/ort.js", document.baseURI).href);
+  const [backend] = await Promise.all([runtime.open(variant, manifest, fetchBytes, started), prepare(variant)]);
+  // a compiled model takes one image per run: a fixed batch is fed as a batch of one
+  const fed = backend.oneImage && variant.batch ? { ...variant, batch: 1 } : variant;
+  return {
+    variant, backend, fed,
+    async run(pixels, n) {
+      const [type, data, dims] = feed(fed, pixels, n);
       const t0 = performance.now();
-      const output = await this.backend.run(type, data, dims);
-      ms += performance.now() - t0;
-      const result = readOutput(this.variant, output, count);
-      predictions.push(...result.predictions);
-      if (result.scores) scores.push(...result.scores);
-    }
-    return { predictions, scores: scores.length ? scores : null, ms };
-  }
-
-  /** One image (784 pixels) fed once: run() classifies it again (for timing). */
-  prepared(pixels) {
-    const [type, data, dims] = feed(this.fed, pixels, 1);
-    return () => this.backend.run(type, data, dims);
-  }
+      const output = await backend.run(type, data, dims);
+      return { ...readOutput(variant, output, n), ms: performance.now() - t0 };
+    },
+  };
 }
