@@ -11,7 +11,8 @@ snapped to an int8 grid (multiples of max|w| / 127, `passes/int8grid.py`), so `q
 to one int8 code, with no rounding (see `passes/quantize/surgery.shared_grid_overrides`; with the quantize
 option `reduce_range` the codes are rounded to a grid half as fine).
 
-`bits: auto` chooses the bits per layer within the run's budget (`passes/cluster/auto.py`).
+`bits: auto` chooses the bits per layer within the run's budget (`passes/cluster/auto.py`). `equalize: true`
+first rescales channels across ReLU so one per-layer codebook serves every channel (`passes/cluster/equalize.py`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class ClusterConfig:
         4, f"at most 2^bits shared values per layer, {MIN_BITS} to {MAX_BITS} (zero included); auto: per layer, "
            "the fewest from max_bits down to min_bits within the run's budget", search=(2, 3, 4, 5, 6))
     per_channel: bool = param(False, "one codebook per output channel: more accuracy, more values to code")
+    equalize: bool = param(False, "first rescale each channel between a Conv and the Conv that reads it through "
+                                  "ReLU or pooling (the same function) so every layer's channels span like ranges "
+                                  "(passes/cluster/equalize.py): one codebook then serves every channel")
     # the shared values train more gently than pruned weights, and match the unclustered model's scores
     finetune: FineTune = param(FineTune(lr=2e-4, distill=True), "the training of the shared values (its "
                                "parameters are the step's)")
@@ -55,6 +59,8 @@ class ClusterConfig:
     def __post_init__(self):
         if self.bits != "auto" and not (isinstance(self.bits, int) and MIN_BITS <= self.bits <= MAX_BITS):
             raise ValueError(f"bits must be between {MIN_BITS} and {MAX_BITS} or auto, not {self.bits!r}")
+        if not isinstance(self.equalize, bool):
+            raise ValueError(f"equalize must be true or false, not {self.equalize!r}")
         checks = [
             ("max_bits", MIN_BITS <= self.max_bits <= MAX_BITS, f"between {MIN_BITS} and {MAX_BITS}"),
             ("min_bits", MIN_BITS <= self.min_bits <= self.max_bits, f"between {MIN_BITS} and max_bits"),
@@ -100,6 +106,12 @@ def run(model: onnx.ModelProto, cfg: ClusterConfig, ctx: PassContext) -> onnx.Mo
         raise PassError("cannot cluster this model: it has no Conv, Gemm or MatMul layer with float weights; "
                         "use a recipe without cluster such as 'fast'")
     teacher = model if cfg.finetune.distill else None
+    if cfg.equalize:
+        from edgeshrink.passes.cluster.equalize import equalize
+
+        model, count = equalize(clone(model))
+        ctx.notes.append(f"cluster: equalized the channels of {count} pairs of Conv layers" if count else
+                         "cluster: equalize found no Conv read by another Conv through ReLU or pooling alone")
     if cfg.bits == "auto":
         from edgeshrink.passes.cluster import auto
 
