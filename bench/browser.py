@@ -148,7 +148,7 @@ def kept_rows(measured: dict, earlier: dict, jobs: dict) -> list[str]:
             "run did not count them.", ""]
 
 
-def targets(rows: list[dict], empty: dict) -> list[str]:
+def targets(rows: list[dict], empty: dict, measured: dict) -> list[str]:
     found = [r for r in rows if r["model"] == "LeNet-5 `max`"]
     tiny = [r["compiled"] for r in rows if r["model"] == "tiny `small`"]
     lines = ([f"- {'met' if tiny[0]['first_answer_bytes'] <= 12_000 else '**not met**'}: tiny `small` before the "
@@ -160,7 +160,8 @@ def targets(rows: list[dict], empty: dict) -> list[str]:
     faster = [r["model"] for r in rows if r["compiled"]["runtime"] == "compiled"
               and r["compiled"]["latency_ms"] <= r["ort"]["latency_ms"]]
     compiled = [r["model"] for r in rows if r["compiled"]["runtime"] == "compiled"]
-    ratio = m["first"]["localhost"] / empty["localhost"][0]
+    # the empty page of this run: a LeNet-5 `max` row kept from an earlier run is not compared with it
+    ratio = m["first"]["localhost"] / empty["localhost"][0] if "LeNet-5 `max`" in measured else float("nan")
     checks = [
         (f"LeNet-5 `max` before the first answer <= 16 KB brotli: {m['first_answer_bytes']:,} B",
          m["first_answer_bytes"] <= 16_000),
@@ -222,7 +223,7 @@ def main() -> None:
         "images classified in the page and compared with exact int8 arithmetic in Python (see below).", "",
         *machine.markdown(),
         *kept_rows(measured, earlier, jobs), *floor(empty), *table(rows), "", "## Compiled against onnxruntime-web", "", *speedups(rows), "",
-        "## Targets (issue 24)", "", *targets(rows, empty), "",
+        "## Targets (issue 24)", "", *targets(rows, empty, measured), "",
     ]
     atomic.write_text(args.out, "\n".join(lines))
     print("\n".join(lines))
