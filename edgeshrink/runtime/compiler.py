@@ -19,8 +19,9 @@ WASM_FILE = "model.wasm"
 ENTRY_FILE = "model.mjs"
 BUILDS = ("fast", "small", "page")
 # A page takes the small build when it saves at least this share of the module's bytes (brotli): on a model of a
-# few thousand weights the code is most of the module and -Os halves it, at up to twice the time per digit (a
-# tenth of a millisecond); where the weights are the bulk, the code it saves is noise and the fast build stays.
+# few thousand weights the code is most of the module and -Os takes a quarter to a third off, at 1.7 to 2.5 times
+# the time per digit (0.06 to 0.3 ms in Node: bench/builds.md); the first answer neither gains nor loses within
+# noise (bench/page_ab.md). Where the weights are the bulk, the code it saves is noise and the fast build stays.
 PAGE_SHARE = 0.05
 
 
