@@ -38,7 +38,7 @@ def test_evaluation_table_cells():
     assert rows["size"] == "400,000 B raw, 100,000 B gzip -9, 90,000 B brotli"
     assert rows["latency (ORT CPU, 1 thread)"] == "median 0.200 ms, p90 0.300 ms at batch 1 over 60 runs"
     assert rows["latency (compiled wasm)"] == ("median 0.100 ms, p90 0.200 ms over 300 runs in Node (V8); "
-                                               "wasm 20,480 B (5,120 B brotli)")
+                                               "wasm 20,480 B (5,120 B brotli, fast build)")
     assert rows["throughput (1 thread)"] == "12,346 images/s at batch 256"
     assert rows["input"] == "input NCHW batch=dynamic float32"
     assert rows["preprocessing"] == "mnist (metadata)" and rows["output"] == "#0 logits (logits)"
