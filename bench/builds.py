@@ -60,14 +60,11 @@ def main() -> None:
         chosen = compile_model(proto, signature, build="page").build
         inputs = wasm.feed_images(signature, test.images[:1000])
         same = np.array_equal(wasm.run_images(small, inputs), wasm.run_images(fast, inputs))
-        rounds = {"fast": [], "small": []}
-        for _ in range(3):
-            for name, variant in (("fast", fast), ("small", small)):
-                rounds[name].append(float(np.median(node.node_latency_ms(variant, signature, test.images[:50]))))
+        ms = node.alternating_ms({"fast": fast, "small": small}, signature, test.images[:50])
         sizes = {name: measure(v.files[WASM_FILE]) for name, v in (("fast", fast), ("small", small))}
         saved = (sizes["fast"].brotli - sizes["small"].brotli) / LINK_BYTES_PER_MS
         lines.append(f"| {path} | " + " | ".join(
-            f"{sizes[n].raw:,} | {sizes[n].brotli:,} | {np.median(rounds[n]):.3f}" for n in ("fast", "small"))
+            f"{sizes[n].raw:,} | {sizes[n].brotli:,} | {ms[n]:.3f}" for n in ("fast", "small"))
             + f" | {'yes' if same else 'NO'} | {saved:.2f} ms | {chosen} |")
         print(lines[-1], flush=True)
     atomic.write_text(args.out, "\n".join(lines) + "\n")

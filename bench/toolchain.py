@@ -84,15 +84,12 @@ def main() -> None:
         variants = {name: replace(compiled, files={**compiled.files, WASM_FILE: data}) for name, data in built.items()}
         inputs = wasm.feed_images(signature, test.images[:1000])
         default = wasm.run_images(variants["zig 0.17.1 + packing"], inputs)
-        rounds = {name: [] for name in variants}
-        for _ in range(3):
-            for name, variant in variants.items():
-                rounds[name].append(float(np.median(node.node_latency_ms(variant, signature, test.images[:50]))))
+        ms = node.alternating_ms(variants, signature, test.images[:50])
         for name, variant in variants.items():
             size = measure(variant.files[WASM_FILE])
             same = np.array_equal(wasm.run_images(variant, inputs), default)
             lines.append(f"| {path} | {name} | {size.raw:,} | {size.gzip:,} | {size.brotli:,} | "
-                         f"{np.median(rounds[name]):.4f} | {'yes' if same else 'NO'} | "
+                         f"{ms[name]:.4f} | {'yes' if same else 'NO'} | "
                          f"`{hashlib.sha256(variant.files[WASM_FILE]).hexdigest()[:12]}` |")
         print("\n".join(lines[-4:]), flush=True)
     Path(args.out).write_text("\n".join(lines) + "\n")

@@ -69,6 +69,17 @@ def node_latency_ms(compiled: Compiled, signature: Signature, pixels: np.ndarray
     return [float(t) for t in json.loads(stdout)]
 
 
+def alternating_ms(modules: dict[str, Compiled], signature: Signature, pixels: np.ndarray,
+                   rounds: int = 3) -> dict[str, float]:
+    """Per-digit ms of each module, side by side: `rounds` rounds each time every module in turn (300 runs on
+    `pixels[:50]`), so a slow minute of a shared machine slows them alike; the median of its rounds' medians."""
+    times: dict[str, list[float]] = {name: [] for name in modules}
+    for _ in range(rounds):
+        for name, compiled in modules.items():
+            times[name].append(float(np.median(node_latency_ms(compiled, signature, pixels))))
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
 def digit_ms(compiled: Compiled, signature: Signature, pixels: np.ndarray, runs: int = 300) -> tuple[str, list[float]]:
     """What timed it ("Node", or "wasmtime" where Node is missing) and its per-digit wall times (ms)."""
     if available():
