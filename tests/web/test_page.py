@@ -79,6 +79,17 @@ def test_drawing_real_digits_with_the_mouse_gives_their_class(loaded, test_split
     assert page.locator(".bar.best .bar-digit").inner_text() == str(state["prediction"])
 
 
+def test_the_pad_shows_the_first_digit_each_pixel_a_square(loaded, test_split):
+    page, _ = loaded
+    pad = page.evaluate("""() => { const c = document.getElementById('pad');
+        return [c.width, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }""")
+    side, rgba = pad
+    scale = side // 28
+    shown = np.array(rgba, np.uint8).reshape(side, side, 4)
+    expected = np.kron(test_split.images[0].reshape(28, 28), np.ones((scale, scale), np.uint8))
+    assert all(np.array_equal(shown[..., c], expected) for c in range(3)) and (shown[..., 3] == 255).all()
+
+
 def test_clear_empties_the_prediction(loaded):
     page, _ = loaded
     page.click("#clear")

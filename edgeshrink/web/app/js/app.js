@@ -103,7 +103,7 @@ function setInput(input) {
 function showSample(i, pixels) {
   setInput({ kind: "sample", index: i, pixels });
   app.gallery?.select(i);
-  app.pad.show($("preview"));
+  app.pad.show(pixels);
   $("pad-hint").hidden = true;
 }
 
