@@ -196,7 +196,10 @@ def test_compiled_where_the_compiler_covers_the_model_else_ort_with_the_reason(w
     }
     doc = json.loads((result.out_dir / "manifest.json").read_text())
     fp32, fp16 = doc["variants"][0], doc["variants"][3]
-    assert fp32["compiled"] == {"entry": "models/fp32/model.mjs", "wasm": "models/fp32/model.wasm", "inline": True}
+    # the page runs the wasm itself (index.html's load) from the shape; the entry is the loader for Node and tools
+    shape = {"batch": 1, "input": {"type": "float32", "length": 784}, "output": {"type": "float32", "length": 10}}
+    assert fp32["compiled"] == {"entry": "models/fp32/model.mjs", "wasm": "models/fp32/model.wasm", "inline": True,
+                                "shape": shape}
     assert not doc["variants"][1]["compiled"]["inline"]  # only the default's: the page shows it first
     assert fp16["runtime_reason"] == "float16 inputs are not supported by the compiled runtime"
     assert doc["ort"]["version"].startswith("1.30.")  # shipped for the two that need it
@@ -221,7 +224,7 @@ def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path)
     carried = json.loads(re.search(r'<script type="application/json" id="inline">(.*?)</script>', page, re.S)[1])
     text = re.search(r'<script type="application/octet-stream" id="inline-wasm">(.*?)</script>', page, re.S)[1]
     wasm = (result.out_dir / "models/fp32/model.wasm").read_bytes()
-    assert carried["name"] == "fp32" and bytes(ord(c) & 255 for c in text) == wasm  # one character per byte
+    assert carried == {"name": "fp32"} and bytes(ord(c) & 255 for c in text) == wasm  # one character per byte
     assert not {"\0", "\r", "<"} & set(text) and len(text) == len(wasm)  # nothing HTML would change or end on
     assert inline.end() < page.index("window.edgeshrinkBoot") < page.index("<style>") < page.index('type="module"')
 

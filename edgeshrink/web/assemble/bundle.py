@@ -221,8 +221,7 @@ def _carry_model(app_texts: dict[str, str], shown: Placement) -> bool:
     wasm = next(data for name, data in shown.files.items() if name.endswith(".wasm"))
     if not inline.carries(wasm):
         return False
-    loader = shown.files[shown.entry].decode()
-    app_texts[manifest.PAGE] = inline.model(app_texts[manifest.PAGE], shown.variant.name, loader, wasm)
+    app_texts[manifest.PAGE] = inline.model(app_texts[manifest.PAGE], shown.variant.name, wasm)
     return True
 
 
@@ -261,8 +260,9 @@ def _variant_entry(p: Placement, files: dict[str, Size], carried: bool) -> dict:
     if p.runtime == "compiled":
         folder = f"models/{p.variant.name}"
         wasm = next(name for name in p.files if name.endswith(".wasm"))
-        # inline: index.html carries them too (the files stay, for tools and for a page showing another variant)
-        compiled = {"entry": f"{folder}/{p.entry}", "wasm": f"{folder}/{wasm}", "inline": carried}
+        # inline: index.html carries the wasm too (the files stay, for tools and for a page showing another
+        # variant); shape: what the page needs to run it (js/compiled.js), where Node and tools import the entry
+        compiled = {"entry": f"{folder}/{p.entry}", "wasm": f"{folder}/{wasm}", "inline": carried, "shape": p.shape}
     return manifest.VariantEntry.of(p.variant, files[_onnx(p)], p.runtime, p.reason, p.quantized, compiled).to_dict()
 
 

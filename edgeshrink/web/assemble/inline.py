@@ -20,7 +20,7 @@ from edgeshrink.web.assemble.compress import compress
 STYLE = '<link rel="stylesheet" href="style.css">'
 SCRIPT = '<script type="module" src="js/app.js"></script>'
 APP_ELEMENTS = (("<style>", "</style>"), ('<script type="module">', "</script>"))  # where page() puts them
-MODEL_ELEMENT = "inline"  # <script type="application/json" id="inline">: { name, loader } or null
+MODEL_ELEMENT = "inline"  # <script type="application/json" id="inline">: { name } or null
 WASM_ELEMENT = '<script type="application/octet-stream" id="inline-wasm">'  # ... and its wasm, as_text
 # The largest compiled model (brotli bytes of its wasm) the page carries: at 1.6 Mbit/s with 150 ms round
 # trips (slow-4g), the third more bytes of base64 cost a round trip at about 60 KB (measured when the wasm
@@ -61,9 +61,9 @@ def carries(wasm: bytes) -> bool:
     return len(compress(wasm)[1]) <= MODEL_MAX
 
 
-def model(html: str, name: str, loader: str, wasm: bytes) -> str:
-    """`html` carrying variant `name`'s compiled model: its loader's text and its wasm."""
-    html = element(html, MODEL_ELEMENT, {"name": name, "loader": minify.js(loader)})
+def model(html: str, name: str, wasm: bytes) -> str:
+    """`html` carrying variant `name`'s compiled model (its wasm; the page runs it with js/compiled.js)."""
+    html = element(html, MODEL_ELEMENT, {"name": name})
     empty = WASM_ELEMENT + "</script>"
     if html.count(empty) != 1:
         raise BundleError(f"index.html needs one empty {WASM_ELEMENT} element; rebuild the bundle from the page "

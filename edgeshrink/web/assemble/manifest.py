@@ -59,7 +59,7 @@ class VariantEntry:
     runtime: str  # "compiled" or "ort"
     runtime_reason: str | None = None  # why onnxruntime-web runs a variant the compiled runtime was asked for
     quantized: bool = False  # int8 arithmetic where it runs: its scores must be bit-identical to exact arithmetic
-    compiled: dict | None = None  # {"entry", "wasm", "inline"}: the compiled runtime's files
+    compiled: dict | None = None  # {"entry", "wasm", "inline", "shape"}: the compiled runtime's files, how to run it
     browser: dict | None = None  # what verify measured in Chromium
     first_visit: dict | None = None  # its first visit's bytes by part, filled in when the sizes are known
 

@@ -23,8 +23,9 @@ class Placement:
     runtime: str  # one of RUNTIMES
     reason: str | None = None  # why onnxruntime-web runs a variant the compiled runtime was asked for
     files: dict[str, bytes] = field(default_factory=dict)  # the compiled runtime's files, by name
-    entry: str | None = None  # the compiled runtime's ES module
+    entry: str | None = None  # the compiled runtime's ES module (for tools and Node; the page runs the wasm itself)
     quantized: bool = False  # int8 arithmetic where it runs: its scores must be bit-identical to exact arithmetic
+    shape: dict | None = None  # the compiled module's batch and one image's input and output (type, length)
 
 
 def place(variant: Variant, proto: onnx.ModelProto, wanted: str) -> Placement:
@@ -40,7 +41,8 @@ def place(variant: Variant, proto: onnx.ModelProto, wanted: str) -> Placement:
         compiled = variant.compiled or compile_model(proto, variant.signature, build="page")
     except UnsupportedModel as exc:
         return Placement(variant, "ort", reason=str(exc), quantized=_integer(proto))
-    return Placement(variant, "compiled", None, dict(compiled.files), compiled.entry, compiled.exact)
+    return Placement(variant, "compiled", None, dict(compiled.files), compiled.entry, compiled.exact,
+                     shape=compiled.shape)
 
 
 def _integer(proto) -> bool:

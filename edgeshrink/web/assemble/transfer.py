@@ -43,7 +43,7 @@ def first_visit_files(files: dict[str, Size], entry: dict) -> list[str]:
     app = [p for p in files if part_of(p) == "app" and p != MANIFEST
            and (not p.startswith(BACKENDS_DIR) or p == backend) and (p != FORMATS or needs_formats(entry))]
     if entry["runtime"] == "compiled":
-        own = [] if entry["compiled"].get("inline") else [entry["compiled"]["entry"], entry["compiled"]["wasm"]]
+        own = [] if entry["compiled"].get("inline") else [entry["compiled"]["wasm"]]  # the page runs it itself
     else:
         own = [entry["file"], *(p for p in files if p.startswith("ort/"))]
     return sorted(app + own)

@@ -1,18 +1,15 @@
-// The runtime compiled for one variant by edgeshrink: an ES module and its WebAssembly, nothing else.
-// Joined into the page (it is small): only onnxruntime-web's backend is a file of its own.
+// The runtime compiled for one variant by edgeshrink: its wasm, run by index.html's `load` (the page's loader,
+// which needs no module of its own: the carried loader's import cost the first answer 1-3 ms and 0.7 KB).
 
 /**
- * A backend for `variant`: run(type, data) gives the class scores of one image. `started` holds the loader
- * module and the compiled wasm that index.html began loading, if it did.
+ * A backend for `variant`: run(type, data) gives the class scores of one image. `started` holds the model that
+ * index.html began loading, if it did.
  */
 export async function open(variant, manifest, fetchBytes, started) {
-  const { entry, wasm } = variant.compiled;
-  const failed = (what) => (err) => {
-    throw new Error(`the compiled runtime ${what}: ${err?.message || err}`);
-  };
-  const module = await (started?.loader ?? import(new URL(entry, document.baseURI).href))
-    .catch(failed(`of ${variant.name} could not load from ${entry}`));
-  const model = await (started?.wasm ?? fetchBytes(wasm)).then((bytes) => module.load(bytes))
-    .catch(failed(`cannot load model ${variant.name}`));
-  return { oneImage: true, run: (type, data) => ({ type: "float32", data: model.run(data) }) };
+  const { wasm, shape } = variant.compiled;
+  const compiling = () => fetchBytes(wasm).then((bytes) => WebAssembly.compile(bytes));
+  const model = await (started?.model ?? window.edgeshrinkBoot.load(compiling(), shape)).catch((err) => {
+    throw new Error(`the compiled runtime cannot load model ${variant.name}: ${err?.message || err}`);
+  });
+  return { oneImage: true, run: (type, data) => ({ type: "float32", data: model(data) }) };
 }

@@ -10,7 +10,7 @@ export const reason = (err) => err?.message || String(err);
 
 /**
  * `variant` loaded on its runtime; `manifest` says where the runtimes are, `fetchBytes(path)` gets files,
- * `started` is what index.html already began loading for it (compiled: { loader, wasm } promises), or null.
+ * `started` is what index.html already began loading for it (compiled: { model }), or null.
  * { variant, backend, fed (the variant as fed), run(pixels, n) }: run gives { predictions, scores, ms } of one
  * run of n images (Uint8Array n*784), n no more than one run takes (./later.js cuts more into runs).
  */
