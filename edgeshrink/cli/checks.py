@@ -41,6 +41,12 @@ def runtime(value: str) -> str:
     return _one_of(value, RUNTIMES)
 
 
+def build(value: str) -> str:
+    from edgeshrink.runtime.compiler import BUILDS
+
+    return _one_of(value, BUILDS)
+
+
 def profile(value: str) -> str:
     from edgeshrink.web.check.timing import PROFILES
 

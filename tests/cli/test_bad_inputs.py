@@ -159,6 +159,8 @@ USAGE_CASES = [  # (id, arguments, the option typer names, what the reason must 
     ("search without a model", ["search"], "MODEL", "nothing to search from"),
     ("bundle --runtime wasm", ["bundle", "{d}/nobundle", "--runtime", "wasm"], "'--runtime'",
      "'wasm' is not one of compiled, ort"),
+    ("bundle --build tiny", ["bundle", "{d}/nobundle", "--build", "tiny"], "'--build'",
+     "'tiny' is not one of fast, small, page"),
     ("bundle --profiles 3g", ["bundle", "{d}/nobundle", "--profiles", "3g"], "'--profiles'", "'3g' is not one of"),
     ("bundle --images 0", ["bundle", "{d}/nobundle", "--images", "0"], "'--images'", "1"),
     ("train --arch lenet9", ["train", "--arch", "lenet9", "-o", "{d}/t"], "'--arch'", "unknown architecture"),

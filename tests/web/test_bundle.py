@@ -10,6 +10,7 @@ import re
 import shutil
 
 import numpy as np
+import onnx
 import pytest
 
 from edgeshrink import outputs
@@ -185,6 +186,18 @@ def test_runtime_lives_in_the_user_cache_not_the_package(dist, tmp_path, monkeyp
     assert cache_root() == tmp_path / "edgeshrink" / "onnxruntime-web"
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "ort"))
     assert cache_root() == tmp_path / "ort" and cache_root(tmp_path / "given") == tmp_path / "given"
+
+
+def test_the_build_asked_for_is_the_module_shipped(web_variants, tmp_path):
+    from edgeshrink.runtime import compile_model
+
+    variant, shipped = web_variants[0], {}
+    for build in ("fast", "small"):
+        result = bundle([variant], tmp_path / build, samples=5, build=build)
+        shipped[build] = (result.out_dir / "models" / variant.name / "model.wasm").read_bytes()
+        assert shipped[build] == compile_model(onnx.load(variant.model_path), variant.signature,
+                                               build=build).files["model.wasm"]
+    assert shipped["fast"] != shipped["small"]  # a float model: the page's rule would ship the fast build
 
 
 def test_compiled_where_the_compiler_covers_the_model_else_ort_with_the_reason(web_variants, tmp_path):

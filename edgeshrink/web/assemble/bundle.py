@@ -62,13 +62,15 @@ class BundleResult:
 def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | os.PathLike | None = None,
            samples: int | Split = 100, ort_dir: str | os.PathLike | None = None, runtime: str = "compiled",
            default: str | None = None, force: bool = False,
-           check: Callable[[Path], object] | None = None, inputs: Sequence[str | os.PathLike] = ()) -> BundleResult:
+           check: Callable[[Path], object] | None = None, inputs: Sequence[str | os.PathLike] = (),
+           build: str = "page") -> BundleResult:
     """Write the web bundle for `variants` to out_dir, never half-written: an earlier bundle there is replaced,
     files edgeshrink did not write (a CNAME, a _headers) are kept; any other folder needs `force`.
 
     `samples` is the gallery: a number of digits taken from the start of the MNIST test set, or a Split.
     `runtime` is 'compiled' (where the compiler covers the model; else onnxruntime-web, with the reason in
-    the manifest) or 'ort'. `default` is the variant the page shows first (the first variant if None).
+    the manifest) or 'ort', and `build` how the compiled runtime is built (runtime.compiler.BUILDS). `default`
+    is the variant the page shows first (the first variant if None).
     `ort_dir` is the onnxruntime-web cache (see runtime.cache_root). `check` (web.verify, say) gets the finished
     folder before it is moved in: when it raises, out_dir stays as it was. `inputs`: what the caller was given
     (an optimize run, say), which out_dir must not replace, as the variants' models must not.
@@ -83,7 +85,7 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
     inputs = [*inputs, *(v.model_path for v in variants)]
     outputs.check_target(out_dir, "bundle", force, legacy, inputs)
     app_files, app_texts = _app(app_dir)
-    placements = [place(v, protos[v.name], runtime) for v in variants]
+    placements = [place(v, protos[v.name], runtime, build) for v in variants]
     carried = _carry_model(app_texts, next(p for p in placements if p.variant.name == default))
     ort = ensure_runtime(app_dir, ort_dir) if any(p.runtime == "ort" for p in placements) else None
     gallery = _gallery(samples)

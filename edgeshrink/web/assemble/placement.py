@@ -28,9 +28,10 @@ class Placement:
     shape: dict | None = None  # the compiled module's batch and one image's input and output (type, length)
 
 
-def place(variant: Variant, proto: onnx.ModelProto, wanted: str) -> Placement:
-    """Compile `variant` (its model read as `proto`) when `wanted` is 'compiled', unless the variant carries its
-    compiled module already; onnxruntime-web with the compiler's reason when it cannot."""
+def place(variant: Variant, proto: onnx.ModelProto, wanted: str, build: str = "page") -> Placement:
+    """Compile `variant` (its model read as `proto`) as `build` (runtime.compiler.BUILDS) when `wanted` is
+    'compiled', unless the variant carries its page's module already; onnxruntime-web with the compiler's reason
+    when it cannot."""
     if wanted not in RUNTIMES:
         raise BundleError(f"unknown runtime {wanted!r}; choose one of {', '.join(RUNTIMES)}")
     if wanted == "ort":
@@ -38,7 +39,8 @@ def place(variant: Variant, proto: onnx.ModelProto, wanted: str) -> Placement:
     from edgeshrink.runtime import UnsupportedModel, compile_model
 
     try:
-        compiled = variant.compiled or compile_model(proto, variant.signature, build="page")
+        known = variant.compiled if build == "page" else None  # compiled for a page (the frontier's search)
+        compiled = known or compile_model(proto, variant.signature, build=build)
     except UnsupportedModel as exc:
         return Placement(variant, "ort", reason=str(exc), quantized=_integer(proto))
     return Placement(variant, "compiled", None, dict(compiled.files), compiled.entry, compiled.exact,
