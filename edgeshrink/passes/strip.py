@@ -1,10 +1,12 @@
 """Strip: drop what a model file carries besides its computation, for the last few hundred bytes.
 
 Tensor and node names become short ("a", "b", ... "ba"), doc strings, value_info, the producer's
-name and every metadata entry but the signature go. The graph input and output names stay, since
-the pipeline, the manifest and the page feed and read the model by them. Weights are untouched, so
-it may come after quantize. On a 3 KB model the names alone (`/features/features.0/Conv_output_0`,
-`fc1.weight_quantized`) are a fifth of the gzip'd file.
+name and every metadata entry but the signature go, and so do attributes that say what their absence
+says (strides and dilations of 1, pads of 0, a schema's default) and the opset imports of domains no
+node uses. The graph input and output names stay, since the pipeline, the manifest and the page feed
+and read the model by them. Weights are untouched, so it may come after quantize. On a 3 KB model the
+names alone (`/features/features.0/Conv_output_0`, `fc1.weight_quantized`) are a fifth of the gzip'd
+file, and the defaults another 5% (micro: 3,420 -> 3,253 B gzip'd).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import onnx
+from onnx import defs, helper
 
 from edgeshrink.core.model import clone, graph_inputs
 from edgeshrink.core.signature import METADATA_KEY
@@ -27,6 +30,12 @@ class StripConfig:
 
     value_info: bool = param(True, "drop intermediate shape annotations (onnxruntime infers them again)")
     metadata: bool = param(True, "drop every metadata entry but edgeshrink's signature")
+    defaults: bool = param(True, "drop attributes at their default and opset imports of domains no node uses")
+
+
+# Window attributes whose default the ONNX operators' text gives (1 or 0 along every axis), where their schemas
+# record none; the same for Conv, ConvInteger, QLinearConv, the pools and ConvTranspose.
+_UNIT = {"strides": 1, "dilations": 1, "pads": 0}
 
 
 def _short_names() -> Iterator[str]:
@@ -77,7 +86,36 @@ def run(model: onnx.ModelProto, cfg: StripConfig, ctx: PassContext) -> onnx.Mode
         for value in graph.value_info:
             value.name = short(value.name)
     graph.doc_string, graph.name = "", "g"
+    if cfg.defaults:
+        _drop_defaults(out)
     return _trim_metadata(out, cfg)
+
+
+def _drop_defaults(model: onnx.ModelProto) -> None:
+    """Attributes equal to what their absence means, and imports of domains no node uses, dropped in place."""
+    used = {node.domain for node in model.graph.node} | {"", "ai.onnx"}
+    imports = [o for o in model.opset_import if o.domain in used]
+    del model.opset_import[:]
+    model.opset_import.extend(imports)
+    version = {o.domain or "ai.onnx": o.version for o in imports}
+    for node in model.graph.node:
+        domain = node.domain or "ai.onnx"
+        try:
+            schema = defs.get_schema(node.op_type, version.get(domain, 1), node.domain)
+        except defs.SchemaError:
+            continue  # an operator onnx does not know (a runtime's own): its attributes stay
+        kept = [a for a in node.attribute if not _is_default(a, schema)]
+        del node.attribute[:]
+        node.attribute.extend(kept)
+
+
+def _is_default(attr: onnx.AttributeProto, schema) -> bool:
+    value = helper.get_attribute_value(attr)
+    if attr.name in _UNIT and attr.name in schema.attributes and isinstance(value, list):
+        return all(v == _UNIT[attr.name] for v in value)
+    declared = schema.attributes.get(attr.name)
+    default = declared.default_value if declared is not None else None
+    return bool(default is not None and default.name) and value == helper.get_attribute_value(default)
 
 
 def _trim_metadata(out: onnx.ModelProto, cfg: StripConfig) -> onnx.ModelProto:
