@@ -18,6 +18,7 @@ from edgeshrink.web import bundle
 from edgeshrink.web.assemble import manifest
 from edgeshrink.web.assemble.manifest import VariantEntry
 from edgeshrink.web.assemble.ortweb import ENV_VAR, cache_root, default_app_dir, ensure_runtime
+from edgeshrink.web.assemble.pagecopy import page_copy
 
 
 def _files(folder) -> set[str]:
@@ -212,12 +213,13 @@ def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path)
     # index.html records its own size: exact, or once its compressed size swings, a bound a few bytes over
     assert 0 <= visit["first_answer"]["brotli"] - (result.out_dir / "index.html.br").stat().st_size < 64
     assert visit["total"]["brotli"] < 50_000  # a float model: its weights hardly compress
-    # ... and the manifest (manifest.json is the same record, for tools), and its first script starts the shown
-    # variant from it ahead of the style and app; which files a page loads is tested in Chromium (test_verify.py)
+    # ... and what the page reads of the manifest (manifest.json is the whole record, for tools), and its first
+    # script starts the shown variant from it ahead of the style and app; which files a page loads is tested in
+    # Chromium (test_verify.py)
     page = (result.out_dir / "index.html").read_text()
     inline = re.search(r'<script type="application/json" id="manifest">(.*?)</script>', page, re.S)
     doc = json.loads((result.out_dir / "manifest.json").read_text())
-    assert json.loads(inline.group(1)) == doc and doc["variants"][0]["compiled"]["inline"] is True
+    assert json.loads(inline.group(1)) == page_copy(doc) and doc["variants"][0]["compiled"]["inline"] is True
     carried = json.loads(re.search(r'<script type="application/json" id="inline">(.*?)</script>', page, re.S)[1])
     text = re.search(r'<script type="application/octet-stream" id="inline-wasm">(.*?)</script>', page, re.S)[1]
     wasm = (result.out_dir / "models/fp32/model.wasm").read_bytes()
@@ -258,7 +260,7 @@ def test_a_larger_model_is_a_file_of_its_own_that_the_page_fetches(web_variants,
 
 def test_the_page_carries_the_manifest_whatever_its_text():
     page = '<head><script type="application/json" id="manifest">null</script><script>boot()</script></head>'
-    doc = {"variants": [{"description": "a </script><script>alert(1)</script> <!-- & \u2028"}]}
+    doc = {"variants": [{"name": "a </script><script>alert(1)</script> <!-- & \u2028"}]}
     carried = manifest.embed(manifest.embed(page, doc), doc)  # verify rewrites what bundle wrote
     assert carried.count("</script>") == 2 and "<!--" not in carried
     inline = re.search(r'<script type="application/json" id="manifest">(.*?)</script>', carried, re.S)

@@ -159,3 +159,20 @@ def test_a_missing_file_fails_visibly(browser, dist, tmp_path, remove, message):
         assert status == "error" and message in error
         assert page.locator("#error").is_visible() and message in page.locator("#error").inner_text()
         context.close()
+
+
+def test_the_page_works_from_its_copy_of_the_manifest_alone(loaded, dist):
+    # index.html carries only the fields pagecopy.py lists: the first answer, the gallery, the benchmark, picking
+    # a variant and the sizes (HTML the bundle renders) work without the rest of manifest.json
+    from edgeshrink.web.assemble import footer, pagecopy
+
+    page, watch = loaded
+    carried = page.evaluate("window.edgeshrinkBoot.manifest")
+    assert set(carried) == set(pagecopy.PAGE_FIELDS)
+    assert all(set(v) <= set(pagecopy.VARIANT_FIELDS) for v in carried["variants"])
+    assert settle(page, "window.edgeshrink.galleryLoaded") == ["ok", True]
+    assert page.evaluate("window.edgeshrink.benchmark('fp32', 20)")["median_ms"] > 0
+    doc = json.loads((dist / "manifest.json").read_text())
+    assert page.locator("#sizes").inner_text() == footer.text(doc) != ""
+    loaded_files = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
+    assert not any(name.endswith("manifest.json") for name in loaded_files) and watch.errors == []

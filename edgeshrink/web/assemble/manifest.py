@@ -1,5 +1,5 @@
-"""manifest.json: what a bundle holds, read by `verify` and by people; the page reads the same record from
-inside its index.html, where it needs no request."""
+"""manifest.json: what a bundle holds, read by `verify` and by people; the page reads what it needs of the same
+record (pagecopy.py) from inside its index.html, where it needs no request."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from edgeshrink.atomic import write_bytes
 from edgeshrink.core.signature import Signature
 from edgeshrink.errors import BundleError
 from edgeshrink.size import Size
-from edgeshrink.web.assemble import inline, picker, transfer
+from edgeshrink.web.assemble import footer, inline, picker, transfer
 from edgeshrink.web.assemble.compress import ENCODINGS, compress
+from edgeshrink.web.assemble.pagecopy import page_copy
 
 FORMAT = 3  # 2: a runtime per variant, .br/.gz beside each file, first-visit sizes; 3: a copy inside index.html
 NAME = transfer.MANIFEST
@@ -145,8 +146,9 @@ SETTLE_ROUNDS = 12  # the rounds of rendering the bundle's sizes into its own ma
 
 
 def embed(page: str, manifest: dict) -> str:
-    """The page's HTML with `manifest` inside it, and its model picker's cards rendered from it."""
-    return picker.fill(inline.element(page, "manifest", manifest), manifest)
+    """The page's HTML with its copy of `manifest` inside it (pagecopy.py), and its model picker's cards and its
+    footer's sizes rendered from the whole record."""
+    return footer.fill(picker.fill(inline.element(page, "manifest", page_copy(manifest)), manifest), manifest)
 
 
 def write(dist: str | os.PathLike, manifest: dict, files: dict[str, Size] | None = None) -> dict[str, Size]:

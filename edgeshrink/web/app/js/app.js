@@ -169,8 +169,8 @@ function start() {
 Promise.resolve()
   .then(start)
   .then(async () => {
-    // the first test digit, base64 in the manifest
-    showSample(0, Uint8Array.from(atob(app.manifest.samples.first), (c) => c.charCodeAt(0)));
+    // the first test digit, its 784 numbers in the page's manifest (pagecopy.py)
+    showSample(0, Uint8Array.from(app.manifest.samples.first_pixels));
     try {
       await predictOnce();
       firstPrediction.resolve(performance.now());

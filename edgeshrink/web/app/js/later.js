@@ -1,5 +1,6 @@
 // What the page shows once its first answer is on screen: the gallery of real test digits (and "Classify
-// all"), the benchmark, the bundle's sizes and turning a drawing into the model's input. A file of its own,
+// all"), the benchmark and turning a drawing into the model's input (the bundle's sizes are HTML in the page,
+// footer.py). A file of its own,
 // fetched after the first answer (the bundle joins the modules it imports into it); the page hands it its state
 // and helpers (`start`).
 
@@ -86,18 +87,6 @@ function selectSample($, i) {
   for (const item of $("gallery").children) item.classList.toggle("selected", item.dataset.index === String(i));
 }
 
-// as the model cards say it (picker.py, format_bytes)
-const formatBytes = (n) => (n == null ? "–" : n < 1e3 ? `${n} B`
-  : n < 1e6 ? `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)} kB` : `${(n / 1e6).toFixed(2)} MB`);
-
-function renderSizes(ui, firstVisit, sizes) {
-  if (!firstVisit) return;
-  const parts = ["runtime", "models", "app"].filter((k) => firstVisit[k]?.brotli);
-  const text = parts.map((k) => `${k} ${formatBytes(firstVisit[k].brotli)}`).join(" + ");
-  const whole = sizes?.total ? ` The whole bundle, every variant included: ${formatBytes(sizes.total.brotli)}.` : "";
-  ui.$("sizes").textContent = `This page over the wire (brotli): ${formatBytes(firstVisit.total?.brotli)} = ${text}.${whole}`;
-}
-
 /**
  * Median milliseconds per inference of one image (the first test digit) on `model`, over `groups` groups of
  * runs (at least `runs` runs in all). A group runs long enough (`groupMs`) that the clock's grain does not
@@ -164,8 +153,8 @@ function variant(page, name) {
 
 const getModel = (page, name) => page.getModel(variant(page, name).name);
 
-/** The first test digit (the manifest carries it): what the benchmark times. */
-const firstDigit = (page) => decodePixels(page.app.manifest.samples.first);
+/** The first test digit (the page's manifest carries it): what the benchmark times. */
+const firstDigit = (page) => Uint8Array.from(page.app.manifest.samples.first_pixels);
 
 /** The test hook's calls beyond the first answer (window.edgeshrink in app.js), each given the page first. */
 export const hook = {
@@ -227,7 +216,6 @@ function setupButtons(page, samples) {
 export async function start(page) {
   const { app, ui } = page;
   document.head.append(ui.el("style", null, GALLERY_STYLE));
-  renderSizes(ui, app.manifest.first_visit, app.manifest.sizes);
   const samples = await loadSamples(page.fetchBytes, app.manifest.samples);
   renderGallery(page, samples, (i) => page.pick(i, samples.images.subarray(i * 784, (i + 1) * 784)));
   const gallery = {
