@@ -84,7 +84,7 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
     outputs.check_target(out_dir, "bundle", force, legacy, inputs)
     app_files, app_texts = _app(app_dir)
     placements = [place(v, protos[v.name], runtime) for v in variants]
-    carried = _carry_model(app_texts, next(p for p in placements if p.variant.name == default))
+    carried = _carry_model(app_texts, next(p for p in placements if p.variant.name == default), cache_root(ort_dir))
     ort = ensure_runtime(app_dir, ort_dir) if any(p.runtime == "ort" for p in placements) else None
     gallery = _gallery(samples)
     with outputs.staged(out_dir, "bundle", force, legacy, inputs) as tmp:
@@ -213,16 +213,17 @@ def _app(app_dir: Path) -> tuple[list[Path], dict[str, str]]:
     return [f for f in files if f.relative_to(app_dir).as_posix() not in left_out], texts
 
 
-def _carry_model(app_texts: dict[str, str], shown: Placement) -> bool:
+def _carry_model(app_texts: dict[str, str], shown: Placement, cache: Path) -> bool:
     """Put the default variant's compiled model inside index.html when it is small (inline.carries); whether it
-    was."""
+    was. `cache`: where the rotation of its text is kept (wasmtext.rotation)."""
     if shown.runtime != "compiled" or manifest.PAGE not in app_texts:
         return False
     wasm = next(data for name, data in shown.files.items() if name.endswith(".wasm"))
     if not inline.carries(wasm):
         return False
     loader = shown.files[shown.entry].decode()
-    app_texts[manifest.PAGE] = inline.model(app_texts[manifest.PAGE], shown.variant.name, loader, wasm)
+    app_texts[manifest.PAGE] = inline.model(app_texts[manifest.PAGE], shown.variant.name, loader, wasm,
+                                            cache / "compressed")
     return True
 
 
