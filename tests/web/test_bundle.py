@@ -76,7 +76,8 @@ def test_manifest_describes_every_variant(dist, web_variants):
     assert nhwc["input_shape"] == [4, 28, 28, 1] and doc["variants"][0]["input_shape"] == [None, 1, 28, 28]
 
 
-def test_samples_are_the_first_real_test_digits(dist, test_split):
+def _samples(dist) -> tuple[np.ndarray, np.ndarray]:
+    """samples.bin's digits and labels, read as its format says."""
     doc = json.loads((dist / "manifest.json").read_text())
     n = doc["samples"]["count"]
     data = np.frombuffer((dist / "samples.bin").read_bytes(), dtype=np.uint8)
@@ -84,9 +85,18 @@ def test_samples_are_the_first_real_test_digits(dist, test_split):
     for i, (top, left, height, width) in enumerate(data[n:5 * n].reshape(n, 4).astype(int)):
         images[i, top:top + height, left:left + width] = data[at:at + height * width].reshape(height, width)
         at += height * width
-    assert n == 100 and at == len(data) < n * 785  # smaller than the whole images
-    assert np.array_equal(images, test_split.images[:n])  # exact: "Classify all" scores them
-    assert np.array_equal(data[:n], test_split.labels[:n])
+    assert at == len(data) < n * 785  # smaller than the whole images
+    return images, data[:n]
+
+
+def test_samples_are_the_first_real_test_digits(dist, test_split):
+    doc = json.loads((dist / "manifest.json").read_text())
+    images, labels = _samples(dist)
+    assert len(images) == 100 and doc["samples"]["levels"] == 256
+    assert np.array_equal(images, test_split.images[:100])  # exact: "Classify all" scores them
+    assert np.array_equal(labels, test_split.labels[:100])
+    assert doc["samples"]["source"] == "MNIST test set, the first 100 images"
+    assert '<span id="gallery-levels"></span>' in (dist / "index.html").read_text()
     first = np.frombuffer(base64.b64decode(doc["samples"]["first"]), np.uint8)  # the first answer's: exact
     assert np.array_equal(first, test_split.images[0].ravel())
 
@@ -268,3 +278,25 @@ def test_the_page_carries_the_manifest_whatever_its_text():
     assert json.loads(inline.group(1)) == doc
     with pytest.raises(BundleError, match='needs one <script type="application/json" id="manifest">'):
         manifest.embed("<head></head>", doc)
+
+
+def test_the_gallery_in_fewer_grey_levels_says_so(web_variants, tmp_path, test_split):
+    dist = bundle(web_variants[:1], tmp_path / "levels", samples=12, gallery_levels=16).out_dir
+    doc = json.loads((dist / "manifest.json").read_text())
+    images, labels = _samples(dist)
+    exact = test_split.images[:12]
+    assert np.abs(images.astype(int) - exact).max() == 8 and set(np.unique(images)) <= set(range(0, 256, 17))
+    assert np.array_equal(labels, test_split.labels[:12])
+    first = np.frombuffer(base64.b64decode(doc["samples"]["first"]), np.uint8)  # the first answer's: exact
+    assert np.array_equal(first, exact[0].ravel())
+    samples = doc["samples"]
+    assert samples["levels"] == 16 and samples["source"] == "MNIST test set, the first 12 images, 16 grey levels"
+    assert "each the nearest of 16 grey levels round(i * 255 / 15)" in samples["format"]
+    assert '<span id="gallery-levels">, 16 grey levels</span>' in (dist / "index.html").read_text()
+
+
+@pytest.mark.parametrize("levels", [1, 257, 2.5])
+def test_a_gallery_needs_2_to_256_grey_levels(web_variants, tmp_path, levels):
+    with pytest.raises(BundleError, match=f"the gallery's grey levels are 2 to 256, not {levels}$"):
+        bundle(web_variants[:1], tmp_path / "bad", samples=5, gallery_levels=levels)
+    assert not (tmp_path / "bad").exists()  # refused before anything was written
