@@ -29,7 +29,7 @@ def _files(folder) -> set[str]:
 
 def test_bundle_holds_app_models_runtime_and_samples(dist, web_variants):
     names = _files(dist)
-    assert {"index.html", "js/later.js", "manifest.json", "samples.bin"} <= names
+    assert {"index.html", "js/later.js", "js/hook.js", "manifest.json", "samples.bin"} <= names
     assert not {"style.css", "js/app.js", "js/ui.js", "js/compiled.js"} & names  # inside index.html
     assert {f"models/{v.name}.onnx" for v in web_variants} <= names
     # only the WebAssembly build of the runtime: no WebGPU/JSEP/asyncify/JSPI files, no npm metadata

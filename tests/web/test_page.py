@@ -176,3 +176,13 @@ def test_the_page_works_from_its_copy_of_the_manifest_alone(loaded, dist):
     assert page.locator("#sizes").inner_text() == footer.text(doc) != ""
     loaded_files = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
     assert not any(name.endswith("manifest.json") for name in loaded_files) and watch.errors == []
+
+
+def test_a_visit_loads_the_test_hooks_calls_only_when_one_is_called(browser, site):
+    context, page, watch = _open(browser, site)
+    assert settle(page, "window.edgeshrink.galleryLoaded") == ["ok", True]
+    files = "performance.getEntriesByType('resource').map((e) => e.name.split('/').pop())"
+    assert "later.js" in page.evaluate(files) and "hook.js" not in page.evaluate(files)
+    assert settle(page, "window.edgeshrink.state()")[1]["prediction"] == 7
+    assert "hook.js" in page.evaluate(files) and watch.errors == []
+    context.close()
