@@ -19,6 +19,7 @@ from edgeshrink.web import bundle
 from edgeshrink.web.assemble import manifest
 from edgeshrink.web.assemble.manifest import VariantEntry
 from edgeshrink.web.assemble.ortweb import ENV_VAR, cache_root, default_app_dir, ensure_runtime
+from edgeshrink.web.assemble.pagecopy import page_copy
 
 
 def _files(folder) -> set[str]:
@@ -29,7 +30,7 @@ def _files(folder) -> set[str]:
 
 def test_bundle_holds_app_models_runtime_and_samples(dist, web_variants):
     names = _files(dist)
-    assert {"index.html", "js/later.js", "manifest.json", "samples.bin"} <= names
+    assert {"index.html", "js/later.js", "js/hook.js", "manifest.json", "samples.bin"} <= names
     assert not {"style.css", "js/app.js", "js/ui.js", "js/compiled.js"} & names  # inside index.html
     assert {f"models/{v.name}.onnx" for v in web_variants} <= names
     # only the WebAssembly build of the runtime: no WebGPU/JSEP/asyncify/JSPI files, no npm metadata
@@ -76,7 +77,8 @@ def test_manifest_describes_every_variant(dist, web_variants):
     assert nhwc["input_shape"] == [4, 28, 28, 1] and doc["variants"][0]["input_shape"] == [None, 1, 28, 28]
 
 
-def test_samples_are_the_first_real_test_digits(dist, test_split):
+def _samples(dist) -> tuple[np.ndarray, np.ndarray]:
+    """samples.bin's digits and labels, read as its format says."""
     doc = json.loads((dist / "manifest.json").read_text())
     n = doc["samples"]["count"]
     data = np.frombuffer((dist / "samples.bin").read_bytes(), dtype=np.uint8)
@@ -84,9 +86,21 @@ def test_samples_are_the_first_real_test_digits(dist, test_split):
     for i, (top, left, height, width) in enumerate(data[n:5 * n].reshape(n, 4).astype(int)):
         images[i, top:top + height, left:left + width] = data[at:at + height * width].reshape(height, width)
         at += height * width
-    assert n == 100 and at == len(data) < n * 785  # smaller than the whole images
-    assert np.array_equal(images, test_split.images[:n])  # exact: "Classify all" scores them
-    assert np.array_equal(data[:n], test_split.labels[:n])
+    assert at == len(data) < n * 785  # smaller than the whole images
+    return images, data[:n]
+
+
+def test_samples_are_the_first_real_test_digits_in_8_grey_levels(dist, test_split):
+    from edgeshrink.web.assemble import gallery
+
+    doc = json.loads((dist / "manifest.json").read_text())
+    images, labels = _samples(dist)
+    assert len(images) == 100 and doc["samples"]["levels"] == gallery.DEFAULT == 8
+    real = test_split.images[:100].reshape(-1, 28, 28).astype(int)
+    assert np.abs(images.astype(int) - real).max() <= 18 and len(np.unique(images)) == 8  # each to its nearest grey
+    assert np.array_equal(labels, test_split.labels[:100])
+    assert doc["samples"]["source"] == "MNIST test set, the first 100 images, 8 grey levels"
+    assert '<span id="gallery-levels">, 8 grey levels</span>' in (dist / "index.html").read_text()
     first = np.frombuffer(base64.b64decode(doc["samples"]["first"]), np.uint8)  # the first answer's: exact
     assert np.array_equal(first, test_split.images[0].ravel())
 
@@ -228,16 +242,19 @@ def test_a_compiled_only_bundle_ships_no_onnxruntime_web(web_variants, tmp_path)
     # index.html records its own size: exact, or once its compressed size swings, a bound a few bytes over
     assert 0 <= visit["first_answer"]["brotli"] - (result.out_dir / "index.html.br").stat().st_size < 64
     assert visit["total"]["brotli"] < 50_000  # a float model: its weights hardly compress
-    # ... and the manifest (manifest.json is the same record, for tools), and its first script starts the shown
-    # variant from it ahead of the style and app; which files a page loads is tested in Chromium (test_verify.py)
+    # ... and what the page reads of the manifest (manifest.json is the whole record, for tools), and its first
+    # script starts the shown variant from it ahead of the style and app; which files a page loads is tested in
+    # Chromium (test_verify.py)
     page = (result.out_dir / "index.html").read_text()
     inline = re.search(r'<script type="application/json" id="manifest">(.*?)</script>', page, re.S)
     doc = json.loads((result.out_dir / "manifest.json").read_text())
-    assert json.loads(inline.group(1)) == doc and doc["variants"][0]["compiled"]["inline"] is True
+    assert json.loads(inline.group(1)) == page_copy(doc) and doc["variants"][0]["compiled"]["inline"] is True
     carried = json.loads(re.search(r'<script type="application/json" id="inline">(.*?)</script>', page, re.S)[1])
     text = re.search(r'<script type="application/octet-stream" id="inline-wasm">(.*?)</script>', page, re.S)[1]
     wasm = (result.out_dir / "models/fp32/model.wasm").read_bytes()
-    assert carried == {"name": "fp32"} and bytes(ord(c) & 255 for c in text) == wasm  # one character per byte
+    # one character per byte, rotated
+    assert set(carried) == {"name", "rotation"} and carried["name"] == "fp32"
+    assert bytes((ord(c) - carried["rotation"]) & 255 for c in text) == wasm
     assert not {"\0", "\r", "<"} & set(text) and len(text) == len(wasm)  # nothing HTML would change or end on
     assert inline.end() < page.index("window.edgeshrinkBoot") < page.index("<style>") < page.index('type="module"')
 
@@ -274,10 +291,32 @@ def test_a_larger_model_is_a_file_of_its_own_that_the_page_fetches(web_variants,
 
 def test_the_page_carries_the_manifest_whatever_its_text():
     page = '<head><script type="application/json" id="manifest">null</script><script>boot()</script></head>'
-    doc = {"variants": [{"description": "a </script><script>alert(1)</script> <!-- & \u2028"}]}
+    doc = {"variants": [{"name": "a </script><script>alert(1)</script> <!-- & \u2028"}]}
     carried = manifest.embed(manifest.embed(page, doc), doc)  # verify rewrites what bundle wrote
     assert carried.count("</script>") == 2 and "<!--" not in carried
     inline = re.search(r'<script type="application/json" id="manifest">(.*?)</script>', carried, re.S)
     assert json.loads(inline.group(1)) == doc
     with pytest.raises(BundleError, match='needs one <script type="application/json" id="manifest">'):
         manifest.embed("<head></head>", doc)
+
+
+def test_the_gallery_in_fewer_grey_levels_says_so(web_variants, tmp_path, test_split):
+    dist = bundle(web_variants[:1], tmp_path / "levels", samples=12, gallery_levels=16).out_dir
+    doc = json.loads((dist / "manifest.json").read_text())
+    images, labels = _samples(dist)
+    exact = test_split.images[:12]
+    assert np.abs(images.astype(int) - exact).max() == 8 and set(np.unique(images)) <= set(range(0, 256, 17))
+    assert np.array_equal(labels, test_split.labels[:12])
+    first = np.frombuffer(base64.b64decode(doc["samples"]["first"]), np.uint8)  # the first answer's: exact
+    assert np.array_equal(first, exact[0].ravel())
+    samples = doc["samples"]
+    assert samples["levels"] == 16 and samples["source"] == "MNIST test set, the first 12 images, 16 grey levels"
+    assert "each the nearest of 16 grey levels round(i * 255 / 15)" in samples["format"]
+    assert '<span id="gallery-levels">, 16 grey levels</span>' in (dist / "index.html").read_text()
+
+
+@pytest.mark.parametrize("levels", [1, 257, 2.5])
+def test_a_gallery_needs_2_to_256_grey_levels(web_variants, tmp_path, levels):
+    with pytest.raises(BundleError, match=f"the gallery's grey levels are 2 to 256, not {levels}$"):
+        bundle(web_variants[:1], tmp_path / "bad", samples=5, gallery_levels=levels)
+    assert not (tmp_path / "bad").exists()  # refused before anything was written

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from edgeshrink.web import digit_strokes, running
+from edgeshrink.web.assemble import gallery
 from edgeshrink.web.check.browser import Watch, open_page, settle
 from edgeshrink.web.check.screenshot import draw
 
@@ -103,7 +104,8 @@ def test_gallery_classifies_real_test_digits(loaded, test_split):
     settle(page, "window.edgeshrink.galleryLoaded")
     shown = page.evaluate("""() => [...document.querySelectorAll('#gallery canvas')].map((c) =>
         Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0)))""")
-    assert np.array_equal(np.array(shown, np.uint8).reshape(-1, 28, 28), test_split.images[:100])  # exact pixels
+    real = test_split.images[:100].reshape(-1, 28, 28)
+    assert np.array_equal(np.array(shown, np.uint8).reshape(-1, 28, 28), gallery.rounded(real, gallery.DEFAULT))
     page.click("#gallery .sample[data-index='1']")
     settle(page, "window.edgeshrink.settled()")
     assert page.locator("#digit").inner_text() == str(test_split.labels[1])
@@ -170,3 +172,30 @@ def test_a_missing_file_fails_visibly(browser, dist, tmp_path, remove, message):
         assert status == "error" and message in error
         assert page.locator("#error").is_visible() and message in page.locator("#error").inner_text()
         context.close()
+
+
+def test_the_page_works_from_its_copy_of_the_manifest_alone(loaded, dist):
+    # index.html carries only the fields pagecopy.py lists: the first answer, the gallery, the benchmark, picking
+    # a variant and the sizes (HTML the bundle renders) work without the rest of manifest.json
+    from edgeshrink.web.assemble import footer, pagecopy
+
+    page, watch = loaded
+    carried = page.evaluate("window.edgeshrinkBoot.manifest")
+    assert set(carried) == set(pagecopy.PAGE_FIELDS)
+    assert all(set(v) <= set(pagecopy.VARIANT_FIELDS) for v in carried["variants"])
+    assert settle(page, "window.edgeshrink.galleryLoaded") == ["ok", True]
+    assert page.evaluate("window.edgeshrink.benchmark('fp32', 20)")["median_ms"] > 0
+    doc = json.loads((dist / "manifest.json").read_text())
+    assert page.locator("#sizes").inner_text() == footer.text(doc) != ""
+    loaded_files = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
+    assert not any(name.endswith("manifest.json") for name in loaded_files) and watch.errors == []
+
+
+def test_a_visit_loads_the_test_hooks_calls_only_when_one_is_called(browser, site):
+    context, page, watch = _open(browser, site)
+    assert settle(page, "window.edgeshrink.galleryLoaded") == ["ok", True]
+    files = "performance.getEntriesByType('resource').map((e) => e.name.split('/').pop())"
+    assert "later.js" in page.evaluate(files) and "hook.js" not in page.evaluate(files)
+    assert settle(page, "window.edgeshrink.state()")[1]["prediction"] == 7
+    assert "hook.js" in page.evaluate(files) and watch.errors == []
+    context.close()

@@ -15,6 +15,8 @@ from edgeshrink import inference
 from edgeshrink.core import model as model_io
 from edgeshrink.errors import BundleError
 from edgeshrink.web import Variant, bundle, verify
+from edgeshrink.web.assemble import wasmtext
+from edgeshrink.web.assemble.pagecopy import page_copy
 
 
 @pytest.fixture
@@ -48,8 +50,8 @@ def test_every_variant_passes_and_is_recorded(dist_copy, browser, web_variants):
     assert doc["verification"]["browser"] == result.browser and result.browser.startswith("Chromium ")
     for entry, check in zip(doc["variants"], result.variants):
         assert entry["browser"]["latency_ms"] == check.latency_ms and entry["browser"]["images"] == 300
-    page = (dist_copy / "index.html").read_text()  # the page's copy of the manifest shows the same results
-    assert json.loads(re.search(r'id="manifest">(.*?)</script>', page, re.S).group(1)) == doc
+    page = (dist_copy / "index.html").read_text()  # the page's copy of the manifest, from the same record
+    assert json.loads(re.search(r'id="manifest">(.*?)</script>', page, re.S).group(1)) == page_copy(doc)
     assert result.rows()[0]["name"] == web_variants[0].name
 
 
@@ -193,3 +195,41 @@ def test_a_page_loads_only_the_runtime_and_model_of_the_variant_it_shows(small_d
             for name, own in files.items():
                 assert (own <= paths) if name == shown else not (own - files[shown]) & paths, (query, name, paths)
             assert default_wasm not in paths
+
+
+def _answers(browser, dist, name: str, pixels: np.ndarray) -> tuple[dict, list[str]]:
+    """`name`'s answer to `pixels` in the page of `dist`, and the files the page loaded."""
+    from edgeshrink.web.check.browser import Watch, open_page, settle
+    from edgeshrink.web.check.serve import running
+
+    with running(dist) as url:
+        context = browser.new_context()
+        page = open_page(context, url, Watch(url))
+        assert settle(page, "window.edgeshrink.timeToFirstPrediction")[0] == "ok"
+        answer = page.evaluate("([name, pixels]) => window.edgeshrink.classify(name, pixels)",
+                               [name, pixels.ravel().tolist()])
+        loaded = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
+        context.close()
+    return answer, loaded
+
+
+@pytest.mark.browser
+def test_the_carried_model_answers_bit_identically_to_its_file(small_dist, browser, tmp_path, test_split):
+    # the default variant's wasm inside index.html, each byte rotated (wasmtext.py) and decoded by the page's
+    # first script, against the same page fetching models/NAME/model.wasm
+    doc = json.loads((small_dist / "manifest.json").read_text())
+    wasm_path = next(e for e in doc["variants"] if e["name"] == doc["default"])["compiled"]["wasm"]
+    page = (small_dist / "index.html").read_text()
+    carried = json.loads(re.search(r'<script type="application/json" id="inline">(.*?)</script>', page, re.S)[1])
+    assert carried["rotation"] == wasmtext.rotation((small_dist / wasm_path).read_bytes())
+    fetching = tmp_path / "fetching"
+    shutil.copytree(small_dist, fetching)
+    for suffix in (".gz", ".br"):
+        (fetching / f"index.html{suffix}").unlink()
+    (fetching / "index.html").write_text(page.replace(re.search(r'id="inline">(.*?)</script>', page, re.S)[1], "null"))
+    pixels = test_split.images[:300]
+    inside, loaded_inside = _answers(browser, small_dist, doc["default"], pixels)
+    fetched, loaded_fetched = _answers(browser, fetching, doc["default"], pixels)
+    assert not any(f.endswith(wasm_path) for f in loaded_inside) and any(f.endswith(wasm_path) for f in loaded_fetched)
+    assert inside["predictions"] == fetched["predictions"] and inside["scores"] == fetched["scores"]
+    assert np.mean(np.array(inside["predictions"]) == test_split.labels[:300]) > 0.9

@@ -7,11 +7,12 @@ import base64
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import onnx
 
 from edgeshrink import outputs
@@ -19,7 +20,7 @@ from edgeshrink.core import model as model_io
 from edgeshrink.data import Split
 from edgeshrink.errors import BundleError, ModelError
 from edgeshrink.size import Size
-from edgeshrink.web.assemble import inline, join, manifest, minify, transfer
+from edgeshrink.web.assemble import gallery, inline, join, manifest, minify, transfer
 from edgeshrink.web.assemble.compress import Compressor
 from edgeshrink.web.assemble.manifest import Variant
 from edgeshrink.web.assemble.ortweb import ENTRY, PACKAGE, Runtime, cache_root, default_app_dir, ensure_runtime
@@ -63,11 +64,14 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
            samples: int | Split = 100, ort_dir: str | os.PathLike | None = None, runtime: str = "compiled",
            default: str | None = None, force: bool = False,
            check: Callable[[Path], object] | None = None, inputs: Sequence[str | os.PathLike] = (),
-           build: str = "page") -> BundleResult:
+           build: str = "page", gallery_levels: int = gallery.DEFAULT) -> BundleResult:
     """Write the web bundle for `variants` to out_dir, never half-written: an earlier bundle there is replaced,
     files edgeshrink did not write (a CNAME, a _headers) are kept; any other folder needs `force`.
 
-    `samples` is the gallery: a number of digits taken from the start of the MNIST test set, or a Split.
+    `samples` is the gallery: a number of digits taken from the start of the MNIST test set, or a Split;
+    `gallery_levels` the grey levels of its pixels (2-256; 256: exact, else each rounded to the nearest, which the
+    manifest and the page say: gallery.py, and why 8). The first digit, which the first answer classifies, stays
+    exact.
     `runtime` is 'compiled' (where the compiler covers the model; else onnxruntime-web, with the reason in
     the manifest) or 'ort', and `build` how the compiled runtime is built (runtime.compiler.BUILDS). `default`
     is the variant the page shows first (the first variant if None).
@@ -86,13 +90,13 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
     outputs.check_target(out_dir, "bundle", force, legacy, inputs)
     app_files, app_texts = _app(app_dir)
     placements = [place(v, protos[v.name], runtime, build) for v in variants]
-    carried = _carry_model(app_texts, next(p for p in placements if p.variant.name == default))
+    carried = _carry_model(app_texts, next(p for p in placements if p.variant.name == default), cache_root(ort_dir))
     ort = ensure_runtime(app_dir, ort_dir) if any(p.runtime == "ort" for p in placements) else None
-    gallery = _gallery(samples)
+    gallery_digits = _gallery(samples, gallery_levels)
     with outputs.staged(out_dir, "bundle", force, legacy, inputs) as tmp:
         writer = Compressor(cache_root(ort_dir) / "compressed")
-        files = _write_files(tmp, writer, app_dir, app_files, app_texts, placements, ort, gallery[0])
-        doc = _manifest(placements, files, ort, gallery, default, carried)
+        files = _write_files(tmp, writer, app_dir, app_files, app_texts, placements, ort, gallery_digits.digits)
+        doc = _manifest(placements, files, ort, gallery_digits, default, carried)
         files = manifest.write(tmp, doc, files)
         checked = _checked(check, tmp, out_dir) if check else None
     return BundleResult(out_dir, ort.version if ort else None, transfer.by_part(files),
@@ -180,18 +184,31 @@ def _is_bundle(folder: Path) -> bool:
         return False
 
 
-def _gallery(samples: int | Split) -> tuple[Split, str]:
+@dataclass(frozen=True)
+class _Gallery:
+    """The gallery's digits as shipped (in `levels` grey levels), the first one exact, and where they come from."""
+
+    digits: Split
+    first: bytes  # the first digit's exact 784 pixels: the first answer classifies it
+    source: str
+    levels: int
+
+
+def _gallery(samples: int | Split, levels: int) -> _Gallery:
     """The gallery's digits and where they come from."""
+    gallery.check_levels(levels)
     if isinstance(samples, Split):
-        gallery, source = samples, "given by the caller"
+        digits, source = samples, "given by the caller"
     else:
         from edgeshrink import data
 
-        gallery = data.load("test").take(samples)
-        source = f"MNIST test set, the first {len(gallery)} images"
-    if not 1 <= len(gallery) <= 10000:
-        raise BundleError(f"the gallery needs 1 to 10000 sample digits, not {len(gallery)}")
-    return gallery, source
+        digits = data.load("test").take(samples)
+        source = f"MNIST test set, the first {len(digits)} images"
+    if not 1 <= len(digits) <= 10000:
+        raise BundleError(f"the gallery needs 1 to 10000 sample digits, not {len(digits)}")
+    first = digits.images[0].astype(np.uint8).tobytes()
+    shipped = replace(digits, images=gallery.rounded(digits.images, levels))
+    return _Gallery(shipped, first, source + gallery.described(levels), levels)
 
 
 def _app(app_dir: Path) -> tuple[list[Path], dict[str, str]]:
@@ -215,15 +232,15 @@ def _app(app_dir: Path) -> tuple[list[Path], dict[str, str]]:
     return [f for f in files if f.relative_to(app_dir).as_posix() not in left_out], texts
 
 
-def _carry_model(app_texts: dict[str, str], shown: Placement) -> bool:
+def _carry_model(app_texts: dict[str, str], shown: Placement, cache: Path) -> bool:
     """Put the default variant's compiled model inside index.html when it is small (inline.carries); whether it
-    was."""
+    was. `cache`: where the rotation of its text is kept (wasmtext.rotation)."""
     if shown.runtime != "compiled" or manifest.PAGE not in app_texts:
         return False
     wasm = next(data for name, data in shown.files.items() if name.endswith(".wasm"))
     if not inline.carries(wasm):
         return False
-    app_texts[manifest.PAGE] = inline.model(app_texts[manifest.PAGE], shown.variant.name, wasm)
+    app_texts[manifest.PAGE] = inline.model(app_texts[manifest.PAGE], shown.variant.name, wasm, cache / "compressed")
     return True
 
 
@@ -239,7 +256,7 @@ def _app_files(app_dir: Path) -> list[Path]:
 
 
 def _manifest(placements: list[Placement], files: dict[str, Size], ort: Runtime | None,
-              gallery: tuple[Split, str], default: str, carried: bool) -> dict:
+              gallery_digits: _Gallery, default: str, carried: bool) -> dict:
     return {
         "format": manifest.FORMAT,
         "generator": f"edgeshrink {_package_version()}",
@@ -247,9 +264,9 @@ def _manifest(placements: list[Placement], files: dict[str, Size], ort: Runtime 
         "default": default,
         "ort": {"package": PACKAGE, "version": ort.version, "entry": f"ort/{ENTRY}", "wasm_dir": "ort/",
                 "threads": 1} if ort else None,
-        "samples": {**manifest.samples_entry(len(gallery[0]), gallery[1]),
+        "samples": {**manifest.samples_entry(len(gallery_digits.digits), gallery_digits.source, gallery_digits.levels),
                     # the first prediction's digit travels in the manifest: the gallery loads after it
-                    "first": base64.b64encode(gallery[0].images[0].tobytes()).decode()},
+                    "first": base64.b64encode(gallery_digits.first).decode()},
         "variants": [_variant_entry(p, files, carried and p.variant.name == default) for p in placements],
         "sizes": None,
         "first_visit": None,

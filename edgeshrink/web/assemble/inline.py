@@ -3,7 +3,7 @@ small, the default variant's compiled model; the first answer then needs one res
 
 On a phone's network every request after the page costs a round trip (100-150 ms on 4g) that the
 browser cannot start before it has read the page. A compiled model's wasm travels as text, one character
-per byte (`as_text`), which brotli packs about 4% worse than the wasm itself (base64 was a third worse):
+per byte, each byte rotated by the k that packs best (wasmtext.py; base64 was a third worse than the wasm):
 bench/page_ab.md weighs the round trip saved against the bytes, and MODEL_MAX the size up to which the page
 carries the model.
 """
@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from edgeshrink.errors import BundleError
-from edgeshrink.web.assemble import minify
+from edgeshrink.web.assemble import minify, wasmtext
 from edgeshrink.web.assemble.compress import compress
 
 STYLE = '<link rel="stylesheet" href="style.css">'
 SCRIPT = '<script type="module" src="js/app.js"></script>'
 APP_ELEMENTS = (("<style>", "</style>"), ('<script type="module">', "</script>"))  # where page() puts them
-MODEL_ELEMENT = "inline"  # <script type="application/json" id="inline">: { name } or null
-WASM_ELEMENT = '<script type="application/octet-stream" id="inline-wasm">'  # ... and its wasm, as_text
+# <script type="application/json" id="inline">: { name, rotation (wasmtext.py) } or null
+MODEL_ELEMENT = "inline"
+WASM_ELEMENT = '<script type="application/octet-stream" id="inline-wasm">'  # ... and its wasm, wasmtext.as_text
 # The largest compiled model (brotli bytes of its wasm) the page carries: at 1.6 Mbit/s with 150 ms round
 # trips (slow-4g), the third more bytes of base64 cost a round trip at about 60 KB (measured when the wasm
 # travelled as base64; as text it costs less, so this errs towards a request of its own).
-# Bytes the HTML parser would change (NUL, CR) or that could end the element ('<'): U+0100 + the byte.
-_ESCAPED = {0x00: "\u0100", 0x0D: "\u010d", 0x3C: "\u013c"}
 MODEL_MAX = 48_000
 
 
@@ -61,20 +61,16 @@ def carries(wasm: bytes) -> bool:
     return len(compress(wasm)[1]) <= MODEL_MAX
 
 
-def model(html: str, name: str, wasm: bytes) -> str:
-    """`html` carrying variant `name`'s compiled model (its wasm; the page runs it with js/compiled.js)."""
-    html = element(html, MODEL_ELEMENT, {"name": name})
+def model(html: str, name: str, wasm: bytes, cache_dir: Path | None = None) -> str:
+    """`html` carrying variant `name`'s compiled model (its wasm, which the page runs with its `load`) as the text
+    that packs best (wasmtext.rotation, kept in `cache_dir` if given)."""
+    rotation = wasmtext.rotation(wasm, cache_dir)
+    html = element(html, MODEL_ELEMENT, {"name": name, "rotation": rotation})
     empty = WASM_ELEMENT + "</script>"
     if html.count(empty) != 1:
         raise BundleError(f"index.html needs one empty {WASM_ELEMENT} element; rebuild the bundle from the page "
                           "edgeshrink ships")
-    return html.replace(empty, WASM_ELEMENT + as_text(wasm) + "</script>")
-
-
-def as_text(data: bytes) -> str:
-    """`data` as one character per byte, which the page reads back as (code & 255): U+0000-U+00FF, except the
-    bytes an HTML parser would change or end the element with (_ESCAPED)."""
-    return data.decode("latin-1").translate(_ESCAPED)
+    return html.replace(empty, WASM_ELEMENT + wasmtext.as_text(wasm, rotation) + "</script>")
 
 
 def _script_text(js: str) -> str:

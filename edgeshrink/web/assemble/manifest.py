@@ -1,5 +1,5 @@
-"""manifest.json: what a bundle holds, read by `verify` and by people; the page reads the same record from
-inside its index.html, where it needs no request."""
+"""manifest.json: what a bundle holds, read by `verify` and by people; the page reads what it needs of the same
+record (pagecopy.py) from inside its index.html, where it needs no request."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from edgeshrink.atomic import write_bytes
 from edgeshrink.core.signature import Signature
 from edgeshrink.errors import BundleError
 from edgeshrink.size import Size
-from edgeshrink.web.assemble import inline, picker, transfer
+from edgeshrink.web.assemble import footer, gallery, inline, picker, transfer
 from edgeshrink.web.assemble.compress import ENCODINGS, compress
+from edgeshrink.web.assemble.pagecopy import page_copy
 
 FORMAT = 3  # 2: a runtime per variant, .br/.gz beside each file, first-visit sizes; 3: a copy inside index.html
 NAME = transfer.MANIFEST
@@ -92,14 +93,18 @@ class VariantEntry:
                    data.get("quantized", False), data.get("compiled"), data.get("browser"), data.get("first_visit"))
 
 
-def samples_entry(count: int, source: str) -> dict:
+def samples_entry(count: int, source: str, levels: int = gallery.EXACT) -> dict:
+    """The gallery's record: `source` says where the digits come from and, when they have fewer than 256 grey
+    levels (gallery.py), how many: "Classify all" then scores the model on a likeness of the real digits."""
+    pixels = "uint8, white digit on black" + ("" if levels == gallery.EXACT else
+                                              f", each the nearest of {levels} grey levels round(i * 255 / {levels - 1})")
     return {
         "file": SAMPLES_FILE,
         "count": count,
         "source": source,
-        # exact pixels: "Classify all" scores the model on these real test digits, not on a likeness of them
+        "levels": levels,
         "format": "count uint8 labels; count boxes around each digit's ink (uint8 top, left, height, width); "
-                  "then each box's pixels, row by row (uint8, white digit on black); the rest of each 28x28 is 0",
+                  f"then each box's pixels, row by row ({pixels}); the rest of each 28x28 is 0",
     }
 
 
@@ -145,8 +150,10 @@ SETTLE_ROUNDS = 12  # the rounds of rendering the bundle's sizes into its own ma
 
 
 def embed(page: str, manifest: dict) -> str:
-    """The page's HTML with `manifest` inside it, and its model picker's cards rendered from it."""
-    return picker.fill(inline.element(page, "manifest", manifest), manifest)
+    """The page's HTML with its copy of `manifest` inside it (pagecopy.py), and its model picker's cards, its
+    footer's sizes and its gallery's grey levels rendered from the whole record."""
+    page = picker.fill(inline.element(page, "manifest", page_copy(manifest)), manifest)
+    return gallery.fill(footer.fill(page, manifest), manifest)
 
 
 def write(dist: str | os.PathLike, manifest: dict, files: dict[str, Size] | None = None) -> dict[str, Size]:

@@ -10,6 +10,7 @@ from edgeshrink.web.assemble.compress import ENCODINGS
 PARTS = ("runtime", "models", "app")
 BACKENDS_DIR = "js/backends/"
 FORMATS = "js/formats.js"  # what only some variants need to be fed and read (signature.js loads it for them)
+HOOK = "js/hook.js"  # the test hook's calls (verify, the tests): a visitor's page never loads it
 MANIFEST = "manifest.json"  # for tools and people: the page reads its copy inside index.html
 # what the page loads once its first answer is shown (the gallery's digits, their code; the icon, which the
 # browser asks for late)
@@ -37,10 +38,10 @@ def by_part(files: dict[str, Size]) -> dict[str, tuple[int, Size]]:
 
 def first_visit_files(files: dict[str, Size], entry: dict) -> list[str]:
     """The files the page loads on a first visit showing variant `entry` (a manifest record): the app
-    without the other runtimes' backends, manifest.json and formats.js unless the variant needs it, the
-    gallery's digits, and the variant's model and runtime unless index.html carries them."""
+    without the other runtimes' backends, manifest.json, the test hook's calls and formats.js unless the variant
+    needs it, the gallery's digits, and the variant's model and runtime unless index.html carries them."""
     backend = f"{BACKENDS_DIR}{entry['runtime']}.js"
-    app = [p for p in files if part_of(p) == "app" and p != MANIFEST
+    app = [p for p in files if part_of(p) == "app" and p not in (MANIFEST, HOOK)
            and (not p.startswith(BACKENDS_DIR) or p == backend) and (p != FORMATS or needs_formats(entry))]
     if entry["runtime"] == "compiled":
         own = [] if entry["compiled"].get("inline") else [entry["compiled"]["wasm"]]  # the page runs it itself

@@ -38,10 +38,11 @@ window.edgeshrink = {
   firstPredictionShown: firstPrediction.promise.then(async () => (await later()).answerShown(), () => null),
   galleryLoaded: galleryLoaded.promise,
 };
-// The rest of the hook is in ./later.js, loaded when one is called; a failure is its answer: { error }.
+// The rest of the hook is in ./hook.js, loaded when one is called (a visitor's page never loads it); a failure
+// is its answer: { error }.
 for (const name of ["loadAll", "classify", "benchmark", "feed", "drawnPixels", "state", "settled"]) {
-  window.edgeshrink[name] = (...args) => later().then((m) => m.hook[name](page, ...args))
-    .catch((err) => ({ error: reason(err) }));
+  window.edgeshrink[name] = (...args) => import(new URL("js/hook.js", document.baseURI).href)
+    .then((m) => m.hook[name](page, ...args)).catch((err) => ({ error: reason(err) }));
 }
 
 /** What `make()` gave for `key` the first time it was asked for (a file's or a model's loading, once). */
@@ -169,8 +170,8 @@ function start() {
 Promise.resolve()
   .then(start)
   .then(async () => {
-    // the first test digit, base64 in the manifest
-    showSample(0, Uint8Array.from(atob(app.manifest.samples.first), (c) => c.charCodeAt(0)));
+    // the first test digit, its 784 numbers in the page's manifest (pagecopy.py)
+    showSample(0, Uint8Array.from(app.manifest.samples.first_pixels));
     try {
       await predictOnce();
       firstPrediction.resolve(performance.now());

@@ -1,5 +1,6 @@
 // What the page shows once its first answer is on screen: the gallery of real test digits (and "Classify
-// all"), the benchmark, the bundle's sizes and turning a drawing into the model's input. A file of its own,
+// all"), the benchmark and turning a drawing into the model's input (the bundle's sizes are HTML in the page,
+// footer.py; the test hook's calls are ./hook.js). A file of its own,
 // fetched after the first answer (the bundle joins the modules it imports into it); the page hands it its state
 // and helpers (`start`).
 
@@ -86,18 +87,6 @@ function selectSample($, i) {
   for (const item of $("gallery").children) item.classList.toggle("selected", item.dataset.index === String(i));
 }
 
-// as the model cards say it (picker.py, format_bytes)
-const formatBytes = (n) => (n == null ? "–" : n < 1e3 ? `${n} B`
-  : n < 1e6 ? `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)} kB` : `${(n / 1e6).toFixed(2)} MB`);
-
-function renderSizes(ui, firstVisit, sizes) {
-  if (!firstVisit) return;
-  const parts = ["runtime", "models", "app"].filter((k) => firstVisit[k]?.brotli);
-  const text = parts.map((k) => `${k} ${formatBytes(firstVisit[k].brotli)}`).join(" + ");
-  const whole = sizes?.total ? ` The whole bundle, every variant included: ${formatBytes(sizes.total.brotli)}.` : "";
-  ui.$("sizes").textContent = `This page over the wire (brotli): ${formatBytes(firstVisit.total?.brotli)} = ${text}.${whole}`;
-}
-
 /**
  * Median milliseconds per inference of one image (the first test digit) on `model`, over `groups` groups of
  * runs (at least `runs` runs in all). A group runs long enough (`groupMs`) that the clock's grain does not
@@ -130,7 +119,7 @@ export async function benchmark(page, model, runs = 200, groups = 20, groupMs = 
 /** { predictions, scores, ms } of the images in `pixels` (Uint8Array n*784) on `model`, cut into runs it takes:
  * one image per run on the compiled runtime, else one without a batch dimension, B when fixed, any number
  * when dynamic. */
-async function classify(model, pixels) {
+export async function classify(model, pixels) {
   const { batch } = model.variant;
   const n = pixels.length / 784;
   const step = Math.min(model.backend.oneImage || batch === 0 ? 1 : batch ?? Infinity, n);
@@ -147,51 +136,8 @@ async function classify(model, pixels) {
   return { predictions, scores: scores.length ? scores : null, ms };
 }
 
-/** Pixels given to the hook: n x 784 uint8 as an array or a base64 string. */
-function decodePixels(pixels) {
-  return typeof pixels === "string" ? Uint8Array.from(atob(pixels), (c) => c.charCodeAt(0)) : Uint8Array.from(pixels);
-}
-
-/** Variant `name` of the bundle, or an error that names the ones it has. */
-function variant(page, name) {
-  const found = page.variant(name);
-  if (!found) {
-    const known = page.app.manifest.variants.map((v) => v.name).join(", ");
-    throw new Error(`no model variant named ${name}; the bundle has ${known}`);
-  }
-  return found;
-}
-
-const getModel = (page, name) => page.getModel(variant(page, name).name);
-
-/** The first test digit (the manifest carries it): what the benchmark times. */
-const firstDigit = (page) => decodePixels(page.app.manifest.samples.first);
-
-/** The test hook's calls beyond the first answer (window.edgeshrink in app.js), each given the page first. */
-export const hook = {
-  // The drawing's 28x28 input (null when the pad shows no drawing).
-  drawnPixels: ({ app }) => (app.input?.kind === "drawing" ? Array.from(app.input.pixels) : null),
-  state: ({ app }) => ({ model: app.current, prediction: app.prediction, probabilities: app.probs }),
-  // The state once the predictions already asked for (by drawing, clicking) have been shown.
-  settled: async (page) => {
-    while (page.app.running) await page.app.running;
-    return hook.state(page);
-  },
-  // Load every variant now (they otherwise load when picked): the page then works offline.
-  loadAll: async (page) => {
-    await Promise.all(page.app.manifest.variants.map((v) => page.getModel(v.name)));
-    return true;
-  },
-  classify: async (page, name, pixels) => classify(await getModel(page, name), decodePixels(pixels)),
-  benchmark: async (page, name, runs = 200) => benchmark(page, await getModel(page, name), runs),
-  // The tensor the page feeds variant `name` for n images (the tests compare it with Python's Signature.feed).
-  feed: async (page, name, pixels, n) => {
-    const v = variant(page, name);
-    await page.signature.prepare(v);
-    const [type, data, dims] = page.signature.feed(v, decodePixels(pixels), n);
-    return { type, data: Array.from(data), dims };
-  },
-};
+/** The first test digit (the page's manifest carries it): what the benchmark times. */
+const firstDigit = (page) => Uint8Array.from(page.app.manifest.samples.first_pixels);
 
 /** What `work()` resolves to, or { error } with its message. */
 async function answer(work) {
@@ -227,7 +173,6 @@ function setupButtons(page, samples) {
 export async function start(page) {
   const { app, ui } = page;
   document.head.append(ui.el("style", null, GALLERY_STYLE));
-  renderSizes(ui, app.manifest.first_visit, app.manifest.sizes);
   const samples = await loadSamples(page.fetchBytes, app.manifest.samples);
   renderGallery(page, samples, (i) => page.pick(i, samples.images.subarray(i * 784, (i + 1) * 784)));
   const gallery = {
