@@ -68,7 +68,8 @@ def from_prepared(prepared: Prepared, simd: bool = True, level: str = "fast") ->
         raise UnsupportedModel(f"operator{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                                f"{'are' if len(missing) > 1 else 'is'} not supported")
     prog = Program(model)
-    bodies = [(f"{n.op_type} {n.name}", kernels.lookup(n.domain, n.op_type)(n, prog))
+    once = _constant(nodes, model.graph)
+    bodies = [emit.Body(f"{n.op_type} {n.name}", kernels.lookup(n.domain, n.op_type)(n, prog), id(n) in once)
               for n in nodes if n.op_type != "Constant"]
     x, y = model.graph.input[0].name, model.graph.output[0].name
     source = emit.c_source(prog, bodies, x, y)
@@ -105,6 +106,20 @@ def _ordered(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
             ready.update(n.output)
         pending = [n for n in pending if n not in progress]
     return order
+
+
+def _constant(nodes: list[onnx.NodeProto], graph: onnx.GraphProto) -> set[int]:
+    """The ids of the nodes (in `nodes`' order) whose inputs are all constants or outputs of such nodes: they
+    compute the same values for every digit, so the module computes them once, in its exported `init`, with the
+    same C code (bit-identical results; int8 weights dequantized to float cost no bytes of the module this way)."""
+    known = ({i.name for i in graph.initializer} - {i.name for i in graph.input}) | {""}
+    once = set()
+    for n in nodes:
+        if all(i in known for i in n.input):
+            known.update(n.output)
+            if n.op_type != "Constant":
+                once.add(id(n))
+    return once
 
 
 def _shape(x, y, batch: int) -> dict:
