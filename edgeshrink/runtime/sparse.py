@@ -11,7 +11,7 @@ smaller than its bytes after gzip and after brotli.
 A dense layer of few shared values (every weight kept, at most 2^7 values) has no zeros to skip, but its
 int8 bytes are each layer's own scattered set of values (negative ones >= 0x80, two bytes in the page's
 text form) and brotli's shared tables fit them badly. It is stored as one code per weight, ranked by
-frequency (`packing.encode_dense`), in one of FORMS: a byte per code ("bytes", all below 0x80) or the
+frequency (`packing.encode_dense`), in one of FORMS: a byte per code ("bytes", 1 to 128) or the
 codes bit-packed to the bits the layer's book needs ("bits"). Which form, if any, the compiler decides by building the whole module each way
 (decoder included) and measuring it: `compiler._smallest`.
 """
@@ -31,6 +31,10 @@ MIN_BYTES = 256  # smaller constants are not worth a decoding call (sparse codes
 DENSE_MIN = 32  # the dense forms are judged on the whole module, where a decoding call costs what it costs
 DENSE_VALUES = 128  # codes 0..127: one byte each in the page's text form, and at most 7 bits
 FORMS = ("bytes", "bits")  # the dense forms, in the order the compiler tries them
+# byte codes start at 1: a zero byte is two bytes (U+0100) in the page's text form (web/assemble/inline.py), and
+# code 0 is the most frequent one (measured: text brotli 122 B smaller on micro, 171 B on tiny; binary within noise;
+# rt_book subtracting it measured smaller than a book address moved back by it)
+CODE_BASE = 1  # as rt_book in c/runtime.h subtracts it
 KINDS = ("steps", "codes", "book")  # the blob holds each kind of stream together, in this order
 
 
@@ -53,7 +57,8 @@ class Sparse:
 
 @dataclass(frozen=True)
 class Dense:
-    """A constant stored as a code per element (`packing.encode_dense`), a byte each or `bits` bits each."""
+    """A constant stored as a code per element (`packing.encode_dense`), a byte each (+ CODE_BASE) or `bits` bits
+    each."""
 
     tensor: Tensor
     codes: Codes
@@ -65,7 +70,7 @@ class Dense:
     def packed(self) -> bytes:
         """The codes, a byte each or `bits` bits each from the lowest bit of each byte, the last byte zero padded."""
         if self.bits == 8:
-            return self.codes.codes.tobytes()
+            return (self.codes.codes + CODE_BASE).astype(np.uint8).tobytes()
         bits = (self.codes.codes[:, None] >> np.arange(self.bits, dtype=np.uint8)) & 1
         return np.packbits(bits.reshape(-1), bitorder="little").tobytes()
 
@@ -74,7 +79,7 @@ class Dense:
         constants brotli matches with the DequantizeLinear calls beside them (a table of 5 bytes per constant
         read by one call measured larger: bench/codes.md)."""
         out, n = f"(uint8_t *){self.tensor.sym}_d", self.tensor.size
-        if self.bits == 8:
+        if self.bits == 8:  # rt_book subtracts CODE_BASE
             return f"rt_book({out}, rt_blob + {at['codes']}, rt_blob + {at['book']}, {n});"
         return f"rt_unbits({out}, rt_blob + {at['codes']}, rt_blob + {at['book']}, {n}, {self.bits});"
 

@@ -191,9 +191,10 @@ RT_ONCE static void rt_unpack(uint8_t *out, const uint8_t *steps, const uint8_t 
   }
 }
 
-/* A dense constant stored as a byte code per element (runtime/sparse.py): out[i] = book[codes[i]]. */
+/* A dense constant stored as a byte code per element, from 1 (runtime/sparse.py's CODE_BASE: no zero bytes in the
+ * page's text form): out[i] = book[codes[i] - 1]. */
 RT_ONCE static void rt_book(uint8_t *out, const uint8_t *codes, const uint8_t *book, int n) {
-  for (int i = 0; i < n; i++) out[i] = book[codes[i]];
+  for (int i = 0; i < n; i++) out[i] = book[codes[i] - 1];
 }
 
 /* ... or as codes of `bits` (1 to 7) bits each, the first in the lowest bits of the first byte. */
