@@ -62,15 +62,16 @@ def _blob(consts: list[Tensor], coded: list[sparse.Coded]) -> tuple[str, list[st
     streams of the `coded` constants, each kind together (sparse.KINDS), and the calls that decode them."""
     chunks, macros, offset = [], [], 0
 
-    def add(raw: bytes, align: int) -> int:
+    def add(raw: bytes, align: int = 16) -> int:
         nonlocal offset
-        pad = (-offset) % align
-        chunks.append(b"\0" * pad + raw)
-        offset += pad + len(raw)
-        return offset - len(raw)
+        start = offset
+        pad = (-len(raw)) % align
+        chunks.append(raw + b"\0" * pad)
+        offset += len(raw) + pad
+        return start
 
-    for t in consts:  # aligned as its type needs (wasm loads any address; wider padding is bytes of no use)
-        start = add(np.ascontiguousarray(t.const).astype(t.dtype, copy=False).tobytes(), t.dtype.itemsize)
+    for t in consts:
+        start = add(np.ascontiguousarray(t.const).astype(t.dtype, copy=False).tobytes())
         macros.append(f"#define {t.sym} ((const {t.ctype} *)(rt_blob + {start}))")
     streams = [s.streams() for s in coded]
     at: list[dict[str, int]] = [{} for _ in coded]
