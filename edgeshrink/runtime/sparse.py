@@ -8,12 +8,12 @@ the zeros between the values cost the data segments' headers (pack.py cuts runs 
 brotli codes the interleaved layout poorly. A constant is stored this way only where its codes measure
 smaller than its bytes after gzip and after brotli.
 
-A dense layer of few shared values (every weight kept, at most 2^7 values) has no zeros to skip, but its
+A dense layer of few shared values (every weight kept, at most 127 values) has no zeros to skip, but its
 int8 bytes are each layer's own scattered set of values (negative ones >= 0x80, two bytes in the page's
 text form) and brotli's shared tables fit them badly. It is stored as one code per weight, ranked by
-frequency (`packing.encode_dense`), in one of FORMS: a byte per code ("bytes", 1 to 128) or the
-codes bit-packed to the bits the layer's book needs ("bits"). Which form, if any, the compiler decides by building the whole module each way
-(decoder included) and measuring it: `compiler._smallest`.
+frequency (`packing.encode_dense`), in one of FORMS: a byte per code ("bytes", 1 to 127) or the codes
+bit-packed to the bits the layer's book needs ("bits"). Which form, if any, the compiler decides by
+building the whole module each way (decoder included) and measuring it: `compiler._smallest`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from edgeshrink.size import measure
 _BYTES = (np.dtype("int8"), np.dtype("uint8"))
 MIN_BYTES = 256  # smaller constants are not worth a decoding call (sparse codes, chosen stream by stream)
 DENSE_MIN = 32  # the dense forms are judged on the whole module, where a decoding call costs what it costs
-DENSE_VALUES = 128  # codes 0..127: one byte each in the page's text form, and at most 7 bits
+DENSE_VALUES = 127  # byte codes 1..127 (CODE_BASE): one byte each in the page's text form; at most 7 bits
 FORMS = ("bytes", "bits")  # the dense forms, in the order the compiler tries them
 # byte codes start at 1: a zero byte is two bytes (U+0100) in the page's text form (web/assemble/inline.py), and
 # code 0 is the most frequent one (measured: text brotli 122 B smaller on micro, 171 B on tiny; binary within noise;

@@ -118,7 +118,7 @@ def test_dense_codes_are_ranked_by_frequency_and_decode_exactly():
     codes = encode_dense(values)
     assert codes.book[0] == 0 and codes.book[1] == 7 and codes.codes.max() == 4
     assert np.array_equal(decode(codes), values)
-    assert encode_dense(np.arange(200).astype(np.uint8), limit=sparse.DENSE_VALUES) is None
+    assert encode_dense(np.arange(128).astype(np.uint8), limit=sparse.DENSE_VALUES) is None
 
 
 def test_only_byte_constants_of_few_values_take_a_dense_form():
