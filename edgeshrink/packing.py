@@ -33,7 +33,7 @@ _DECODE = ("Cast", "CumSum", "Cast", "Gather", "ConstantOfShape", "ScatterElemen
 class Codes:
     """A tensor as its distinct values (`book`, 0 first), the step to each stored position and its code."""
 
-    book: np.ndarray  # (k,) the tensor's dtype, book[0] == 0
+    book: np.ndarray  # (k,) the tensor's dtype, book[0] == 0 (not for `encode_dense`, which skips no position)
     steps: np.ndarray  # uint8: position i is steps[0] + ... + steps[i]
     codes: np.ndarray  # uint8: the value at position i is book[codes[i]]
     shape: tuple[int, ...]
@@ -55,6 +55,23 @@ def encode(values: np.ndarray) -> Codes | None:
     steps[last] = gaps - MAX_STEP * crossings
     codes[last] = np.searchsorted(distinct, flat[positions]) + 1
     return Codes(book, steps, codes, tuple(np.shape(values)))
+
+
+def encode_dense(values: np.ndarray, limit: int = MAX_CODES) -> Codes | None:
+    """Every element of `values` as a code (steps all 1 after the first 0: no position is skipped), the codes
+    ranked by frequency (0 the most frequent value, so every layer's codes spread alike and brotli's shared
+    tables fit them all); None when `values` holds more than `limit` distinct values."""
+    flat = np.asarray(values).reshape(-1)
+    distinct, index, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    if len(distinct) > limit:
+        return None
+    order = np.argsort(-counts, kind="stable")  # ties keep value order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    steps = np.ones(flat.size, np.uint8)
+    steps[:1] = 0
+    return Codes(distinct[order].astype(flat.dtype), steps, rank[index.reshape(-1)].astype(np.uint8),
+                 tuple(np.shape(values)))
 
 
 def decode(codes: Codes) -> np.ndarray:

@@ -10,7 +10,7 @@ import onnx
 
 from edgeshrink.core.signature import Signature
 from edgeshrink.errors import UnsupportedModel
-from edgeshrink.runtime import emit, kernels, toolchain
+from edgeshrink.runtime import emit, kernels, sparse, toolchain
 from edgeshrink.runtime.prepare import Prepared, optimize, prepare
 from edgeshrink.runtime.program import Program
 from edgeshrink.size import measure
@@ -58,8 +58,11 @@ def compile_graph(model: onnx.ModelProto, simd: bool = True) -> Compiled:
     return from_prepared(Prepared(optimize(model), 1), simd)
 
 
-def from_prepared(prepared: Prepared, simd: bool = True, level: str = "fast") -> Compiled:
-    """C for every node of the optimized graph, compiled to wasm (`level` as in compile_model), with its loader."""
+def from_prepared(prepared: Prepared, simd: bool = True, level: str = "fast", hoist: bool = True,
+                  forms: tuple[str, ...] = sparse.FORMS) -> Compiled:
+    """C for every node of the optimized graph, compiled to wasm (`level` as in compile_model), with its loader.
+    `hoist` runs the nodes on constants once, in init; `forms` are the dense forms of byte constants to try
+    (bench/codes.py turns both off to measure the module without them)."""
     model = prepared.model
     nodes = _ordered(model.graph)
     missing = sorted({f"{n.domain + '.' if n.domain not in ('', 'ai.onnx') else ''}{n.op_type}"
@@ -68,11 +71,13 @@ def from_prepared(prepared: Prepared, simd: bool = True, level: str = "fast") ->
         raise UnsupportedModel(f"operator{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                                f"{'are' if len(missing) > 1 else 'is'} not supported")
     prog = Program(model)
-    bodies = [(f"{n.op_type} {n.name}", kernels.lookup(n.domain, n.op_type)(n, prog))
+    once = _constant(nodes, model.graph) if hoist else set()
+    bodies = [emit.Body(f"{n.op_type} {n.name}", kernels.lookup(n.domain, n.op_type)(n, prog), id(n) in once)
               for n in nodes if n.op_type != "Constant"]
     x, y = model.graph.input[0].name, model.graph.output[0].name
-    source = emit.c_source(prog, bodies, x, y)
-    level, wasm, note = _wasm(source, simd, level)
+    tried = (None, *forms) if forms and emit.dense_candidates(prog, bodies) else (None,)
+    sources = {form: emit.c_source(prog, bodies, x, y, form) for form in tried}
+    level, source, wasm, note = _wasm(sources, simd, level)
     shape = _shape(prog[x], prog[y], prepared.batch)
     text = resources.files("edgeshrink.runtime").joinpath("js/loader.mjs").read_text()
     loader = text.replace("__SHAPE__", json.dumps(shape)).replace("__WASM__", WASM_FILE)
@@ -81,15 +86,30 @@ def from_prepared(prepared: Prepared, simd: bool = True, level: str = "fast") ->
                     [n.op_type for n in nodes], notes, source, prog.exact_float, shape, level)
 
 
-def _wasm(source: str, simd: bool, build: str) -> tuple[str, bytes, str]:
-    """(the level compiled, the module, a note saying why) for `build`."""
+def _wasm(sources: dict[str | None, str], simd: bool, build: str) -> tuple[str, str, bytes, str]:
+    """(the level compiled, its source, the module, a note saying why) for `build`, from the source of each form
+    of the dense constants (sparse.FORMS, None for none)."""
     if build != "page":
-        return build, toolchain.build(source, simd, build), ""
-    fast, small = (toolchain.build(source, simd, level) for level in ("fast", "small"))
+        return (build, *_smallest(sources, simd, build))
+    (fast_c, fast, fast_n), (small_c, small, small_n) = (_smallest(sources, simd, level) for level in ("fast", "small"))
     fast_b, small_b = measure(fast).brotli, measure(small).brotli
     if fast_b - small_b >= PAGE_SHARE * fast_b:
-        return "small", small, f"built for size: {small_b:,} B brotli instead of {fast_b:,} B"
-    return "fast", fast, ""
+        note = f"built for size: {small_b:,} B brotli instead of {fast_b:,} B"
+        return "small", small_c, small, "; ".join(n for n in (note, small_n) if n)
+    return "fast", fast_c, fast, fast_n
+
+
+def _smallest(sources: dict[str | None, str], simd: bool, level: str) -> tuple[str, bytes, str]:
+    """(source, module, note) of the form whose whole module, decoding included, is smallest after brotli among
+    those smaller than the plain one (None) after brotli and after gzip."""
+    built = {form: toolchain.build(source, simd, level) for form, source in sources.items()}
+    sizes = {form: measure(module) for form, module in built.items()}
+    plain = sizes[None]
+    smaller = [f for f in sources if f is not None and sizes[f].brotli < plain.brotli and sizes[f].gzip < plain.gzip]
+    best = min(smaller, key=lambda f: (sizes[f].brotli, sizes[f].gzip), default=None)
+    note = "" if best is None else (f"dense byte weights as codes ({best}): {sizes[best].brotli:,} B brotli "
+                                    f"instead of {plain.brotli:,} B")
+    return sources[best], built[best], note
 
 
 def _ordered(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
@@ -105,6 +125,20 @@ def _ordered(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
             ready.update(n.output)
         pending = [n for n in pending if n not in progress]
     return order
+
+
+def _constant(nodes: list[onnx.NodeProto], graph: onnx.GraphProto) -> set[int]:
+    """The ids of the nodes (in `nodes`' order) whose inputs are all constants or outputs of such nodes: they
+    compute the same values for every digit, so the module computes them once, in its exported `init`, with the
+    same C code (bit-identical results; int8 weights dequantized to float cost no bytes of the module this way)."""
+    known = ({i.name for i in graph.initializer} - {i.name for i in graph.input}) | {""}
+    once = set()
+    for n in nodes:
+        if all(i in known for i in n.input):
+            known.update(n.output)
+            if n.op_type != "Constant":
+                once.add(id(n))
+    return once
 
 
 def _shape(x, y, batch: int) -> dict:

@@ -169,12 +169,42 @@ static inline void rt_gemv_i8(const int16_t *a, const int8_t *bp, int32_t *acc, 
   }
 }
 
+/* DequantizeLinear with one scale and zero point: (x - z) * s, each layer's loop the same function. */
+static void rt_dequant_s8(float *y, const int8_t *x, int n, float s, int32_t z) {
+  for (int i = 0; i < n; i++) y[i] = (float)((int32_t)x[i] - z) * s;
+}
+static void rt_dequant_u8(float *y, const uint8_t *x, int n, float s, int32_t z) {
+  for (int i = 0; i < n; i++) y[i] = (float)((int32_t)x[i] - z) * s;
+}
+
+/* The decoders run once, from the exported init: built for size (minsize: not unrolled or vectorized) and
+ * called, not inlined into each call site. */
+#define RT_ONCE __attribute__((minsize, noinline))
+
 /* A constant stored as codes (runtime/sparse.py): out[steps[0] + ... + steps[i]] = book[codes[i]], into zeroed
  * memory, once, from the exported init. */
-static void rt_unpack(uint8_t *out, const uint8_t *steps, const uint8_t *codes, const uint8_t *book, int n) {
+RT_ONCE static void rt_unpack(uint8_t *out, const uint8_t *steps, const uint8_t *codes, const uint8_t *book, int n) {
   uint32_t p = 0;
   for (int i = 0; i < n; i++) {
     p += steps[i];
     out[p] = book[codes[i]];
+  }
+}
+
+/* A dense constant stored as a byte code per element, from 1 (runtime/sparse.py's CODE_BASE: no zero bytes in the
+ * page's text form): out[i] = book[codes[i] - 1]. */
+RT_ONCE static void rt_book(uint8_t *out, const uint8_t *codes, const uint8_t *book, int n) {
+  for (int i = 0; i < n; i++) out[i] = book[codes[i] - 1];
+}
+
+/* ... or as codes of `bits` (1 to 7) bits each, the first in the lowest bits of the first byte. */
+RT_ONCE static void rt_unbits(uint8_t *out, const uint8_t *in, const uint8_t *book, int n, int bits) {
+  uint32_t acc = 0;
+  int have = 0;
+  for (int i = 0; i < n; i++) {
+    if (have < bits) { acc |= (uint32_t)*in++ << have; have += 8; }
+    out[i] = book[acc & ((1u << bits) - 1)];
+    acc >>= bits;
+    have -= bits;
   }
 }

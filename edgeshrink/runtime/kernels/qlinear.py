@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeshrink.runtime.kernels.base import array_init, attr, inputs, output, scalar, unsupported
+from edgeshrink.runtime.kernels.base import array_init, attr, flit, inputs, output, scalar, unsupported
 from edgeshrink.runtime.kernels.conv import conv_loops, int16_input
 from edgeshrink.runtime.kernels.gemm import batched_shapes
 from edgeshrink.runtime.kernels.intgemm import int_conv, int_matmul
@@ -52,6 +52,9 @@ def emit_dequantize(node, prog) -> str:
     scale = scalar(prog, node.input[1], "scale", node).astype(np.float32).reshape(-1)
     y = output(node, prog)
     zp = _zero_point(prog, node, 2, scale.size)
+    if scale.size == 1 and x.dtype in RANGES:  # one shared loop: a model dequantizes every layer's weights
+        return (f"rt_dequant_{'u8' if x.dtype == np.uint8 else 's8'}({prog.ptr(y.name)}, {prog.ptr(x.name)},"
+                f" {x.size}, {flit(scale[0])}, {int(zp[0])});")
     k = _axis_index(node, x, scale)
     return (f"static const float s[] = {array_init(scale)}; static const int32_t z[] = {array_init(zp)};"
             f" for (int i = 0; i < {x.size}; i++) {{ int c = {k};"

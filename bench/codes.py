@@ -1,0 +1,89 @@
+"""What the module's init work and dense codes change: each model compiled without them (nodes on constants run per
+digit, dense byte weights stored as they are) and with them (those nodes run once in init; dense byte constants of
+few values stored as codes where the whole module measures smaller: runtime/sparse.py), in both builds.
+
+Per model and build: the module's bytes (raw, brotli, gzip), its brotli bytes in the page's text form (the wasm
+inside index.html, one character per byte: edgeshrink.web.assemble.inline.as_text), the per-digit latency in Node
+(medians of 3 alternating rounds of 300 calls on 50 real test digits, all four modules of a model in turn), and
+whether its scores on 1,000 real test digits are the other module's bit for bit (wasmtime).
+
+    python bench/codes.py [--models out/bench/micro.small/model.opt.onnx,...] [--out bench/codes.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from pathlib import Path
+
+import machine  # noqa: E402  (bench/machine.py)
+import numpy as np
+
+from edgeshrink import atomic
+from edgeshrink import data as mnist
+from edgeshrink.core import model as model_io
+from edgeshrink.runtime import node, toolchain, wasm
+from edgeshrink.runtime.compiler import WASM_FILE, from_prepared
+from edgeshrink.runtime.prepare import prepare
+from edgeshrink.size import measure
+from edgeshrink.web.assemble.compress import compress
+from edgeshrink.web.assemble.inline import as_text
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ["out/bench/micro.small/model.opt.onnx", "out/bench/tiny.small/model.opt.onnx",
+          "out/bench/max/model.opt.onnx", "out/bench/lenet5.onnx"]
+BUILDS = ("fast", "small")
+
+
+def _row(compiled) -> list[str]:
+    module = compiled.files[WASM_FILE]
+    size, text = measure(module), len(compress(as_text(module).encode())[1])
+    return [f"{size.raw:,}", f"{size.brotli:,}", f"{size.gzip:,}", f"{text:,}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "codes.md")
+    args = parser.parse_args()
+    test = mnist.load("test")
+    node_version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    lines = ["# Constant work once, at init, and dense byte weights as codes", "",
+             f"`python bench/codes.py --models {args.models}`", "",
+             f"Compiler: {toolchain.tools().name}; fast = `{toolchain.LEVELS['fast']}`, small = "
+             f"`{toolchain.LEVELS['small']}` (a page takes the small build of micro, tiny and LeNet max). "
+             "*Before*: nodes whose inputs are all constants run for every digit and dense byte constants are stored "
+             "as they are (`from_prepared(..., hoist=False, forms=())`); *after*: the compiler's defaults. Text "
+             "brotli: the wasm as the page carries it inside index.html (`as_text`, bytes >= 0x80 are two UTF-8 "
+             f"bytes), brotli -q 11. Latency: Node {node_version}, medians of 3 alternating rounds of 300 calls on "
+             "50 real test digits, the four modules of a model in turn (the machine is shared: compare within a "
+             "model). Same scores: after's scores on 1,000 real test digits are before's bit for bit (wasmtime).",
+             "", *machine.markdown(),
+             "| model | build | | wasm B | brotli | gzip | text brotli | ms per digit | dense form | same scores |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for path in args.models.split(","):
+        proto = model_io.load(ROOT / path)
+        signature = model_io.stored_signature(proto)
+        prepared = prepare(proto, signature)
+        modules = {}
+        for build in BUILDS:
+            modules[f"{build} before"] = from_prepared(prepared, level=build, hoist=False, forms=())
+            modules[f"{build} after"] = from_prepared(prepared, level=build)
+        ms = node.alternating_ms(modules, signature, test.images[:50])
+        inputs = wasm.feed_images(signature, test.images[:1000])
+        scores = {name: wasm.run_images(c, inputs).view(np.uint32) for name, c in modules.items()}
+        for build in BUILDS:
+            same = np.array_equal(scores[f"{build} before"], scores[f"{build} after"])
+            for when in ("before", "after"):
+                compiled = modules[f"{build} {when}"]
+                form = next((n.split("(")[1].split(")")[0] for n in compiled.notes if "as codes (" in n), "-")
+                lines.append(f"| {path} | {build} | {when} | " + " | ".join(_row(compiled))
+                             + f" | {ms[f'{build} {when}']:.3f} | {form if when == 'after' else '-'} | "
+                             + ("yes" if same else "NO") + " |")
+                print(lines[-1], flush=True)
+    atomic.write_text(args.out, "\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
