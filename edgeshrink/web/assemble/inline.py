@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 from pathlib import Path
 
 from edgeshrink.errors import BundleError
@@ -21,9 +22,8 @@ from edgeshrink.web.assemble.compress import compress
 STYLE = '<link rel="stylesheet" href="style.css">'
 SCRIPT = '<script type="module" src="js/app.js"></script>'
 APP_ELEMENTS = (("<style>", "</style>"), ('<script type="module">', "</script>"))  # where page() puts them
-# <script type="application/json" id="inline">: { name, rotation (wasmtext.py) } or null
-MODEL_ELEMENT = "inline"
-WASM_ELEMENT = '<script type="application/octet-stream" id="inline-wasm">'  # ... and its wasm, wasmtext.as_text
+# The carried model: its wasm as wasmtext.as_text, the variant's name and the rotation as data-name, data-rotation
+WASM_ELEMENT = '<script type="application/octet-stream" id="inline-wasm">'
 # The largest compiled model (brotli bytes of its wasm) the page carries: at 1.6 Mbit/s with 150 ms round
 # trips (slow-4g), the third more bytes of base64 cost a round trip at about 60 KB (measured when the wasm
 # travelled as base64; as text it costs less, so this errs towards a request of its own).
@@ -65,12 +65,12 @@ def model(html: str, name: str, wasm: bytes, cache_dir: Path | None = None) -> s
     """`html` carrying variant `name`'s compiled model (its wasm, which the page runs with its `load`) as the text
     that packs best (wasmtext.rotation, kept in `cache_dir` if given)."""
     rotation = wasmtext.rotation(wasm, cache_dir)
-    html = element(html, MODEL_ELEMENT, {"name": name, "rotation": rotation})
     empty = WASM_ELEMENT + "</script>"
     if html.count(empty) != 1:
         raise BundleError(f"index.html needs one empty {WASM_ELEMENT} element; rebuild the bundle from the page "
                           "edgeshrink ships")
-    return html.replace(empty, WASM_ELEMENT + wasmtext.as_text(wasm, rotation) + "</script>")
+    start = f'{WASM_ELEMENT[:-1]} data-name="{escape(name)}" data-rotation="{rotation}">'
+    return html.replace(empty, start + wasmtext.as_text(wasm, rotation) + "</script>")
 
 
 def _script_text(js: str) -> str:

@@ -18,6 +18,8 @@ SAMPLES_FIELDS = ("file", "count")
 # for the shown variant and any other the visitor picks
 VARIANT_FIELDS = ("name", "file", "runtime", "compiled", "input_name", "layout", "batch", "dtype", "preprocess",
                   "output_index", "output_kind")
+COMPILED_FIELDS = ("wasm", "inline", "shape")  # not its loader (entry): the page runs the wasm itself
+ORT_FIELDS = ("file", "input_name", "output_index")  # what only onnxruntime-web reads (backends/ort.js)
 # The first test digit, which the first answer classifies (manifest.json: `samples.first`, base64): in the
 # page as its 784 numbers, 99 B after brotli in tiny's page against 260 B for base64 or 160 B for base64 of its
 # box of ink (measured), and read without a decoder.
@@ -30,6 +32,11 @@ def page_copy(manifest: dict) -> dict:
     copy = {key: manifest[key] for key in PAGE_FIELDS if key in manifest}
     if "variants" in copy:
         copy["variants"] = [{key: v[key] for key in VARIANT_FIELDS if key in v} for v in copy["variants"]]
+        for v in copy["variants"]:
+            if v.get("compiled"):
+                v["compiled"] = {key: v["compiled"][key] for key in COMPILED_FIELDS if key in v["compiled"]}
+                for key in ORT_FIELDS:
+                    v.pop(key, None)
     samples = copy.get("samples")
     if samples is not None:
         copy["samples"] = {key: samples[key] for key in SAMPLES_FIELDS if key in samples}
