@@ -3,7 +3,7 @@ digit, dense byte weights stored as they are) and with them (those nodes run onc
 few values stored as codes where the whole module measures smaller: runtime/sparse.py), in both builds.
 
 Per model and build: the module's bytes (raw, brotli, gzip), its brotli bytes in the page's text form (the wasm
-inside index.html, one character per byte: edgeshrink.web.assemble.inline.as_text), the per-digit latency in Node
+inside index.html, one character per byte, unrotated: edgeshrink.web.assemble.wasmtext.as_text), the per-digit latency in Node
 (medians of 3 alternating rounds of 300 calls on 50 real test digits, all four modules of a model in turn), and
 whether its scores on 1,000 real test digits are the other module's bit for bit (wasmtime).
 
@@ -27,7 +27,7 @@ from edgeshrink.runtime.compiler import WASM_FILE, from_prepared
 from edgeshrink.runtime.prepare import prepare
 from edgeshrink.size import measure
 from edgeshrink.web.assemble.compress import compress
-from edgeshrink.web.assemble.inline import as_text
+from edgeshrink.web.assemble.wasmtext import as_text
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ["out/bench/micro.small/model.opt.onnx", "out/bench/tiny.small/model.opt.onnx",
