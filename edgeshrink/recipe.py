@@ -51,14 +51,16 @@ class Recipe:
 def recipe_path(name_or_path: str) -> Path:
     """A shipped recipe name (edgeshrink/recipes/NAME.yaml) or a path to a YAML file."""
     path = Path(name_or_path)
+    candidate = RECIPES_DIR / f"{name_or_path}.yaml"
+    if path.suffix not in (".yaml", ".yml") and not path.is_file() and candidate.is_file():
+        return candidate  # a shipped name, even beside a folder of that name (an earlier run's output, say)
+    if path.is_dir():
+        raise RecipeError(f"recipe {path} is a folder; pass a shipped name ({', '.join(shipped())}) or a .yaml file")
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
             raise RecipeError(f"recipe file {path} does not exist; pass a shipped name ({', '.join(shipped())}) or a path")
         return path
-    candidate = RECIPES_DIR / f"{name_or_path}.yaml"
-    if not candidate.is_file():
-        raise RecipeError(f"unknown recipe {name_or_path!r}; shipped recipes: {', '.join(shipped())}, or pass a .yaml path")
-    return candidate
+    raise RecipeError(f"unknown recipe {name_or_path!r}; shipped recipes: {', '.join(shipped())}, or pass a .yaml path")
 
 
 def shipped() -> list[str]:

@@ -34,7 +34,11 @@ def test_recipe_files_and_names(tmp_path, monkeypatch):
     plan = recipe.load("alt.yml")
     assert (plan.name, plan.description) == ("mine", "just fuse")
     (tmp_path / "folder.yaml").mkdir()
-    refused(f"recipe file folder.yaml does not exist; pass a shipped name ({SHIPPED}) or a path", "folder.yaml")
+    refused(f"recipe folder.yaml is a folder; pass a shipped name ({SHIPPED}) or a .yaml file", "folder.yaml")
+    (tmp_path / "mine").mkdir()
+    refused(f"recipe mine is a folder; pass a shipped name ({SHIPPED}) or a .yaml file", "mine")
+    (tmp_path / "small").mkdir()  # an earlier run's output folder named like a shipped recipe
+    assert recipe.load("small").name == "small" and recipe.load("small").steps
 
 
 def test_malformed_documents_word_for_word(tmp_path):
