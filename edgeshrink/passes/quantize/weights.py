@@ -4,6 +4,11 @@ No calibration and no Q/DQ pairs around activations: the file holds one int8 byt
 scale, and every runtime that runs DequantizeLinear (onnxruntime CPU and web, edgeshrink's compiled
 runtime) runs it. A weight whose values already lie on one int8 grid (what `cluster` leaves) gets
 that grid's single scale, so each shared value keeps one code; others get a scale per output channel.
+
+A layer's float bias goes behind a DequantizeLinear too, as int32 multiples of its weight's scale (the
+convention of int8 biases, at the weight's scale alone): each bias moves by at most half a weight step, and
+its few significant bytes cost less than a float's four after gzip and brotli (micro `small`: 3,253 -> 3,088 B
+gzip'd, 2,957 -> 2,787 B brotli, the same 10,000 test scores' classes).
 """
 
 from __future__ import annotations
@@ -30,20 +35,52 @@ def _codes(w: np.ndarray, axis: int, per_channel: bool) -> tuple[np.ndarray, np.
     return codes, scales, axis
 
 
+def _biases(model: onnx.ModelProto, axes: dict[str, int]) -> dict[str, str]:
+    """weight -> the float bias initializer of its layer, where that layer alone reads both."""
+    readers: dict[str, int] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            readers[name] = readers.get(name, 0) + 1
+    floats = {i.name for i in model.graph.initializer if i.data_type == onnx.TensorProto.FLOAT and len(i.dims) == 1}
+    return {node.input[1]: node.input[2] for node in model.graph.node
+            if node.op_type in ("Conv", "Gemm") and len(node.input) > 2 and node.input[1] in axes
+            and node.input[2] in floats and readers[node.input[1]] == readers[node.input[2]] == 1}
+
+
+def _bias_multiples(bias: np.ndarray, scale: np.ndarray) -> np.ndarray | None:
+    """The bias as int32 multiples of its weight's scale (one, or one per output channel), or None where they
+    would not stay exact in float (beyond 2^24) or the scales do not match the bias's channels."""
+    if scale.size not in (1, bias.size) or not np.all(scale > 0):
+        return None
+    multiples = np.round(bias.astype(np.float64) / scale.astype(np.float64))
+    return multiples.astype(np.int32) if np.abs(multiples).max(initial=0) < 2 ** 24 else None
+
+
 def quantize(model: onnx.ModelProto, per_channel: bool) -> onnx.ModelProto:
     """A copy of `model` whose Conv/Gemm/MatMul weights are int8 codes behind a DequantizeLinear."""
     out = surgery.upgrade(clone(model))  # DequantizeLinear's axis needs opset 13
     axes = weight_axes(out)
+    biases = _biases(out, axes)
+    inits = {init.name: init for init in out.graph.initializer}
     kept, added = [], []
     for init in out.graph.initializer:
         if init.name not in axes:
-            kept.append(init)
+            if init.name not in biases.values():
+                kept.append(init)
             continue
         codes, scale, axis = _codes(numpy_helper.to_array(init), axes[init.name], per_channel)
         q, s = f"{init.name}_q", f"{init.name}_s"
         kept += [numpy_helper.from_array(codes, q), numpy_helper.from_array(scale, s)]
         attrs = {"axis": axis} if axis is not None else {}
         added.append(helper.make_node("DequantizeLinear", [q, s], [init.name], **attrs))
+        bias = biases.get(init.name)
+        multiples = _bias_multiples(numpy_helper.to_array(inits[bias]), scale) if bias else None
+        if multiples is None:
+            if bias:
+                kept.append(inits[bias])
+            continue
+        kept.append(numpy_helper.from_array(multiples, f"{bias}_q"))
+        added.append(helper.make_node("DequantizeLinear", [f"{bias}_q", s], [bias], **({"axis": 0} if axis is not None else {})))
     del out.graph.initializer[:]
     out.graph.initializer.extend(kept)
     nodes = added + list(out.graph.node)

@@ -99,9 +99,21 @@ def test_weights_only(bn_cnn, train_split, test_split):
     model, signature = bn_cnn
     out = quantize.run(model, QuantizeConfig(mode="weights"), PassContext(signature, train_split))
     _check_interface(out, model, signature)
-    assert op_histogram(out).get("DequantizeLinear") == 4 and "QuantizeLinear" not in op_histogram(out)
+    # 4 weights, and the 4 layers' biases as int32 multiples of their weight's scale
+    assert op_histogram(out).get("DequantizeLinear") == 8 and "QuantizeLinear" not in op_histogram(out)
     assert is_quantized(out)
     assert _agreement(out, model, signature, test_split.images[:IMAGES]) >= 0.98
+    before = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    after = {i.name: numpy_helper.to_array(i) for i in out.graph.initializer}
+    producer = {n.output[0]: n for n in out.graph.node}
+    layers = [n for n in out.graph.node if n.op_type in ("Conv", "Gemm") and len(n.input) > 2]
+    assert len(layers) == 4
+    for layer in layers:
+        weight, bias = producer[layer.input[1]], producer[layer.input[2]]
+        assert bias.op_type == "DequantizeLinear" and bias.input[1] == weight.input[1]  # the weight's scale
+        multiples, scale = after[bias.input[0]], after[weight.input[1]]
+        assert multiples.dtype == np.int32
+        assert np.abs(multiples * scale - before[layer.input[2]]).max() <= scale.max() / 2 + 1e-7
     assert model.ByteSize() / out.ByteSize() > 3
 
 
