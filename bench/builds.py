@@ -12,10 +12,7 @@ The default models are the optimize outputs `python bench/browser.py` makes in o
 
 from __future__ import annotations
 
-import argparse
-import subprocess
 from dataclasses import replace
-from pathlib import Path
 
 import machine  # noqa: E402  (bench/machine.py)
 import numpy as np
@@ -27,7 +24,7 @@ from edgeshrink.runtime import compile_model, node, toolchain, wasm
 from edgeshrink.runtime.compiler import PAGE_SHARE, WASM_FILE
 from edgeshrink.size import measure
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = machine.ROOT
 MODELS = ["out/bench/micro.small/model.opt.onnx", "out/bench/tiny.small/model.opt.onnx",
           "out/bench/max/model.opt.onnx", "out/bench/lenet300.max/model.opt.onnx", "out/bench/tiny.onnx",
           "out/bench/lenet5.onnx"]
@@ -35,20 +32,13 @@ LINK_BYTES_PER_MS = 9e6 / 8 / 1000  # the 4g profile of edgeshrink.web.check.tim
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "builds.md")
-    args = parser.parse_args()
+    args = machine.options(__doc__, "builds.md", MODELS)
     test = mnist.load("test")
-    node_version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
-    lines = ["# The page's model.wasm: the fast build against the small one", "",
-             f"`python bench/builds.py --models {args.models}`", "",
-             f"Compiler: {toolchain.tools().name}; fast = `{toolchain.LEVELS['fast']}`, small = "
-             f"`{toolchain.LEVELS['small']}`. A page carries the small build when it saves at least "
-             f"{PAGE_SHARE:.0%} of the fast module's brotli bytes. Latency: Node {node_version}, medians of 3 "
-             "alternating rounds of 300 calls on 50 real test digits, one digit per call (the machine is shared: "
-             "compare within a model). Saved on 4g: the bytes the small build saves, at 9 Mbit/s.", "",
-             *machine.markdown(),
+    tools = (f"{machine.two_builds()}. A page carries the small build when it saves at least {PAGE_SHARE:.0%} of "
+             "the fast module's brotli bytes.")
+    lines = [*machine.preamble("The page's model.wasm: the fast build against the small one", "builds.py",
+                               args.models, tools, "one digit per call",
+                               "Saved on 4g: the bytes the small build saves, at 9 Mbit/s."),
              "| model | fast: wasm B | brotli | ms per digit | small: wasm B | brotli | ms per digit | scores "
              "as fast's | saved on 4g | a page takes |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |"]

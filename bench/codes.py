@@ -12,24 +12,20 @@ whether its scores on 1,000 real test digits are the other module's bit for bit 
 
 from __future__ import annotations
 
-import argparse
-import subprocess
-from pathlib import Path
-
 import machine  # noqa: E402  (bench/machine.py)
 import numpy as np
 
 from edgeshrink import atomic
 from edgeshrink import data as mnist
 from edgeshrink.core import model as model_io
-from edgeshrink.runtime import node, toolchain, wasm
+from edgeshrink.runtime import node, wasm
 from edgeshrink.runtime.compiler import WASM_FILE, from_prepared
 from edgeshrink.runtime.prepare import prepare
 from edgeshrink.size import measure
 from edgeshrink.web.assemble.compress import compress
 from edgeshrink.web.assemble.wasmtext import as_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = machine.ROOT
 MODELS = ["out/bench/micro.small/model.opt.onnx", "out/bench/tiny.small/model.opt.onnx",
           "out/bench/max/model.opt.onnx", "out/bench/lenet5.onnx"]
 BUILDS = ("fast", "small")
@@ -42,23 +38,15 @@ def _row(compiled) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "codes.md")
-    args = parser.parse_args()
+    args = machine.options(__doc__, "codes.md", MODELS)
     test = mnist.load("test")
-    node_version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
-    lines = ["# Constant work once, at init, and dense byte weights as codes", "",
-             f"`python bench/codes.py --models {args.models}`", "",
-             f"Compiler: {toolchain.tools().name}; fast = `{toolchain.LEVELS['fast']}`, small = "
-             f"`{toolchain.LEVELS['small']}` (a page takes the small build of micro, tiny and LeNet max). "
-             "*Before*: nodes whose inputs are all constants run for every digit and dense byte constants are stored "
-             "as they are (`from_prepared(..., hoist=False, forms=())`); *after*: the compiler's defaults. Text "
-             "brotli: the wasm as the page carries it inside index.html (`as_text`, bytes >= 0x80 are two UTF-8 "
-             f"bytes), brotli -q 11. Latency: Node {node_version}, medians of 3 alternating rounds of 300 calls on "
-             "50 real test digits, the four modules of a model in turn (the machine is shared: compare within a "
-             "model). Same scores: after's scores on 1,000 real test digits are before's bit for bit (wasmtime).",
-             "", *machine.markdown(),
+    tools = (f"{machine.two_builds()} (a page takes the small build of micro, tiny and LeNet max). *Before*: nodes "
+             "whose inputs are all constants run for every digit and dense byte constants are stored as they are "
+             "(`from_prepared(..., hoist=False, forms=())`); *after*: the compiler's defaults. Text brotli: the wasm "
+             "as the page carries it inside index.html (`as_text`, bytes >= 0x80 are two UTF-8 bytes), brotli -q 11.")
+    lines = [*machine.preamble("Constant work once, at init, and dense byte weights as codes", "codes.py", args.models,
+                               tools, "the four modules of a model in turn", "Same scores: after's scores on 1,000 "
+                               "real test digits are before's bit for bit (wasmtime)."),
              "| model | build | | wasm B | brotli | gzip | text brotli | ms per digit | dense form | same scores |",
              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for path in args.models.split(","):

@@ -1,17 +1,22 @@
 """The machine a benchmark ran on, for its page: the CPU model and flags as `lscpu` gives them, onnxruntime's
-version, and what computed int8 arithmetic (onnxruntime's int8 results depend on the CPU; see edgeshrink.engine)."""
+version, and what computed int8 arithmetic (onnxruntime's int8 results depend on the CPU; see edgeshrink.engine).
+Also what the benches that compile models share: their command line and their page's opening (the command, the
+compiler, how Node timed a digit, the machine)."""
 
 from __future__ import annotations
 
+import argparse
 import platform
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from edgeshrink import engine  # noqa: E402
+from edgeshrink.runtime import toolchain  # noqa: E402
 
 
 def lscpu() -> dict[str, str]:
@@ -36,3 +41,27 @@ def markdown() -> list[str]:
             f"{platform.python_version()}, onnxruntime {found.onnxruntime}.{seen}", "",
             f"Measured with {found.describe()}.", "",
             f"Host CPU flags (lscpu): {info.get('Flags', 'unknown')}", ""]
+
+
+def options(doc: str, page: str, models: list[str]) -> argparse.Namespace:
+    """A model bench's command line: --models (comma-separated, under the checkout) and --out (its page)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default=",".join(models))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / page)
+    return parser.parse_args()
+
+
+def two_builds() -> str:
+    """The compiler and the flags of its fast and small builds, as a page names them."""
+    return (f"Compiler: {toolchain.tools().name}; fast = `{toolchain.LEVELS['fast']}`, small = "
+            f"`{toolchain.LEVELS['small']}`")
+
+
+def preamble(title: str, script: str, models: str, tools: str, per_call: str, more: str = "") -> list[str]:
+    """A model bench page's opening: its title, the command that wrote it, one paragraph (`tools`, then how Node
+    timed a digit, `per_call` saying what a call held, then `more`) and the machine."""
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    latency = (f"Latency: Node {node}, medians of 3 alternating rounds of 300 calls on 50 real test digits, "
+               f"{per_call} (the machine is shared: compare within a model).")
+    return [f"# {title}", "", f"`python bench/{script} --models {models}`", "",
+            " ".join(part for part in (tools, latency, more) if part), "", *markdown()]

@@ -5,7 +5,7 @@ each taken through a recipe under an absolute accuracy floor, judged on the 10,0
         [--work out/smallest]
 
 Per architecture, recipe and seed: the trained input's parameters and accuracy, the final ONNX file's bytes (raw, gzip -9, brotli -q 11),
-the page's model bytes (the module compiled for it, brotli, and the loader beside it), the compiled module's own
+the page's model bytes (the module compiled for it, brotli), the compiled module's own
 accuracy, and the wall time of `edgeshrink optimize`; then the median. A finished run (its report.json) is read
 back instead of run again, so an interrupted benchmark continues where it stopped.
 """
@@ -25,22 +25,22 @@ from edgeshrink.runtime import compile_model
 from edgeshrink.size import measure
 
 
-def page_bytes(folder: Path) -> tuple[int, int]:
-    """(model.wasm, model.mjs) brotli'd: what a page carries for the final model."""
+def page_bytes(folder: Path) -> int:
+    """model.wasm brotli'd: what a page carries for the final model (index.html runs the module itself)."""
     proto = model_io.load_own(folder / "model.opt.onnx")
     compiled = compile_model(proto, model_io.stored_signature(proto), build="page")
-    return measure(compiled.files["model.wasm"]).brotli, measure(compiled.files[compiled.entry]).brotli
+    return measure(compiled.files["model.wasm"]).brotli
 
 
 def run(arch: str, seed: int, model: Path, recipe: str, out: Path, min_accuracy: float) -> dict:
     """One optimize run under the floor (no budget against the input but the floor), and what the page carries."""
     report, wall, _, load = run_recipe(model, recipe, out, 100.0, min_accuracy)
     base, final = report.baseline, report.final_evaluation
-    wasm, loader = page_bytes(out)
+    wasm = page_bytes(out)
     compiled = final.edge.accuracy if final.edge and final.edge.accuracy is not None else float("nan")
     return {"arch": arch, "recipe": recipe, "seed": seed, "params": base.params_total, "input": base.accuracy,
             "final": final.accuracy, "nonzero": final.params_nonzero, "size": final.size, "wasm": wasm,
-            "loader": loader, "compiled": compiled, "wall": wall, "load": load,
+            "compiled": compiled, "wall": wall, "load": load,
             "stopped": "-" if report.completed else f"step {report.stopped_at}"}
 
 
@@ -50,7 +50,7 @@ def median(arch: str, recipe: str, group: list[dict]) -> str:
             f"| {100 * med(r['final'] for r in group):.2f}% | {med(r['nonzero'] for r in group):,.0f} "
             f"| {med(r['size'].raw for r in group):,.0f} | {med(r['size'].gzip for r in group):,.0f} "
             f"| {med(r['size'].brotli for r in group):,.0f} | {med(r['wasm'] for r in group):,.0f} "
-            f"| {med(r['loader'] for r in group):,.0f} | | | {med(r['wall'] for r in group):.0f} s |")
+            f"| | | {med(r['wall'] for r in group):.0f} s |")
 
 
 def main() -> None:
@@ -78,12 +78,12 @@ def main() -> None:
              f"Produced by `{command}`. Training with `edgeshrink train` defaults ({', '.join(trained)}).", "",
              *machine.markdown(), "",
              "| network | recipe | seed | parameters | input | final | non-zero | ONNX raw | gzip | brotli "
-             "| page's model (wasm, brotli) | loader (brotli) | compiled module's accuracy | stopped at | optimize wall |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+             "| page's model (wasm, brotli) | compiled module's accuracy | stopped at | optimize wall |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for r in rows:
         lines.append(f"| {r['arch']} | {r['recipe']} | {r['seed']} | {r['params']:,} | {100 * r['input']:.2f}% "
                      f"| {100 * r['final']:.2f}% | {r['nonzero']:,} | {r['size'].raw:,} | {r['size'].gzip:,} | {r['size'].brotli:,} "
-                     f"| {r['wasm']:,} | {r['loader']:,} | {100 * r['compiled']:.2f}% | {r['stopped']} "
+                     f"| {r['wasm']:,} | {100 * r['compiled']:.2f}% | {r['stopped']} "
                      f"| {r['wall']:.0f} s (load {r['load']:.1f}) |")
     for arch in args.archs:
         for recipe in args.recipes:

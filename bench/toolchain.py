@@ -12,29 +12,24 @@ The default models are those `python bench/deep_compression.py` writes into out/
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import machine  # noqa: E402  (bench/machine.py)
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from edgeshrink import data as mnist
+from edgeshrink.core import model as model_io
+from edgeshrink.runtime import compile_model, node, pack, toolchain, wasm
+from edgeshrink.runtime.compiler import WASM_FILE
+from edgeshrink.size import measure
 
-import machine  # noqa: E402  (bench/machine.py)
-
-from edgeshrink import data as mnist  # noqa: E402
-from edgeshrink.core import model as model_io  # noqa: E402
-from edgeshrink.runtime import compile_model, node, pack, toolchain, wasm  # noqa: E402
-from edgeshrink.runtime.compiler import WASM_FILE  # noqa: E402
-from edgeshrink.size import measure  # noqa: E402
-
+ROOT = machine.ROOT
 MODELS = ["out/bench/lenet5.onnx", "out/bench/lenet5.max/model.opt.onnx", "out/bench/lenet300.onnx",
           "out/bench/lenet300.max/model.opt.onnx"]
 WASM_OPT = ["-O3", "--enable-simd", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"]
@@ -61,19 +56,13 @@ def _wasm_opt(module: bytes) -> bytes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--out", default=str(ROOT / "bench" / "toolchain.md"))
-    args = parser.parse_args()
+    args = machine.options(__doc__, "toolchain.md", MODELS)
     test = mnist.load("test")
     clang = subprocess.run(["clang", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     wasm_opt = subprocess.run(["wasm-opt", "--version"], capture_output=True, text=True).stdout.strip()
-    lines = ["# The page's model.wasm: zig's compiler (ziglang wheel) against the system's clang", "",
-             f"`python bench/toolchain.py --models {args.models}`", "",
-             f"zig: {toolchain.tools().name} (PyPI `ziglang`); system: {clang}; {wasm_opt}. Latency: Node "
-             f"{subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}, medians of 3 "
-             "alternating rounds of 300 calls on 50 real test digits, one digit per call (the machine is shared: "
-             "compare within a model).", "", *machine.markdown(),
+    tools = f"zig: {toolchain.tools().name} (PyPI `ziglang`); system: {clang}; {wasm_opt}."
+    lines = [*machine.preamble("The page's model.wasm: zig's compiler (ziglang wheel) against the system's clang",
+                               "toolchain.py", args.models, tools, "one digit per call"),
              "| model | build | wasm B | gzip -9 | brotli | ms per digit (Node) | scores as the default's | sha256 |",
              "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"]
     for path in args.models.split(","):
@@ -92,7 +81,7 @@ def main() -> None:
                          f"{ms[name]:.4f} | {'yes' if same else 'NO'} | "
                          f"`{hashlib.sha256(variant.files[WASM_FILE]).hexdigest()[:12]}` |")
         print("\n".join(lines[-4:]), flush=True)
-    Path(args.out).write_text("\n".join(lines) + "\n")
+    args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")
 
 

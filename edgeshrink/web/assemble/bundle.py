@@ -20,7 +20,7 @@ from edgeshrink.core import model as model_io
 from edgeshrink.data import Split
 from edgeshrink.errors import BundleError, ModelError
 from edgeshrink.size import Size
-from edgeshrink.web.assemble import gallery, inline, join, manifest, minify, transfer
+from edgeshrink.web.assemble import appfiles, gallery, manifest, transfer
 from edgeshrink.web.assemble.compress import Compressor
 from edgeshrink.web.assemble.manifest import Variant
 from edgeshrink.web.assemble.ortweb import ENTRY, PACKAGE, Runtime, cache_root, default_app_dir, ensure_runtime
@@ -28,10 +28,6 @@ from edgeshrink.web.assemble.placement import Placement, place
 
 __all__ = ["BundleResult", "Variant", "bundle"]
 
-ENTRY_JS = "js/app.js"  # the page's module; the bundle joins the modules it imports into it, inside index.html
-LATER_JS = "js/later.js"  # what the page loads after its first answer, joined with the modules it imports
-STYLE = "style.css"  # inside index.html too
-APP_SUFFIXES = {".html", ".css", ".js", ".mjs", ".svg", ".png", ".ico", ".webmanifest"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -88,9 +84,10 @@ def bundle(variants: list[Variant], out_dir: str | os.PathLike, app_dir: str | o
     legacy = _legacy_names(out_dir, app_dir)
     inputs = [*inputs, *(v.model_path for v in variants)]
     outputs.check_target(out_dir, "bundle", force, legacy, inputs)
-    app_files, app_texts = _app(app_dir)
+    app_files, app_texts = appfiles.shipped(app_dir)
     placements = [place(v, protos[v.name], runtime, build) for v in variants]
-    carried = _carry_model(app_texts, next(p for p in placements if p.variant.name == default), cache_root(ort_dir))
+    shown = next(p for p in placements if p.variant.name == default)
+    carried = appfiles.carry_model(app_texts, shown, cache_root(ort_dir))
     ort = ensure_runtime(app_dir, ort_dir) if any(p.runtime == "ort" for p in placements) else None
     gallery_digits = _gallery(samples, gallery_levels)
     with outputs.staged(out_dir, "bundle", force, legacy, inputs) as tmp:
@@ -170,7 +167,7 @@ def _legacy_names(out_dir: Path, app_dir: Path) -> set[str]:
     """What a bundle written before folders had a marker holds, if `out_dir` is one (else nothing)."""
     if not out_dir.is_dir() or not _is_bundle(out_dir):
         return set()
-    app = {f.relative_to(app_dir).parts[0] for f in _app_files(app_dir)}
+    app = {f.relative_to(app_dir).parts[0] for f in appfiles.files(app_dir)}
     known = {"ort", "models", manifest.NAME, manifest.SAMPLES_FILE} | app
     return known | {f"{name}{ext}" for name in known for ext in (".gz", ".br")}
 
@@ -209,50 +206,6 @@ def _gallery(samples: int | Split, levels: int) -> _Gallery:
     first = digits.images[0].astype(np.uint8).tobytes()
     shipped = replace(digits, images=gallery.rounded(digits.images, levels))
     return _Gallery(shipped, first, source + gallery.described(levels), levels)
-
-
-def _app(app_dir: Path) -> tuple[list[Path], dict[str, str]]:
-    """The app's files to ship, and the text of those rewritten: index.html with the stylesheet and js/app.js
-    (joined with the modules it imports) inside it, which are then left out, and js/later.js joined with the
-    modules it imports; every script minified."""
-    files = _app_files(app_dir)
-    texts = {f.relative_to(app_dir).as_posix(): minify.js(f.read_text(encoding="utf-8"))
-             for f in files if f.suffix == ".js"}
-    if not (app_dir / ENTRY_JS).is_file():
-        return files, texts
-    folder = Path(ENTRY_JS).parent
-    code, joined = join.join(app_dir / folder, Path(ENTRY_JS).name)
-    left_out = {ENTRY_JS, STYLE} | {(folder / name).as_posix() for name in joined}
-    if (app_dir / LATER_JS).is_file():
-        later, joined = join.join(app_dir / folder, Path(LATER_JS).name)
-        texts[LATER_JS] = minify.js(later)
-        left_out |= {(folder / name).as_posix() for name in joined}
-    style = (app_dir / STYLE).read_text(encoding="utf-8") if (app_dir / STYLE).is_file() else ""
-    texts[manifest.PAGE] = inline.page((app_dir / manifest.PAGE).read_text(encoding="utf-8"), style, code)
-    return [f for f in files if f.relative_to(app_dir).as_posix() not in left_out], texts
-
-
-def _carry_model(app_texts: dict[str, str], shown: Placement, cache: Path) -> bool:
-    """Put the default variant's compiled model inside index.html when it is small (inline.carries); whether it
-    was. `cache`: where the rotation of its text is kept (wasmtext.rotation)."""
-    if shown.runtime != "compiled" or manifest.PAGE not in app_texts:
-        return False
-    wasm = next(data for name, data in shown.files.items() if name.endswith(".wasm"))
-    if not inline.carries(wasm):
-        return False
-    app_texts[manifest.PAGE] = inline.model(app_texts[manifest.PAGE], shown.variant.name, wasm, cache / "compressed")
-    return True
-
-
-def _app_files(app_dir: Path) -> list[Path]:
-    files = sorted(
-        p for p in app_dir.rglob("*")
-        if p.is_file() and p.suffix in APP_SUFFIXES
-        and not any(part.startswith(".") or part == "node_modules" for part in p.relative_to(app_dir).parts)
-    )
-    if not any(p.name == "index.html" for p in files):
-        raise BundleError(f"the web app folder {app_dir} has no index.html; pass the page's folder")
-    return files
 
 
 def _manifest(placements: list[Placement], files: dict[str, Size], ort: Runtime | None,
