@@ -37,8 +37,8 @@ class QuantizeConfig:
 
     mode: Literal["static", "dynamic", "weights"] = param(
         "static", "static: int8 weights and activations, ranges calibrated on training images; dynamic: "
-                  "int8 weights, activations quantized as the model runs; weights: int8 weights behind a "
-                  "DequantizeLinear, float arithmetic (the fewest bytes besides the weights)",
+                  "int8 weights, activations quantized as the model runs; weights: int8 weights (and int32 biases "
+                  "at their scale) behind a DequantizeLinear, float arithmetic (the fewest bytes besides the weights)",
         search=("dynamic", "static"))
     format: Literal["QDQ", "QOperator"] = param(
         "QDQ", "QDQ: standard operators only, fused by onnxruntime when it loads the model",

@@ -57,7 +57,8 @@ def _bias_multiples(bias: np.ndarray, scale: np.ndarray) -> np.ndarray | None:
 
 
 def quantize(model: onnx.ModelProto, per_channel: bool) -> onnx.ModelProto:
-    """A copy of `model` whose Conv/Gemm/MatMul weights are int8 codes behind a DequantizeLinear."""
+    """A copy of `model` whose Conv/Gemm/MatMul weights are int8 codes behind a DequantizeLinear (their
+    biases int32 multiples of the same scale, where `_bias_multiples` allows)."""
     out = surgery.upgrade(clone(model))  # DequantizeLinear's axis needs opset 13
     axes = weight_axes(out)
     biases = _biases(out, axes)
