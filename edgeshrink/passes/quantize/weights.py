@@ -7,8 +7,8 @@ that grid's single scale, so each shared value keeps one code; others get a scal
 
 A layer's float bias goes behind a DequantizeLinear too, as int32 multiples of its weight's scale (the
 convention of int8 biases, at the weight's scale alone): each bias moves by at most half a weight step, and
-its few significant bytes cost less than a float's four after gzip and brotli (micro `small`: 3,253 -> 3,088 B
-gzip'd, 2,957 -> 2,787 B brotli, the same 10,000 test scores' classes).
+its few significant bytes cost less than a float's four after gzip and brotli (micro `small`: 3,253 -> 3,091 B
+gzip'd, 2,957 -> 2,743 B brotli, 99.05% on the 10,000 test images both).
 """
 
 from __future__ import annotations
@@ -65,9 +65,10 @@ def quantize(model: onnx.ModelProto, per_channel: bool) -> onnx.ModelProto:
     inits = {init.name: init for init in out.graph.initializer}
     kept, added = [], []
     for init in out.graph.initializer:
+        if init.name in biases.values():
+            continue  # written with its weight
         if init.name not in axes:
-            if init.name not in biases.values():
-                kept.append(init)
+            kept.append(init)
             continue
         codes, scale, axis = _codes(numpy_helper.to_array(init), axes[init.name], per_channel)
         q, s = f"{init.name}_q", f"{init.name}_s"
@@ -75,13 +76,15 @@ def quantize(model: onnx.ModelProto, per_channel: bool) -> onnx.ModelProto:
         attrs = {"axis": axis} if axis is not None else {}
         added.append(helper.make_node("DequantizeLinear", [q, s], [init.name], **attrs))
         bias = biases.get(init.name)
-        multiples = _bias_multiples(numpy_helper.to_array(inits[bias]), scale) if bias else None
+        if bias is None:
+            continue
+        multiples = _bias_multiples(numpy_helper.to_array(inits[bias]), scale)
         if multiples is None:
-            if bias:
-                kept.append(inits[bias])
+            kept.append(inits[bias])
             continue
         kept.append(numpy_helper.from_array(multiples, f"{bias}_q"))
-        added.append(helper.make_node("DequantizeLinear", [f"{bias}_q", s], [bias], **({"axis": 0} if axis is not None else {})))
+        attrs = {"axis": 0} if axis is not None else {}  # a bias is one value per output channel
+        added.append(helper.make_node("DequantizeLinear", [f"{bias}_q", s], [bias], **attrs))
     del out.graph.initializer[:]
     out.graph.initializer.extend(kept)
     nodes = added + list(out.graph.node)

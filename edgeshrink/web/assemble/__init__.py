@@ -1,2 +1,2 @@
-"""Building a bundle: the page (its own files: appfiles.py), each variant's model and runtime (placement.py; onnxruntime-web from ortweb.py),
-manifest.json, every file minified, joined, inlined and compressed."""
+"""Building a bundle: the page (its own files: appfiles.py), each variant's model and runtime (placement.py;
+onnxruntime-web from ortweb.py), manifest.json, every file minified, joined, inlined and compressed."""
