@@ -30,16 +30,29 @@ def weight_axes(model: onnx.ModelProto) -> dict[str, int]:
 def on_int8_grid(w: np.ndarray) -> bool:
     """Whether the whole tensor's values are multiples of max|w| / 127, as cluster's `snap` leaves them."""
     top = float(np.abs(w).max())
-    if top == 0:
-        return False
-    codes = w / np.float32(top / INT8_LEVELS)
-    return bool(np.abs(codes - np.round(codes)).max() < 1e-3)
+    return top > 0 and on_grid(w, np.float32(top / INT8_LEVELS))
 
 
-def to_grid(values: np.ndarray) -> np.ndarray:
-    """`values` rounded to the int8 grid of their own range (multiples of max|values| / 127)."""
+def on_grid(w: np.ndarray, step: np.float32) -> bool:
+    """Whether the whole tensor's values are multiples of `step` within -127..127 steps."""
+    codes = w / step
+    return bool(np.abs(codes - np.round(codes)).max() < 1e-3 and np.abs(codes).max() <= INT8_LEVELS + 1e-3)
+
+
+def common_grid(weights: list[np.ndarray]) -> np.float32 | None:
+    """The step of the one int8 grid (the widest tensor's max|w| / 127) that every tensor of `weights` lies on,
+    as cluster's `one_grid` leaves them; None when they are fewer than two or some tensor lies off it."""
+    top = max((float(np.abs(w).max()) for w in weights), default=0.0)
+    if len(weights) < 2 or top == 0:
+        return None
+    step = np.float32(top / INT8_LEVELS)
+    return step if all(on_grid(w, step) for w in weights) else None
+
+
+def to_grid(values: np.ndarray, step: np.float32 | None = None) -> np.ndarray:
+    """`values` rounded to the int8 grid of their own range (multiples of max|values| / 127), or of `step`."""
     top = float(np.abs(values).max())
     if top == 0:
         return values.astype(np.float32)
-    step = np.float32(top / INT8_LEVELS)
+    step = np.float32(top / INT8_LEVELS) if step is None else step
     return (np.round(values / step) * step).astype(np.float32)

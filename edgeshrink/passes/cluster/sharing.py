@@ -30,7 +30,7 @@ from edgeshrink.finetune.config import FineTune
 from edgeshrink.params import param
 from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.passes.cluster import kmeans
-from edgeshrink.passes.int8grid import to_grid, weight_axes
+from edgeshrink.passes.int8grid import INT8_LEVELS, to_grid, weight_axes
 
 MIN_BITS, MAX_BITS = 2, 8
 
@@ -44,6 +44,9 @@ class ClusterConfig:
         4, f"at most 2^bits shared values per layer, {MIN_BITS} to {MAX_BITS} (zero included); auto: per layer, "
            "the fewest from max_bits down to min_bits within the run's budget", search=(2, 3, 4, 5, 6))
     per_channel: bool = param(False, "one codebook per output channel: more accuracy, more values to code")
+    one_grid: bool = param(False, "snap every layer's shared values to one int8 grid (the widest layer's max|w| / "
+                                  "127) instead of each layer's own, so quantize stores one scale for them all; for "
+                                  "layers of like ranges, as equalize leaves them")
     equalize: bool = param(False, "first rescale each channel between a Conv and the Conv that reads it through "
                                   "ReLU or pooling (the same function) so every layer's channels span like ranges "
                                   "(passes/cluster/equalize.py): one codebook then serves every channel")
@@ -59,6 +62,8 @@ class ClusterConfig:
     def __post_init__(self):
         if self.bits != "auto" and not (isinstance(self.bits, int) and MIN_BITS <= self.bits <= MAX_BITS):
             raise ValueError(f"bits must be between {MIN_BITS} and {MAX_BITS} or auto, not {self.bits!r}")
+        if self.one_grid and self.per_channel:
+            raise ValueError("one_grid puts every layer on one grid; it cannot be combined with per_channel")
         if not isinstance(self.equalize, bool):
             raise ValueError(f"equalize must be true or false, not {self.equalize!r}")
         checks = [
@@ -87,15 +92,21 @@ def codebooks(model: onnx.ModelProto, bits: dict[str, int | None], per_channel: 
     return books
 
 
-def snap(book: kmeans.Codebook, weights: np.ndarray, axis: int | None) -> np.ndarray:
-    """Each cluster's value: the mean of its (trained, equal) members, on the int8 grid of its slice."""
+def snap(book: kmeans.Codebook, weights: np.ndarray, axis: int | None, step: np.float32 | None = None) -> np.ndarray:
+    """Each cluster's value: the mean of its (trained, equal) members, on the int8 grid of its slice (or of
+    `step`, one grid for every layer)."""
+    out = _means(book, weights)
+    slices = [out] if axis is None else [np.take(out, c, axis) for c in range(out.shape[axis])]
+    snapped = [to_grid(s, step) for s in slices]
+    return snapped[0] if axis is None else np.stack(snapped, axis)
+
+
+def _means(book: kmeans.Codebook, weights: np.ndarray) -> np.ndarray:
+    """The weights with each cluster's members at their mean (training keeps them equal, up to rounding)."""
     sums = np.bincount(book.index[book.index >= 0], weights=weights[book.index >= 0], minlength=len(book.centroids))
     counts = np.bincount(book.index[book.index >= 0], minlength=len(book.centroids))
     centroids = np.where(counts > 0, sums / np.maximum(counts, 1), book.centroids)
-    out = kmeans.Codebook(centroids.astype(np.float32), book.index).weights()
-    slices = [out] if axis is None else [np.take(out, c, axis) for c in range(out.shape[axis])]
-    snapped = [to_grid(s) for s in slices]
-    return snapped[0] if axis is None else np.stack(snapped, axis)
+    return kmeans.Codebook(centroids.astype(np.float32), book.index).weights()
 
 
 def run(model: onnx.ModelProto, cfg: ClusterConfig, ctx: PassContext) -> onnx.ModelProto:
@@ -133,11 +144,14 @@ def shared(model: onnx.ModelProto, bits: dict[str, int | None], cfg: ClusterConf
         tied = {name: book.index for name, book in books.items()}
         work = finetune.finetune(work, cfg.finetune, ctx, label, tied=tied, teacher=teacher)
     axes = weight_axes(work)
+    trained = {init.name: numpy_helper.to_array(init) for init in work.graph.initializer if init.name in books}
+    step = None
+    if cfg.one_grid and trained:  # the widest layer's grid, for every layer
+        step = np.float32(max(max(float(np.abs(w).max()) for w in trained.values()), 1e-12) / INT8_LEVELS)
     for init in work.graph.initializer:
         if init.name in books:
-            trained = numpy_helper.to_array(init)
             axis = axes[init.name] if cfg.per_channel else None
-            init.CopyFrom(numpy_helper.from_array(snap(books[init.name], trained, axis), init.name))
+            init.CopyFrom(numpy_helper.from_array(snap(books[init.name], trained[init.name], axis, step), init.name))
     return work
 
 

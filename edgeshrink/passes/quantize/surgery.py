@@ -90,20 +90,23 @@ def unquantize_output(model: onnx.ModelProto, node_name: str) -> None:
 def shared_grid_overrides(model: onnx.ModelProto, reduce_range: bool = False) -> dict[str, list[dict]]:
     """onnxruntime TensorQuantOverrides for weights whose values already lie on one int8 grid.
 
-    The cluster pass leaves each layer's shared values on multiples of max|w| / 127. Per-channel
-    scales (max of each channel / 127) would map one shared value to a different code in every
-    channel; one range for all channels maps each to a single code, exactly, so sharing survives.
+    The cluster pass leaves each layer's shared values on multiples of max|w| / 127 (with `one_grid`, of the
+    widest layer's, for every layer). Per-channel scales (max of each channel / 127) would map one shared value
+    to a different code in every channel; one range for all channels maps each to a single code, exactly, so
+    sharing survives.
     With `reduce_range` that one range spans codes -64..64 (max|w| / 64 a step): each shared value
     still gets a single code, rounded to the coarser grid, and values closer than a step may share one.
     """
-    from edgeshrink.passes.int8grid import on_int8_grid, weight_axes
+    from edgeshrink.passes.int8grid import INT8_LEVELS, common_grid, on_int8_grid, weight_axes
 
     inits = {init.name: init for init in model.graph.initializer}
+    axes = weight_axes(model)
+    common = common_grid([numpy_helper.to_array(inits[name]) for name in axes])  # cluster's one_grid
     found = {}
-    for name, axis in weight_axes(model).items():
+    for name, axis in axes.items():
         w = numpy_helper.to_array(inits[name])
-        if on_int8_grid(w):
-            top = np.float32(np.abs(w).max())
+        if common is not None or on_int8_grid(w):
+            top = np.float32(np.abs(w).max()) if common is None else np.float32(common * INT8_LEVELS)
             found[name] = [{"axis": axis, "rmin": -top, "rmax": top, "reduce_range": reduce_range}
                            for _ in range(w.shape[axis])]
     return found

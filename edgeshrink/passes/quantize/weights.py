@@ -3,7 +3,8 @@
 No calibration and no Q/DQ pairs around activations: the file holds one int8 byte per weight plus a
 scale, and every runtime that runs DequantizeLinear (onnxruntime CPU and web, edgeshrink's compiled
 runtime) runs it. A weight whose values already lie on one int8 grid (what `cluster` leaves) gets
-that grid's single scale, so each shared value keeps one code; others get a scale per output channel.
+that grid's single scale, so each shared value keeps one code; others get a scale per output channel. Layers
+that all lie on one grid (cluster's `one_grid`) share one scale, which the file stores once.
 
 A layer's float bias goes behind a DequantizeLinear too, as int32 multiples of its weight's scale (the
 convention of int8 biases, at the weight's scale alone): each bias moves by at most half a weight step, and
@@ -18,15 +19,22 @@ import onnx
 from onnx import helper, numpy_helper
 
 from edgeshrink.core.model import clone
-from edgeshrink.passes.int8grid import INT8_LEVELS, on_int8_grid, weight_axes
+from edgeshrink.passes.int8grid import INT8_LEVELS, common_grid, on_int8_grid, weight_axes
 from edgeshrink.passes.quantize import surgery
+
+ONE_SCALE = "weights_scale"  # the scale every layer's DequantizeLinear reads when they share one grid
+
+
+def _on_grid(w: np.ndarray, step: np.float32) -> np.ndarray:
+    """The int8 codes of `w` on the grid of `step`."""
+    return np.clip(np.round(w / step), -INT8_LEVELS, INT8_LEVELS).astype(np.int8)
 
 
 def _codes(w: np.ndarray, axis: int, per_channel: bool) -> tuple[np.ndarray, np.ndarray, int | None]:
     """(int8 codes, scale, axis of the scale or None for one scale)."""
     if on_int8_grid(w) or not per_channel:
         scale = np.float32(max(float(np.abs(w).max()), 1e-12) / INT8_LEVELS)
-        return np.clip(np.round(w / scale), -INT8_LEVELS, INT8_LEVELS).astype(np.int8), np.array(scale), None
+        return _on_grid(w, scale), np.array(scale), None
     top = np.abs(np.moveaxis(w, axis, 0)).reshape(w.shape[axis], -1).max(axis=1)
     scales = (np.maximum(top, 1e-12) / INT8_LEVELS).astype(np.float32)
     shape = [1] * w.ndim
@@ -64,15 +72,22 @@ def quantize(model: onnx.ModelProto, per_channel: bool) -> onnx.ModelProto:
     biases = _biases(out, axes)
     inits = {init.name: init for init in out.graph.initializer}
     kept, added = [], []
+    common = common_grid([numpy_helper.to_array(inits[name]) for name in axes])
+    if common is not None:
+        kept.append(numpy_helper.from_array(np.array(common), ONE_SCALE))
     for init in out.graph.initializer:
         if init.name in biases.values():
             continue  # written with its weight
         if init.name not in axes:
             kept.append(init)
             continue
-        codes, scale, axis = _codes(numpy_helper.to_array(init), axes[init.name], per_channel)
-        q, s = f"{init.name}_q", f"{init.name}_s"
-        kept += [numpy_helper.from_array(codes, q), numpy_helper.from_array(scale, s)]
+        w, q, s = numpy_helper.to_array(init), f"{init.name}_q", f"{init.name}_s"
+        if common is None:
+            codes, scale, axis = _codes(w, axes[init.name], per_channel)
+            kept.append(numpy_helper.from_array(scale, s))
+        else:
+            codes, scale, axis, s = _on_grid(w, common), np.array(common), None, ONE_SCALE
+        kept.append(numpy_helper.from_array(codes, q))
         attrs = {"axis": axis} if axis is not None else {}
         added.append(helper.make_node("DequantizeLinear", [q, s], [init.name], **attrs))
         bias = biases.get(init.name)

@@ -13,7 +13,7 @@ from edgeshrink.finetune.config import FineTune
 from edgeshrink.params import build_config
 from edgeshrink.passes import quantize
 from edgeshrink.passes.cluster import ClusterConfig, run
-from edgeshrink.passes.int8grid import on_int8_grid, weight_axes
+from edgeshrink.passes.int8grid import common_grid, on_int8_grid, weight_axes
 from edgeshrink.passes.prune import PruneConfig
 from edgeshrink.passes.prune import run as prune
 from tests.passes.prune.cases import accuracy, context, predictions, values_of
@@ -98,3 +98,29 @@ def test_a_quantized_model_is_refused(cnn, train_split):
     int8 = quantize.run(cnn, quantize.QuantizeConfig(calibration_images=32), ctx)
     with pytest.raises(PassError, match="cannot cluster a quantized model; put cluster before quantize"):
         run(int8, ClusterConfig(finetune=FineTune(epochs=0)), ctx)
+
+
+def test_one_grid_puts_every_layer_on_the_widest_layers_grid_and_quantize_stores_one_scale(sparse_cnn, train_split,
+                                                                                          test_split):
+    ctx = context(sparse_cnn, train_split, images=256)
+    own = run(sparse_cnn, ClusterConfig(bits=4, finetune=FineTune(epochs=0)), ctx)
+    one = run(sparse_cnn, ClusterConfig(bits=4, one_grid=True, finetune=FineTune(epochs=0)), ctx)
+    values = values_of(one)
+    step = np.float32(max(np.abs(values[name]).max() for name in WEIGHTS) / 127)
+    assert common_grid([values[name] for name in WEIGHTS]) == step
+    assert common_grid([values_of(own)[name] for name in WEIGHTS]) is None  # each layer on its own grid
+    for name in WEIGHTS:
+        assert np.array_equal(values[name] == 0, values_of(sparse_cnn)[name] == 0)
+        assert 0 < _distinct(one)[name] <= 16
+    weights_only = quantize.run(one, quantize.QuantizeConfig(mode="weights"), ctx)
+    scales = {n.input[1] for n in weights_only.graph.node if n.op_type == "DequantizeLinear"}
+    assert len(scales) == 1  # the weights' and the biases' DequantizeLinear read one scale
+    images = test_split.images[:500]
+    assert (predictions(weights_only, ctx.signature, images) == predictions(one, ctx.signature, images)).mean() >= 0.99
+    overrides = quantize.surgery.shared_grid_overrides(one)
+    assert {o["rmax"] for name in WEIGHTS for o in overrides[name]} == {np.float32(step * 127)}
+
+
+def test_one_grid_and_per_channel_do_not_combine():
+    with pytest.raises(ValueError, match="one_grid puts every layer on one grid; it cannot be combined with per_channel"):
+        build_config(ClusterConfig, {"one_grid": True, "per_channel": True})
