@@ -20,23 +20,14 @@ import machine  # noqa: E402  (bench/machine.py)
 from deep_compression import run_recipe, train_baseline  # noqa: E402  (bench/deep_compression.py)
 
 from edgeshrink import atomic, data
-from edgeshrink.core import model as model_io
-from edgeshrink.runtime import compile_model
-from edgeshrink.size import measure
-
-
-def page_bytes(folder: Path) -> int:
-    """model.wasm brotli'd: what a page carries for the final model (index.html runs the module itself)."""
-    proto = model_io.load_own(folder / "model.opt.onnx")
-    compiled = compile_model(proto, model_io.stored_signature(proto), build="page")
-    return measure(compiled.files["model.wasm"]).brotli
 
 
 def run(arch: str, seed: int, model: Path, recipe: str, out: Path, min_accuracy: float) -> dict:
     """One optimize run under the floor (no budget against the input but the floor), and what the page carries."""
     report, wall, _, load = run_recipe(model, recipe, out, 100.0, min_accuracy)
     base, final = report.baseline, report.final_evaluation
-    wasm = page_bytes(out)
+    # what a page carries for the final model: its page build's model.wasm, brotli'd, as optimize measured it
+    wasm = final.edge.wasm_brotli if final.edge else 0
     compiled = final.edge.accuracy if final.edge and final.edge.accuracy is not None else float("nan")
     return {"arch": arch, "recipe": recipe, "seed": seed, "params": base.params_total, "input": base.accuracy,
             "final": final.accuracy, "nonzero": final.params_nonzero, "size": final.size, "wasm": wasm,

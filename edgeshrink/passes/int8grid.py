@@ -39,13 +39,18 @@ def on_grid(w: np.ndarray, step: np.float32) -> bool:
     return bool(np.abs(codes - np.round(codes)).max() < 1e-3 and np.abs(codes).max() <= INT8_LEVELS + 1e-3)
 
 
+def widest_step(weights: list[np.ndarray]) -> np.float32:
+    """The step of the int8 grid that spans every tensor of `weights`: the widest one's max|w| / 127 (0 when all
+    are zero)."""
+    return np.float32(max((float(np.abs(w).max()) for w in weights), default=0.0) / INT8_LEVELS)
+
+
 def common_grid(weights: list[np.ndarray]) -> np.float32 | None:
-    """The step of the one int8 grid (the widest tensor's max|w| / 127) that every tensor of `weights` lies on,
-    as cluster's `one_grid` leaves them; None when they are fewer than two or some tensor lies off it."""
-    top = max((float(np.abs(w).max()) for w in weights), default=0.0)
-    if len(weights) < 2 or top == 0:
+    """The step of the one int8 grid (`widest_step`) that every tensor of `weights` lies on, as cluster's
+    `one_grid` leaves them; None when they are fewer than two or some tensor lies off it."""
+    step = widest_step(weights)
+    if len(weights) < 2 or step == 0:
         return None
-    step = np.float32(top / INT8_LEVELS)
     return step if all(on_grid(w, step) for w in weights) else None
 
 

@@ -30,7 +30,7 @@ from edgeshrink.finetune.config import FineTune
 from edgeshrink.params import param
 from edgeshrink.passes.base import PassContext, PassSpec
 from edgeshrink.passes.cluster import kmeans
-from edgeshrink.passes.int8grid import INT8_LEVELS, to_grid, weight_axes
+from edgeshrink.passes.int8grid import to_grid, weight_axes, widest_step
 
 MIN_BITS, MAX_BITS = 2, 8
 
@@ -95,18 +95,13 @@ def codebooks(model: onnx.ModelProto, bits: dict[str, int | None], per_channel: 
 def snap(book: kmeans.Codebook, weights: np.ndarray, axis: int | None, step: np.float32 | None = None) -> np.ndarray:
     """Each cluster's value: the mean of its (trained, equal) members, on the int8 grid of its slice (or of
     `step`, one grid for every layer)."""
-    out = _means(book, weights)
-    slices = [out] if axis is None else [np.take(out, c, axis) for c in range(out.shape[axis])]
-    snapped = [to_grid(s, step) for s in slices]
-    return snapped[0] if axis is None else np.stack(snapped, axis)
-
-
-def _means(book: kmeans.Codebook, weights: np.ndarray) -> np.ndarray:
-    """The weights with each cluster's members at their mean (training keeps them equal, up to rounding)."""
     sums = np.bincount(book.index[book.index >= 0], weights=weights[book.index >= 0], minlength=len(book.centroids))
     counts = np.bincount(book.index[book.index >= 0], minlength=len(book.centroids))
     centroids = np.where(counts > 0, sums / np.maximum(counts, 1), book.centroids)
-    return kmeans.Codebook(centroids.astype(np.float32), book.index).weights()
+    out = kmeans.Codebook(centroids.astype(np.float32), book.index).weights()
+    slices = [out] if axis is None else [np.take(out, c, axis) for c in range(out.shape[axis])]
+    snapped = [to_grid(s, step) for s in slices]
+    return snapped[0] if axis is None else np.stack(snapped, axis)
 
 
 def run(model: onnx.ModelProto, cfg: ClusterConfig, ctx: PassContext) -> onnx.ModelProto:
@@ -145,9 +140,7 @@ def shared(model: onnx.ModelProto, bits: dict[str, int | None], cfg: ClusterConf
         work = finetune.finetune(work, cfg.finetune, ctx, label, tied=tied, teacher=teacher)
     axes = weight_axes(work)
     trained = {init.name: numpy_helper.to_array(init) for init in work.graph.initializer if init.name in books}
-    step = None
-    if cfg.one_grid and trained:  # the widest layer's grid, for every layer
-        step = np.float32(max(max(float(np.abs(w).max()) for w in trained.values()), 1e-12) / INT8_LEVELS)
+    step = widest_step(list(trained.values())) if cfg.one_grid else None  # the widest layer's grid, for every layer
     for init in work.graph.initializer:
         if init.name in books:
             axis = axes[init.name] if cfg.per_channel else None

@@ -101,10 +101,11 @@ def shared_grid_overrides(model: onnx.ModelProto, reduce_range: bool = False) ->
 
     inits = {init.name: init for init in model.graph.initializer}
     axes = weight_axes(model)
-    common = common_grid([numpy_helper.to_array(inits[name]) for name in axes])  # cluster's one_grid
+    arrays = {name: numpy_helper.to_array(inits[name]) for name in axes}
+    common = common_grid(list(arrays.values()))  # cluster's one_grid
     found = {}
     for name, axis in axes.items():
-        w = numpy_helper.to_array(inits[name])
+        w = arrays[name]
         if common is not None or on_int8_grid(w):
             top = np.float32(np.abs(w).max()) if common is None else np.float32(common * INT8_LEVELS)
             found[name] = [{"axis": axis, "rmin": -top, "rmax": top, "reduce_range": reduce_range}
