@@ -72,7 +72,8 @@ def quantize(model: onnx.ModelProto, per_channel: bool) -> onnx.ModelProto:
     biases = _biases(out, axes)
     inits = {init.name: init for init in out.graph.initializer}
     kept, added = [], []
-    common = common_grid([numpy_helper.to_array(inits[name]) for name in axes])
+    arrays = {name: numpy_helper.to_array(inits[name]) for name in axes}
+    common = common_grid(list(arrays.values()))
     if common is not None:
         kept.append(numpy_helper.from_array(np.array(common), ONE_SCALE))
     for init in out.graph.initializer:
@@ -81,13 +82,13 @@ def quantize(model: onnx.ModelProto, per_channel: bool) -> onnx.ModelProto:
         if init.name not in axes:
             kept.append(init)
             continue
-        w, q, s = numpy_helper.to_array(init), f"{init.name}_q", f"{init.name}_s"
+        w, q, s = arrays[init.name], f"{init.name}_q", f"{init.name}_s"
         if common is None:
             codes, scale, axis = _codes(w, axes[init.name], per_channel)
-            kept.append(numpy_helper.from_array(scale, s))
+            kept += [numpy_helper.from_array(codes, q), numpy_helper.from_array(scale, s)]  # this order packs best
         else:
             codes, scale, axis, s = _on_grid(w, common), np.array(common), None, ONE_SCALE
-        kept.append(numpy_helper.from_array(codes, q))
+            kept.append(numpy_helper.from_array(codes, q))
         attrs = {"axis": axis} if axis is not None else {}
         added.append(helper.make_node("DequantizeLinear", [q, s], [init.name], **attrs))
         bias = biases.get(init.name)
